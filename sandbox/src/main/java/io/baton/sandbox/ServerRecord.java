@@ -1,0 +1,71 @@
+package io.baton.sandbox;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * {@code DIR/<name>/server.json}, written before the server is started and updated with its PID
+ * right after: status/down find every server from these alone, even after an interrupted 'up'.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+record ServerRecord(String name, int port, int serverId, String datadir, List<String> command, long pid) {
+
+    ServerRecord withPid(long newPid) {
+        return new ServerRecord(name, port, serverId, datadir, command, newPid);
+    }
+
+    Path datadirPath() {
+        return Path.of(datadir);
+    }
+
+    ServerFlags.ServerLayout layout() {
+        return new ServerFlags.ServerLayout(Path.of(datadir).getParent());
+    }
+
+    /** The PID of the live server: the one mysqld wrote, else the one recorded at spawn. */
+    long livePid() {
+        ServerFlags.ServerLayout l = layout();
+        try {
+            if (Files.isRegularFile(l.pidFile())) {
+                long p = Long.parseLong(Files.readString(l.pidFile()).trim());
+                if (ServerProcess.isOurs(p, datadirPath())) {
+                    return p;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // fall through to the recorded PID
+        }
+        return ServerProcess.isOurs(pid, datadirPath()) ? pid : 0;
+    }
+
+    void write(Path home) {
+        TopologyFile.writeJson(home.resolve("server.json"), this);
+    }
+
+    static List<ServerRecord> scan(Path dir) {
+        List<ServerRecord> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path home : s.sorted().toList()) {
+                Path f = home.resolve("server.json");
+                if (Files.isRegularFile(f)) {
+                    try {
+                        out.add(TopologyFile.JSON.readValue(f.toFile(), ServerRecord.class));
+                    } catch (IOException e) {
+                        throw new SandboxException("cannot read " + f + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+}
