@@ -3,11 +3,11 @@ package io.baton.sandbox;
 import java.nio.file.Path;
 
 /** Renders {@code DIR/baton.yml}: a ready Baton configuration for a sandbox topology. */
-final class ProxyConfigFile {
+public final class ProxyConfigFile {
     private ProxyConfigFile() {
     }
 
-    static String render(Path dir, TopologyFile t, Sandbox.Credentials cred) {
+    public static String render(Path dir, TopologyFile t) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Baton configuration for the sandbox topology in ").append(dir).append("\n");
         sb.append("# Written by './baton sandbox up'; run it with: ./baton proxy --config ").append(dir.resolve("baton.yml")).append("\n");

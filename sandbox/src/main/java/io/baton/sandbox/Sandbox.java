@@ -93,7 +93,7 @@ public final class Sandbox {
                     cred.users(), new TopologyFile.Port(o.proxyPort()),
                     new TopologyFile.Admin(o.adminPort(), cred.adminPassword),
                     new TopologyFile.Port(o.metricsPort()));
-            Files.writeString(config, ProxyConfigFile.render(dir, topo, cred));
+            Files.writeString(config, ProxyConfigFile.render(dir, topo));
             topo.write(dir);
             log.info("sandbox {} {} {} with {} replica(s) is up in {} ms", dir, o.flavor(), o.mode(), o.replicas(),
                     (System.nanoTime() - t0) / 1_000_000);

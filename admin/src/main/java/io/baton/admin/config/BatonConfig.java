@@ -1,0 +1,250 @@
+package io.baton.admin.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Baton's configuration file ({@code baton.yml}, as {@code ./baton sandbox up} writes it). Every key
+ * has a default except the servers and users. Durations are written {@code 500ms}, {@code 10s},
+ * {@code 2m}, {@code 1h} (or ISO-8601 such as {@code PT10S}).
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public final class BatonConfig {
+    public Listen proxy = new Listen(6033);
+    public Admin admin = new Admin();
+    public Listen metrics = new Listen(9033);
+    public List<Server> servers = new ArrayList<>();
+    public Monitor monitor = new Monitor();
+    public Replication replication = new Replication();
+    public List<User> users = new ArrayList<>();
+    public Failover failover = new Failover();
+    public Gate gate = new Gate();
+    public Limits limits = new Limits();
+    public Tls tls = new Tls();
+
+    public static class Listen {
+        public String host = "127.0.0.1";
+        public int port;
+
+        public Listen() {
+        }
+
+        Listen(int port) {
+            this.port = port;
+        }
+    }
+
+    public static final class Admin extends Listen {
+        /** The console password; or passwordFile, or the environment variable BATON_ADMIN_PASSWORD. */
+        public String password;
+        public String passwordFile;
+
+        public Admin() {
+            super(6032);
+        }
+    }
+
+    public static final class Server {
+        public String name;
+        public String host = "127.0.0.1";
+        public int port = 3306;
+        /** Initial role hint (source or replica); the monitor decides from the servers themselves. */
+        public String role;
+        /** Higher wins among equally advanced candidates. */
+        public int priority;
+        /** Never promote this server (the manual's never-promote list). */
+        public boolean neverPromote;
+    }
+
+    public static final class Monitor {
+        public String user = "baton";
+        public String password;
+        public Duration interval = Duration.ofMillis(500);
+        public Duration connectTimeout = Duration.ofSeconds(1);
+        public Duration queryTimeout = Duration.ofSeconds(2);
+        /** Consecutive failed checks before the source counts as unreachable. */
+        public int failedChecks = 3;
+    }
+
+    public static final class Replication {
+        /** gtid or position. */
+        public String mode = "gtid";
+        public String user = "repl";
+        public String password;
+    }
+
+    public static final class User {
+        public String user;
+        /** Cleartext password (the proxy needs it to open backends as this user). */
+        public String password;
+    }
+
+    public static final class Failover {
+        public boolean auto = true;
+        public int blockSeconds = 120;
+        public boolean autoRejoin = false;
+        /** Longest a replica may take to apply its relay log during failover. */
+        public Duration applyTimeout = Duration.ofSeconds(30);
+        /** Commands run before and after a failover with old and new source as arguments. */
+        public String preHook;
+        public String postHook;
+        public Duration hookTimeout = Duration.ofSeconds(30);
+    }
+
+    public static final class Gate {
+        public Duration maxWait = Duration.ofSeconds(10);
+    }
+
+    public static final class Limits {
+        public int maxConnections = 3000;
+        public int maxPacketBytes = 64 * 1024 * 1024;
+        public Duration idleTimeout = Duration.ofHours(8);
+        public Duration connectTimeout = Duration.ofSeconds(10);
+        public Duration backendConnectTimeout = Duration.ofSeconds(5);
+        /** I/O threads of the proxy (0: one per core). */
+        public int ioThreads = 0;
+    }
+
+    public static final class Tls {
+        /** Offer TLS to clients (with certFile/keyFile, or a self-signed certificate made at start). */
+        public boolean enabled = true;
+        public String certFile;
+        public String keyFile;
+        /** Use TLS to the backend servers. */
+        public boolean backend = false;
+    }
+
+    /** The YAML mapper: durations as 500ms / 10s, unknown keys rejected with their name. */
+    public static ObjectMapper mapper() {
+        SimpleModule m = new SimpleModule("baton-durations");
+        m.addDeserializer(Duration.class, new DurationText.Deserializer());
+        m.addSerializer(Duration.class, new DurationText.Serializer());
+        return new ObjectMapper(new YAMLFactory()).registerModule(m)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** Reads and validates a configuration file; errors name the file, the key and what is expected. */
+    public static BatonConfig load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("no configuration file at " + file);
+        }
+        BatonConfig c;
+        try {
+            c = mapper().readValue(file.toFile(), BatonConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ConfigException(file + ": unknown key '" + e.getPropertyName() + "' at " + path(e)
+                    + "; known keys there: " + e.getKnownPropertyIds());
+        } catch (JsonMappingException e) {
+            throw new ConfigException(file + ": bad value at " + path(e) + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ConfigException(file + ": " + e.getMessage());
+        }
+        if (c == null) {
+            throw new ConfigException(file + " is empty");
+        }
+        c.validate(file.toString());
+        return c;
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.length() == 0 ? "top level" : sb.toString();
+    }
+
+    /** Checks what the YAML types cannot: required entries, ranges, uniqueness. */
+    public void validate(String where) {
+        List<String> errors = new ArrayList<>();
+        if (servers == null || servers.isEmpty()) {
+            errors.add("servers: at least one server is needed");
+        } else {
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (int i = 0; i < servers.size(); i++) {
+                Server s = servers.get(i);
+                if (s.name == null || s.name.isBlank()) {
+                    errors.add("servers[" + i + "].name is missing");
+                } else if (!names.add(s.name)) {
+                    errors.add("servers[" + i + "].name '" + s.name + "' is used twice");
+                }
+                port(errors, "servers[" + i + "].port", s.port);
+                if (s.role != null && !s.role.equals("source") && !s.role.equals("replica")) {
+                    errors.add("servers[" + i + "].role must be source or replica, not '" + s.role + "'");
+                }
+            }
+        }
+        if (users == null || users.isEmpty()) {
+            errors.add("users: at least one user is needed");
+        } else {
+            for (int i = 0; i < users.size(); i++) {
+                if (users.get(i).user == null || users.get(i).user.isBlank()) {
+                    errors.add("users[" + i + "].user is missing");
+                }
+                if (users.get(i).password == null) {
+                    errors.add("users[" + i + "].password is missing");
+                }
+            }
+        }
+        port(errors, "proxy.port", proxy.port);
+        port(errors, "admin.port", admin.port);
+        port(errors, "metrics.port", metrics.port);
+        if (!"gtid".equals(replication.mode) && !"position".equals(replication.mode)) {
+            errors.add("replication.mode must be gtid or position, not '" + replication.mode + "'");
+        }
+        positive(errors, "monitor.interval", monitor.interval);
+        positive(errors, "gate.maxWait", gate.maxWait);
+        positive(errors, "limits.idleTimeout", limits.idleTimeout);
+        positive(errors, "limits.connectTimeout", limits.connectTimeout);
+        positive(errors, "limits.backendConnectTimeout", limits.backendConnectTimeout);
+        if (monitor.failedChecks < 1) {
+            errors.add("monitor.failedChecks must be at least 1");
+        }
+        if (failover.blockSeconds < 0) {
+            errors.add("failover.blockSeconds must not be negative");
+        }
+        if (limits.maxConnections < 1) {
+            errors.add("limits.maxConnections must be at least 1");
+        }
+        if (limits.maxPacketBytes < 1024 || limits.maxPacketBytes > 1024 * 1024 * 1024) {
+            errors.add("limits.maxPacketBytes must be between 1024 and 1073741824");
+        }
+        if ((tls.certFile == null) != (tls.keyFile == null)) {
+            errors.add("tls.certFile and tls.keyFile go together");
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(where + ": " + String.join("; ", errors));
+        }
+    }
+
+    private static void port(List<String> errors, String key, int port) {
+        if (port < 1 || port > 65535) {
+            errors.add(key + " must be between 1 and 65535, not " + port);
+        }
+    }
+
+    private static void positive(List<String> errors, String key, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            errors.add(key + " must be a positive duration such as 500ms or 10s");
+        }
+    }
+
+    public Server server(String name) {
+        return servers.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,72 @@
+package io.baton.admin.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.baton.sandbox.ProxyConfigFile;
+import io.baton.sandbox.TopologyFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatonConfigTest {
+
+    @Test
+    void readsTheConfigTheSandboxWrites(@TempDir Path dir) throws Exception {
+        Map<String, TopologyFile.User> users = new LinkedHashMap<>();
+        users.put("app", new TopologyFile.User("app", "pw1", "mysql_native_password"));
+        users.put("app_sha2", new TopologyFile.User("app_sha2", "pw2", "caching_sha2_password"));
+        users.put("monitor", new TopologyFile.User("baton", "pw3", "mysql_native_password"));
+        users.put("replication", new TopologyFile.User("repl", "pw4", "mysql_native_password"));
+        TopologyFile t = new TopologyFile("mysql80", "gtid", "8.0.31", dir.resolve("baton.yml").toString(),
+                List.of(new TopologyFile.Server("db1", "127.0.0.1", 33100, "source", 1, 1),
+                        new TopologyFile.Server("db2", "127.0.0.1", 33101, "replica", 2, 2)),
+                users, new TopologyFile.Port(6033), new TopologyFile.Admin(6032, "adminpw"), new TopologyFile.Port(9033));
+        Path f = dir.resolve("baton.yml");
+        Files.writeString(f, ProxyConfigFile.render(dir, t));
+
+        BatonConfig c = BatonConfig.load(f);
+        assertEquals(6033, c.proxy.port);
+        assertEquals("adminpw", c.admin.password);
+        assertEquals(9033, c.metrics.port);
+        assertEquals(2, c.servers.size());
+        assertEquals("source", c.servers.get(0).role);
+        assertEquals(33101, c.server("db2").port);
+        assertEquals("baton", c.monitor.user);
+        assertEquals("pw3", c.monitor.password);
+        assertEquals("repl", c.replication.user);
+        assertEquals("gtid", c.replication.mode);
+        assertEquals(List.of("app", "app_sha2"), c.users.stream().map(u -> u.user).toList());
+        assertEquals(Duration.ofMillis(500), c.monitor.interval, "default monitor.interval");
+        assertEquals(Duration.ofSeconds(10), c.gate.maxWait, "default gate.maxWait");
+        assertTrue(c.failover.auto);
+        assertEquals(120, c.failover.blockSeconds);
+    }
+
+    @Test
+    void durationsAndErrorsSpeakTheOperatorsLanguage(@TempDir Path dir) throws Exception {
+        assertEquals(Duration.ofMillis(250), DurationText.parse("250ms"));
+        assertEquals(Duration.ofMinutes(2), DurationText.parse("2m"));
+        assertEquals(Duration.ofSeconds(10), DurationText.parse("PT10S"));
+        assertEquals("10s", DurationText.format(Duration.ofSeconds(10)));
+
+        Path f = dir.resolve("bad.yml");
+        Files.writeString(f, "servers:\n  - name: db1\n    port: 3306\nusers:\n  - user: app\n    password: x\nmonitor:\n  intervall: 1s\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
+        assertTrue(e.getMessage().contains("unknown key 'intervall' at monitor.intervall"), e.getMessage());
+
+        Files.writeString(f, "servers:\n  - name: db1\n    port: 3306\nusers:\n  - user: app\n    password: x\ngate:\n  maxWait: soon\n");
+        e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
+        assertTrue(e.getMessage().contains("gate.maxWait") && e.getMessage().contains("500ms"), e.getMessage());
+
+        Files.writeString(f, "servers: []\nusers: []\n");
+        e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
+        assertTrue(e.getMessage().contains("at least one server") && e.getMessage().contains("at least one user"), e.getMessage());
+    }
+}

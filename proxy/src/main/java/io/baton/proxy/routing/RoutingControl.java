@@ -1,0 +1,38 @@
+package io.baton.proxy.routing;
+
+import java.time.Duration;
+
+/**
+ * The proxy's small port to the rest of Baton: where client sessions are routed, and the gate that
+ * holds new statements while the source changes. The proxy knows nothing of replication; the failover
+ * engine in admin drives it through this interface only.
+ */
+public interface RoutingControl {
+
+    /** The server new backend connections go to, or null while there is none. */
+    Endpoint source();
+
+    /**
+     * Closes the gate at statement boundaries: statements already running finish, new ones wait
+     * (each at most {@code gate.maxWait}, then they get an ERR saying why).
+     */
+    void closeGate(String reason);
+
+    /** Opens the gate: waiting statements proceed on the current source. */
+    void openGate();
+
+    boolean isGateOpen();
+
+    /**
+     * Routes to a new source and moves every client session's backend connection there. Returns
+     * once every session has been moved or told why it could not be (bounded by {@code timeout}).
+     */
+    MigrationSummary switchTo(Endpoint newSource, Duration timeout);
+
+    /** Waits (bounded) until no session is inside a transaction; true if none is. Used by switchover. */
+    boolean awaitNoOpenTransactions(Duration timeout);
+
+    /** Outcome of a switch: how many sessions moved, and how many failed (each failure is logged with its reason). */
+    record MigrationSummary(int moved, int failed, long pauseMillis) {
+    }
+}
