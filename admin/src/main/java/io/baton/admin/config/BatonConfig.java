@@ -108,7 +108,8 @@ public final class BatonConfig {
 
     public static final class Limits {
         public int maxConnections = 3000;
-        public int maxPacketBytes = 64 * 1024 * 1024;
+        /** Largest client packet Baton relays; the server's max_allowed_packet applies as well. */
+        public int maxPacketBytes = 1024 * 1024 * 1024;
         public Duration idleTimeout = Duration.ofHours(8);
         public Duration connectTimeout = Duration.ofSeconds(10);
         public Duration backendConnectTimeout = Duration.ofSeconds(5);

@@ -1,0 +1,48 @@
+package io.baton.protocol.auth;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/** SHA-1 / SHA-256 and XOR, the building blocks of the password scrambles. */
+final class Digests {
+
+    private Digests() {}
+
+    static byte[] sha1(byte[]... parts) {
+        return digest("SHA-1", parts);
+    }
+
+    static byte[] sha256(byte[]... parts) {
+        return digest("SHA-256", parts);
+    }
+
+    private static byte[] digest(String algorithm, byte[]... parts) {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance(algorithm);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is a required JCA algorithm", e);
+        }
+        for (byte[] p : parts) {
+            md.update(p);
+        }
+        return md.digest();
+    }
+
+    /** a XOR b, both of the same length. */
+    static byte[] xor(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = (byte) (a[i] ^ b[i]);
+        }
+        return out;
+    }
+
+    /** The first 20 bytes of a scramble (servers append a NUL to the 20 bytes). */
+    static byte[] seed20(byte[] scramble) {
+        if (scramble.length < 20) {
+            throw new IllegalArgumentException("scramble must have at least 20 bytes, got " + scramble.length);
+        }
+        return scramble.length == 20 ? scramble : java.util.Arrays.copyOf(scramble, 20);
+    }
+}

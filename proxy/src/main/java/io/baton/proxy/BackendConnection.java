@@ -1,0 +1,479 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Capabilities;
+import io.baton.protocol.MySqlError;
+import io.baton.protocol.Packets;
+import io.baton.protocol.ProtocolException;
+import io.baton.protocol.auth.AuthPluginNames;
+import io.baton.protocol.auth.CachingSha2Password;
+import io.baton.protocol.auth.NativePassword;
+import io.baton.protocol.auth.RsaPasswordCipher;
+import io.baton.protocol.message.AuthMoreData;
+import io.baton.protocol.message.AuthSwitchRequest;
+import io.baton.protocol.message.ErrPacket;
+import io.baton.protocol.message.HandshakeResponse41;
+import io.baton.protocol.message.HandshakeV10;
+import io.baton.protocol.message.OkPacket;
+import io.baton.protocol.message.SslRequest;
+import io.baton.proxy.routing.Endpoint;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One backend connection of a client session: opened on the client's event loop, authenticated as
+ * the client's user (mysql_native_password, caching_sha2_password fast and full path, AuthSwitch),
+ * with the client's negotiated capabilities so result packets pass through verbatim. Once ready it
+ * hands every byte it reads to its {@link Listener}; the session owns the command phase.
+ *
+ * <p>Connection phase: HandshakeV10 → [SSLRequest + TLS] → HandshakeResponse41 → (AuthSwitchRequest
+ * | AuthMoreData)* → OK | ERR, then one COM_QUERY turning the server's session tracker on.
+ */
+final class BackendConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
+
+    /** Capabilities never passed to a backend: per-hop features Baton does not relay. */
+    static final int PER_HOP = Capabilities.CLIENT_SSL | Capabilities.CLIENT_COMPRESS
+            | Capabilities.CLIENT_ZSTD_COMPRESSION_ALGORITHM | Capabilities.CLIENT_QUERY_ATTRIBUTES
+            | Capabilities.CLIENT_OPTIONAL_RESULTSET_METADATA | Capabilities.CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS;
+
+    /** The server's session tracker reports what a move to another server must replay. */
+    static final String TRACKING = "SET SESSION session_track_schema=ON, session_track_system_variables='*', "
+            + "session_track_state_change=ON";
+
+    /** Who to log in as, and how. */
+    record Login(String user, String password, String database, int characterSet, int clientCapabilities,
+                 long maxPacketSize, Map<String, String> connectAttributes, long sessionId) {
+        @Override
+        public String toString() {
+            return "Login[" + user + ", db=" + database + "]"; // never the password
+        }
+    }
+
+    interface Listener {
+        /** Authenticated and initialized: the command phase may begin. */
+        void backendReady(BackendConnection b);
+
+        /** Could not connect or log in; {@code error} is what the client should be told. */
+        void backendFailed(BackendConnection b, MySqlError error);
+
+        /** Bytes of the command phase (ownership passes to the listener). */
+        void backendRead(BackendConnection b, ByteBuf msg);
+
+        void backendReadComplete(BackendConnection b);
+
+        void backendClosed(BackendConnection b);
+
+        void backendWritabilityChanged(BackendConnection b);
+    }
+
+    private enum Phase { CONNECTING, HANDSHAKE, TLS, AUTH, INIT, READY, CLOSED }
+
+    private final Endpoint endpoint;
+    private final Login login;
+    private final ProxySettings settings;
+    private final SslContext tls;
+    private final Listener listener;
+    private Phase phase = Phase.CONNECTING;
+    private Channel channel;
+    private ByteBuf cum;
+    private int capabilities;
+    private long threadId;
+    private String serverVersion;
+    private byte[] scramble;
+    private String plugin;
+    private int sequence;
+    private ScheduledFuture<?> deadline;
+    private boolean failed;
+
+    private BackendConnection(Endpoint endpoint, Login login, ProxySettings settings, SslContext tls, Listener listener) {
+        this.endpoint = endpoint;
+        this.login = login;
+        this.settings = settings;
+        this.tls = tls;
+        this.listener = listener;
+    }
+
+    /** Opens a backend connection on {@code loop}; the listener hears of readiness or failure, on that loop. */
+    static BackendConnection open(EventLoop loop, Endpoint endpoint, Login login, ProxySettings settings, SslContext tls,
+                                  Listener listener) {
+        BackendConnection b = new BackendConnection(endpoint, login, settings, tls, listener);
+        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, settings.backendConnectTimeout().toMillis());
+        b.deadline = loop.schedule(() -> b.fail(MySqlError.of(2013, "Lost connection to MySQL server at '"
+                + endpoint.address() + "': the backend did not complete the login within " + timeoutMillis + " ms"), null),
+                timeoutMillis, TimeUnit.MILLISECONDS);
+        ChannelFuture f = new Bootstrap().group(loop).channel(Transport.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .handler(b)
+                .connect(endpoint.host(), endpoint.port());
+        b.channel = f.channel();
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                b.fail(MySqlError.of(2003, "Can't connect to MySQL server on '" + endpoint.address() + "' ("
+                        + done.cause().getMessage() + ")"), null);
+            } else {
+                b.phase = Phase.HANDSHAKE;
+            }
+        });
+        return b;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /** The server's connection (thread) id, for KILL. */
+    long threadId() {
+        return threadId;
+    }
+
+    String serverVersion() {
+        return serverVersion;
+    }
+
+    /** Capabilities negotiated with the server (the response format of this connection). */
+    int capabilities() {
+        return capabilities;
+    }
+
+    boolean isReady() {
+        return phase == Phase.READY;
+    }
+
+    boolean tracksSession() {
+        return (capabilities & Capabilities.CLIENT_SESSION_TRACK) != 0;
+    }
+
+    void close() {
+        Phase was = phase;
+        phase = Phase.CLOSED;
+        cancelDeadline();
+        release();
+        if (channel != null && channel.isOpen()) {
+            if (was == Phase.READY) {
+                // COM_QUIT: the server ends the session cleanly instead of logging an aborted connection.
+                ByteBuf quit = channel.alloc().buffer(5);
+                Packets.writeHeader(quit, 1, 0);
+                quit.writeByte(0x01);
+                channel.writeAndFlush(quit).addListener(f -> channel.close());
+            } else {
+                channel.close();
+            }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf buf = (ByteBuf) msg;
+        if (phase == Phase.READY) {
+            listener.backendRead(this, buf);
+            return;
+        }
+        if (phase == Phase.CLOSED) {
+            buf.release();
+            return;
+        }
+        cum = cum == null ? buf : append(ctx, cum, buf);
+        try {
+            while (phase != Phase.READY && phase != Phase.CLOSED && cum != null) {
+                int frame = Packets.completeFrameLength(cum, cum.readerIndex(), Packets.MAX_PAYLOAD);
+                if (frame < 0) {
+                    break;
+                }
+                int seq = Packets.sequenceId(cum, cum.readerIndex());
+                ByteBuf payload = cum.retainedSlice(cum.readerIndex() + Packets.HEADER_SIZE, frame - Packets.HEADER_SIZE);
+                cum.skipBytes(frame);
+                try {
+                    onConnectionPacket(payload, seq);
+                } finally {
+                    payload.release();
+                }
+            }
+            if (phase == Phase.READY && cum != null && cum.isReadable()) {
+                ByteBuf rest = cum;
+                cum = null;
+                listener.backendRead(this, rest); // bytes after the init OK belong to the command phase
+            }
+        } catch (ProtocolException e) {
+            fail(e.error(), e);
+        } catch (RuntimeException e) {
+            fail(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake from the backend " + endpoint.address()
+                    + ": " + e.getMessage()), e);
+        } finally {
+            if (cum != null && !cum.isReadable()) {
+                cum.release();
+                cum = null;
+            }
+        }
+    }
+
+    private void onConnectionPacket(ByteBuf p, int seq) {
+        sequence = seq;
+        switch (phase) {
+            case HANDSHAKE -> onHandshake(p);
+            case AUTH -> onAuth(p);
+            case INIT -> onInitResponse(p);
+            default -> throw ProtocolException.malformed("unexpected packet in phase " + phase);
+        }
+    }
+
+    private void onHandshake(ByteBuf p) {
+        if (p.isReadable() && p.getUnsignedByte(p.readerIndex()) == 0xFF) {
+            ErrPacket err = ErrPacket.decode(p, 0);
+            fail(err.toError(), null);
+            return;
+        }
+        HandshakeV10 hs = HandshakeV10.decode(p);
+        serverVersion = hs.serverVersion();
+        threadId = hs.connectionId();
+        scramble = hs.authPluginData();
+        plugin = hs.authPluginName() == null ? AuthPluginNames.MYSQL_NATIVE_PASSWORD : hs.authPluginName();
+        int server = hs.capabilities();
+        int wanted = (login.clientCapabilities() & ~PER_HOP)
+                | Capabilities.CLIENT_PROTOCOL_41 | Capabilities.CLIENT_SECURE_CONNECTION | Capabilities.CLIENT_PLUGIN_AUTH
+                | Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_SESSION_TRACK
+                | Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Capabilities.CLIENT_CONNECT_ATTRS
+                | Capabilities.CLIENT_LONG_PASSWORD;
+        if (login.database() != null && !login.database().isEmpty()) {
+            wanted |= Capabilities.CLIENT_CONNECT_WITH_DB;
+        } else {
+            wanted &= ~Capabilities.CLIENT_CONNECT_WITH_DB;
+        }
+        capabilities = wanted & server;
+        if (settings.backendTls() && tls != null && (server & Capabilities.CLIENT_SSL) != 0) {
+            capabilities |= Capabilities.CLIENT_SSL;
+            ByteBuf out = channel.alloc().buffer();
+            int h = Packets.reserveHeader(out);
+            new SslRequest(capabilities, login.maxPacketSize(), login.characterSet(), 0).encode(out);
+            Packets.finishFrames(out, h, ++sequence);
+            channel.writeAndFlush(out);
+            SslHandler ssl = tls.newHandler(channel.alloc(), endpoint.host(), endpoint.port());
+            channel.pipeline().addFirst("tls", ssl);
+            phase = Phase.TLS;
+            ssl.handshakeFuture().addListener(f -> {
+                if (!f.isSuccess()) {
+                    fail(MySqlError.of(2026, "SSL connection error with " + endpoint.address() + ": " + f.cause().getMessage()), null);
+                } else {
+                    phase = Phase.AUTH;
+                    sendHandshakeResponse();
+                }
+            });
+            return;
+        }
+        phase = Phase.AUTH;
+        sendHandshakeResponse();
+    }
+
+    private void sendHandshakeResponse() {
+        Map<String, String> attrs = new LinkedHashMap<>(login.connectAttributes() == null ? Map.of() : login.connectAttributes());
+        attrs.put("_baton_session", Long.toString(login.sessionId()));
+        HandshakeResponse41 r = new HandshakeResponse41(capabilities, login.maxPacketSize(), login.characterSet(), 0,
+                login.user(), authResponse(plugin, scramble),
+                (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null,
+                plugin, attrs, 0);
+        send(r::encode);
+    }
+
+    private byte[] authResponse(String pluginName, byte[] seed) {
+        String pw = login.password();
+        if (pw == null || pw.isEmpty()) {
+            return new byte[0];
+        }
+        return switch (pluginName) {
+            case AuthPluginNames.MYSQL_NATIVE_PASSWORD -> NativePassword.scramble(pw, seed);
+            case AuthPluginNames.CACHING_SHA2_PASSWORD -> CachingSha2Password.scramble(pw, seed);
+            // Cleartext only inside TLS; the server then switches to a plugin we speak, or refuses.
+            default -> isTls() ? cleartext(pw) : new byte[0];
+        };
+    }
+
+    private static byte[] cleartext(String pw) {
+        byte[] b = pw.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[b.length + 1];
+        System.arraycopy(b, 0, out, 0, b.length);
+        return out;
+    }
+
+    private boolean isTls() {
+        return channel.pipeline().get(SslHandler.class) != null;
+    }
+
+    private void onAuth(ByteBuf p) {
+        int first = p.isReadable() ? p.getUnsignedByte(p.readerIndex()) : -1;
+        switch (first) {
+            case 0x00 -> {
+                startInit();
+            }
+            case 0xFF -> fail(ErrPacket.decode(p, capabilities).toError(), null);
+            case 0xFE -> {
+                AuthSwitchRequest sw = AuthSwitchRequest.decode(p);
+                plugin = sw.pluginName();
+                scramble = sw.scramble();
+                byte[] resp = authResponse(plugin, scramble);
+                sendRaw(resp);
+            }
+            case 0x01 -> onAuthMoreData(AuthMoreData.decode(p));
+            default -> throw ProtocolException.malformed("unexpected packet 0x" + Integer.toHexString(first) + " during login");
+        }
+    }
+
+    /** caching_sha2_password: 0x03 fast path done; 0x04 full authentication; or the server's public key. */
+    private void onAuthMoreData(AuthMoreData more) {
+        byte[] data = more.data();
+        if (AuthPluginNames.CACHING_SHA2_PASSWORD.equals(plugin) && data.length == 1) {
+            if (data[0] == CachingSha2Password.FAST_AUTH_SUCCESS) {
+                return; // the OK follows
+            }
+            if (data[0] == CachingSha2Password.PERFORM_FULL_AUTHENTICATION) {
+                if (isTls()) {
+                    sendRaw(cleartext(login.password()));
+                } else {
+                    sendRaw(new byte[] {CachingSha2Password.REQUEST_PUBLIC_KEY});
+                }
+                return;
+            }
+        }
+        // The server's RSA public key (PEM), after our request: send the password encrypted with it.
+        String pem = new String(data, StandardCharsets.US_ASCII);
+        if (!pem.contains("BEGIN PUBLIC KEY")) {
+            throw ProtocolException.malformed("unexpected AuthMoreData during login");
+        }
+        sendRaw(RsaPasswordCipher.encrypt(login.password().getBytes(StandardCharsets.UTF_8), scramble, pem));
+    }
+
+    private void startInit() {
+        if (!tracksSession()) {
+            ready();
+            return;
+        }
+        phase = Phase.INIT;
+        sequence = -1;
+        byte[] q = TRACKING.getBytes(StandardCharsets.US_ASCII);
+        send(out -> {
+            out.writeByte(0x03); // COM_QUERY
+            out.writeBytes(q);
+        });
+    }
+
+    private void onInitResponse(ByteBuf p) {
+        int first = p.isReadable() ? p.getUnsignedByte(p.readerIndex()) : -1;
+        if (first == 0xFF) {
+            // A server without some tracker: go on without it (migration then relies on statement inspection).
+            log.debug("backend {} refused session tracking: {}", endpoint, ErrPacket.decode(p, capabilities).message());
+            capabilities &= ~Capabilities.CLIENT_SESSION_TRACK;
+        } else if (first != 0x00) {
+            throw ProtocolException.malformed("unexpected answer to the session-tracking query");
+        } else {
+            OkPacket.decode(p, capabilities); // validates; the tracked values are the defaults
+        }
+        ready();
+    }
+
+    private void ready() {
+        cancelDeadline();
+        phase = Phase.READY;
+        listener.backendReady(this);
+    }
+
+    private void send(java.util.function.Consumer<ByteBuf> body) {
+        ByteBuf out = channel.alloc().buffer();
+        int h = Packets.reserveHeader(out);
+        body.accept(out);
+        Packets.finishFrames(out, h, ++sequence & 0xFF);
+        channel.writeAndFlush(out);
+    }
+
+    private void sendRaw(byte[] payload) {
+        send(out -> out.writeBytes(payload));
+    }
+
+    private void fail(MySqlError error, Throwable cause) {
+        if (failed || phase == Phase.READY || phase == Phase.CLOSED) {
+            return;
+        }
+        failed = true;
+        if (cause != null) {
+            log.debug("backend {} for {} failed: {}", endpoint, login, error, cause);
+        }
+        phase = Phase.CLOSED;
+        cancelDeadline();
+        release();
+        if (channel != null) {
+            channel.close();
+        }
+        listener.backendFailed(this, error);
+    }
+
+    private void cancelDeadline() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    private void release() {
+        if (cum != null) {
+            cum.release();
+            cum = null;
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (phase == Phase.READY) {
+            listener.backendReadComplete(this);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (phase == Phase.READY) {
+            listener.backendWritabilityChanged(this);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        if (phase == Phase.READY) {
+            phase = Phase.CLOSED;
+            listener.backendClosed(this);
+        } else if (phase != Phase.CLOSED) {
+            fail(MySqlError.of(2013, "Lost connection to MySQL server at '" + endpoint.address() + "' during login"), null);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("backend {} error: {}", endpoint, cause.toString());
+        ctx.close();
+    }
+
+    static ByteBuf append(ChannelHandlerContext ctx, ByteBuf cum, ByteBuf in) {
+        ByteBuf merged = ctx.alloc().buffer(cum.readableBytes() + in.readableBytes());
+        merged.writeBytes(cum).writeBytes(in);
+        cum.release();
+        in.release();
+        return merged;
+    }
+}

@@ -1,0 +1,953 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Capabilities;
+import io.baton.protocol.Command;
+import io.baton.protocol.MySqlError;
+import io.baton.protocol.Packets;
+import io.baton.protocol.ProtocolException;
+import io.baton.protocol.ResponseFramer;
+import io.baton.protocol.ResponseFramer.PacketKind;
+import io.baton.protocol.ResponseFramer.Step;
+import io.baton.protocol.ServerStatus;
+import io.baton.protocol.auth.AuthPluginNames;
+import io.baton.protocol.auth.CachingSha2Password;
+import io.baton.protocol.auth.NativePassword;
+import io.baton.protocol.message.AuthMoreData;
+import io.baton.protocol.message.AuthSwitchRequest;
+import io.baton.protocol.message.ComChangeUser;
+import io.baton.protocol.message.ErrPacket;
+import io.baton.protocol.message.HandshakeResponse41;
+import io.baton.protocol.message.HandshakeV10;
+import io.baton.protocol.message.OkPacket;
+import io.baton.protocol.message.SessionStateChange;
+import io.baton.proxy.routing.Endpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection, from greeting to goodbye. Baton terminates the handshake (its own
+ * HandshakeV10 and scramble, the client verified against the user directory), then opens a backend
+ * connection as the same user on the current source and relays the command phase: client packets
+ * go through as slices (statement ids and KILL targets rewritten in place), server responses go
+ * back verbatim, followed by a {@link ResponseFramer} only far enough to know where each ends and
+ * what its status flags say. Everything runs on the client channel's event loop, which the backend
+ * channel shares: no locks.
+ *
+ * <p>Life: GREETING → (TLS) → AUTH [→ AUTH_SWITCH] → CONNECTING (backend login) → IDLE ⇄ IN_FLIGHT,
+ * with GATED while a closed gate holds the next statement; CLOSED at the end.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendConnection.Listener {
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Packets at least this long are streamed through instead of being collected whole. */
+    static final int STREAM_THRESHOLD = 64 * 1024;
+    /** A terminal-looking server packet (OK/EOF/ERR) below this size is always collected whole. */
+    private static final int WHOLE_STATUS_PACKET = 1 << 20;
+    private static final int MAX_HANDSHAKE_PACKET = 1 << 20;
+    private static final int QUERY_HEAD = 512;
+    private static final Pattern KILL = Pattern.compile(
+            "^\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*;?\\s*$", Pattern.CASE_INSENSITIVE);
+
+    /** Capabilities Baton offers clients (before TLS and what the source supports). */
+    static final int OFFERED = Capabilities.CLIENT_LONG_PASSWORD | Capabilities.CLIENT_FOUND_ROWS
+            | Capabilities.CLIENT_LONG_FLAG | Capabilities.CLIENT_CONNECT_WITH_DB | Capabilities.CLIENT_NO_SCHEMA
+            | Capabilities.CLIENT_ODBC | Capabilities.CLIENT_LOCAL_FILES | Capabilities.CLIENT_IGNORE_SPACE
+            | Capabilities.CLIENT_PROTOCOL_41 | Capabilities.CLIENT_INTERACTIVE | Capabilities.CLIENT_IGNORE_SIGPIPE
+            | Capabilities.CLIENT_TRANSACTIONS | Capabilities.CLIENT_SECURE_CONNECTION
+            | Capabilities.CLIENT_MULTI_STATEMENTS | Capabilities.CLIENT_MULTI_RESULTS
+            | Capabilities.CLIENT_PS_MULTI_RESULTS | Capabilities.CLIENT_PLUGIN_AUTH | Capabilities.CLIENT_CONNECT_ATTRS
+            | Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
+
+    enum Phase { GREETING, AUTH_SWITCH, CONNECTING, IDLE, GATED, IN_FLIGHT, CLOSED }
+
+    private final ProxyServer server;
+    private final long id;
+    private final long createdAt = System.currentTimeMillis();
+    private Channel ch;
+    private Phase phase = Phase.GREETING;
+    private ByteBuf in;
+    private ByteBuf srv;
+    private byte[] scramble;
+    private String authPlugin;
+    private int capabilities;
+    private int seq;
+    private HandshakeResponse41 login;
+    private UserDirectory.Account account;
+    private BackendConnection backend;
+    private final ResponseFramer framer = new ResponseFramer();
+    private final SessionState state = new SessionState();
+    private ScheduledFuture<?> loginDeadline;
+    private Gate.Waiter gateWaiter;
+    private boolean reserved;
+
+    // command phase
+    private int command = -1;
+    private int clientStream;
+    private boolean clientContinuation;
+    private long clientLogicalLength;
+    private boolean infile;
+    private boolean lastInfileFrameFull;
+    private int serverStream;
+    private String pendingPrepareSql;
+    private boolean pendingReset;
+    private long commands;
+
+    ClientSession(ProxyServer server, long id) {
+        this.server = server;
+        this.id = id;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public SessionState state() {
+        return state;
+    }
+
+    public String phase() {
+        return phase.name();
+    }
+
+    public long createdAtMillis() {
+        return createdAt;
+    }
+
+    public long commands() {
+        return commands;
+    }
+
+    /** The backend's address, or null while there is none. */
+    public String backendAddress() {
+        BackendConnection b = backend;
+        return b == null ? null : b.endpoint().address();
+    }
+
+    /** The backend's thread id on its server (0 while there is none). */
+    long backendThreadId() {
+        BackendConnection b = backend;
+        return b == null || !b.isReady() ? 0 : b.threadId();
+    }
+
+    Channel channel() {
+        return ch;
+    }
+
+    // ------------------------------------------------------------------------------ greeting
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ch = ctx.channel();
+        if (!server.sessions().reserve(server.settings().maxConnections())) {
+            server.metrics().refused("max_connections");
+            // As a server at max_connections: an ERR in place of the greeting.
+            sendErrAndClose(MySqlError.ER_CON_COUNT_ERROR, 0);
+            return;
+        }
+        reserved = true;
+        server.sessions().add(this);
+        server.metrics().opened();
+        scramble = newScramble();
+        authPlugin = server.defaultAuthPlugin();
+        int offered = OFFERED | server.sourceCapabilityExtras();
+        if (server.clientTls() != null) {
+            offered |= Capabilities.CLIENT_SSL;
+        }
+        HandshakeV10 hello = new HandshakeV10(server.serverVersion(), id, scramble, offered,
+                server.defaultCharacterSet(), ServerStatus.SERVER_STATUS_AUTOCOMMIT, authPlugin, 0);
+        capabilities = offered;
+        seq = 0;
+        write(hello::encode);
+        ch.flush();
+        long timeout = server.settings().connectTimeout().toMillis();
+        loginDeadline = ch.eventLoop().schedule(() -> {
+            if (phase == Phase.GREETING || phase == Phase.AUTH_SWITCH) {
+                server.metrics().refused("handshake_timeout");
+                sendErrAndClose(MySqlError.ER_HANDSHAKE_ERROR.withMessage(
+                        "Bad handshake: no login within " + timeout + " ms"), seq + 1);
+            }
+        }, timeout, TimeUnit.MILLISECONDS);
+    }
+
+    private static byte[] newScramble() {
+        byte[] s = new byte[20];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (byte) (0x21 + RANDOM.nextInt(0x7E - 0x21)); // printable, never NUL (it is NUL-terminated)
+        }
+        return s;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf buf = (ByteBuf) msg;
+        if (phase == Phase.CLOSED) {
+            buf.release();
+            return;
+        }
+        in = in == null ? buf : BackendConnection.append(ctx, in, buf);
+        try {
+            switch (phase) {
+                case GREETING, AUTH_SWITCH -> readLogin();
+                default -> processClient();
+            }
+        } catch (ProtocolException e) {
+            log.debug("session {}: {}", id, e.getMessage());
+            sendErrAndClose(e.error(), phase == Phase.IN_FLIGHT || phase == Phase.IDLE ? 1 : seq + 1);
+        } catch (RuntimeException e) {
+            log.warn("session {}: closing after an internal error", id, e);
+            sendErrAndClose(MySqlError.ER_UNKNOWN_ERROR.withMessage("Baton internal error: " + e), 1);
+        } finally {
+            if (in != null && !in.isReadable()) {
+                in.release();
+                in = null;
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        BackendConnection b = backend;
+        if (b != null && b.isReady()) {
+            b.channel().flush();
+        }
+    }
+
+    // ------------------------------------------------------------------------------ login
+
+    private void readLogin() {
+        while (in != null && (phase == Phase.GREETING || phase == Phase.AUTH_SWITCH)) {
+            int frame = Packets.completeFrameLength(in, in.readerIndex(), MAX_HANDSHAKE_PACKET);
+            if (frame < 0) {
+                return;
+            }
+            seq = Packets.sequenceId(in, in.readerIndex());
+            ByteBuf payload = in.retainedSlice(in.readerIndex() + Packets.HEADER_SIZE, frame - Packets.HEADER_SIZE);
+            in.skipBytes(frame);
+            try {
+                if (phase == Phase.GREETING) {
+                    onHandshakeResponse(payload);
+                } else {
+                    onAuthSwitchResponse(payload);
+                }
+            } finally {
+                payload.release();
+            }
+        }
+    }
+
+    private void onHandshakeResponse(ByteBuf p) {
+        int caps = p.readableBytes() >= 4 ? p.getIntLE(p.readerIndex()) : 0;
+        if (p.readableBytes() == 32 && (caps & Capabilities.CLIENT_SSL) != 0) {
+            if (server.clientTls() == null) {
+                throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake: TLS is not enabled"));
+            }
+            // SSLRequest: the rest of the login happens inside TLS.
+            SslHandler tls = server.clientTls().newHandler(ch.alloc());
+            ch.pipeline().addFirst("tls", tls);
+            return;
+        }
+        HandshakeResponse41 r = HandshakeResponse41.decode(p);
+        login = r;
+        capabilities &= r.capabilities();
+        if ((capabilities & Capabilities.CLIENT_PROTOCOL_41) == 0) {
+            throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake: the client lacks CLIENT_PROTOCOL_41"));
+        }
+        account = server.users().find(r.username());
+        String clientPlugin = (r.capabilities() & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && r.authPluginName() != null
+                ? r.authPluginName() : AuthPluginNames.MYSQL_NATIVE_PASSWORD;
+        if (account == null) {
+            denied(r.authResponse().length > 0);
+            return;
+        }
+        if (!clientPlugin.equals(AuthPluginNames.MYSQL_NATIVE_PASSWORD)
+                && !clientPlugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
+            switchAuth(authPlugin);
+            return;
+        }
+        if (!clientPlugin.equals(authPlugin) && r.authResponse().length > 0) {
+            // The client answered for another plugin than the one offered: ask again, as a server does.
+            switchAuth(clientPlugin);
+            return;
+        }
+        verify(clientPlugin, r.authResponse());
+    }
+
+    private void switchAuth(String plugin) {
+        authPlugin = plugin;
+        scramble = newScramble();
+        phase = Phase.AUTH_SWITCH;
+        seq++;
+        write(AuthSwitchRequest.withScramble(plugin, scramble)::encode);
+        ch.flush();
+    }
+
+    private void onAuthSwitchResponse(ByteBuf p) {
+        byte[] resp = new byte[p.readableBytes()];
+        p.readBytes(resp);
+        verify(authPlugin, resp);
+    }
+
+    private void verify(String plugin, byte[] response) {
+        String pw = account.password();
+        boolean ok;
+        if (pw.isEmpty()) {
+            ok = response.length == 0 || (response.length == 1 && response[0] == 0);
+        } else if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
+            ok = CachingSha2Password.verify(response, scramble, pw.getBytes(StandardCharsets.UTF_8));
+        } else {
+            ok = response.length == 20 && NativePassword.verify(response, scramble, NativePassword.storedHash(pw));
+        }
+        if (!ok) {
+            denied(response.length > 0);
+            return;
+        }
+        if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD) && !pw.isEmpty()) {
+            seq++;
+            write(new AuthMoreData(new byte[] {(byte) CachingSha2Password.FAST_AUTH_SUCCESS})::encode);
+        }
+        cancelLoginDeadline();
+        state.user = account.user();
+        state.schema = (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null;
+        state.characterSet = login.characterSet();
+        phase = Phase.CONNECTING;
+        openBackend();
+    }
+
+    private void denied(boolean usingPassword) {
+        server.metrics().refused("access_denied");
+        log.info("access denied for user '{}' from {}", login.username(), remoteHost()); // never the password
+        sendErrAndClose(MySqlError.accessDenied(login.username(), remoteHost(), usingPassword), seq + 1);
+    }
+
+    private String remoteHost() {
+        return ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    }
+
+    private void cancelLoginDeadline() {
+        if (loginDeadline != null) {
+            loginDeadline.cancel(false);
+            loginDeadline = null;
+        }
+    }
+
+    // ------------------------------------------------------------------------------ backend
+
+    private void openBackend() {
+        Endpoint source = server.router().source();
+        if (source == null) {
+            sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"), seq + 1);
+            return;
+        }
+        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), state.schema,
+                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
+        backend = BackendConnection.open(ch.eventLoop(), source, l, server.settings(), server.backendTls(), this);
+    }
+
+    @Override
+    public void backendReady(BackendConnection b) {
+        if (b != backend || phase == Phase.CLOSED) {
+            b.close();
+            return;
+        }
+        server.metrics().backendConnected();
+        seq++;
+        write(OkPacket.of(ServerStatus.SERVER_STATUS_AUTOCOMMIT)::encode, capabilities);
+        ch.flush();
+        phase = Phase.IDLE;
+        log.debug("session {} user {} logged in, backend {} thread {}", id, state.user, b.endpoint(), b.threadId());
+        processClient();
+    }
+
+    @Override
+    public void backendFailed(BackendConnection b, MySqlError error) {
+        if (b != backend) {
+            return;
+        }
+        server.metrics().backendError();
+        backend = null;
+        log.info("session {} user '{}': backend login at {} failed: {}", id, state.user, b.endpoint(), error);
+        sendErrAndClose(error, phase == Phase.CONNECTING ? seq + 1 : 1);
+    }
+
+    @Override
+    public void backendClosed(BackendConnection b) {
+        if (b != backend || phase == Phase.CLOSED) {
+            return;
+        }
+        backend = null;
+        releaseServerBuffer();
+        if (phase == Phase.IN_FLIGHT) {
+            sendErrAndClose(MySqlError.CR_SERVER_LOST.withMessage(
+                    "Lost connection to MySQL server during query (the backend " + b.endpoint() + " closed)"), 1);
+        } else {
+            log.debug("session {}: backend {} closed while idle", id, b.endpoint());
+            close();
+        }
+    }
+
+    @Override
+    public void backendWritabilityChanged(BackendConnection b) {
+        // Backpressure: stop reading the client while the backend cannot take more.
+        if (b == backend) {
+            ch.config().setAutoRead(b.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        BackendConnection b = backend;
+        if (b != null && b.isReady()) {
+            b.channel().config().setAutoRead(ch.isWritable());
+        }
+    }
+
+    // ------------------------------------------------------------------------------ client → server
+
+    /** Relays client packets: a new command when idle; the rest of a streamed packet or LOCAL INFILE data in flight. */
+    private void processClient() {
+        BackendConnection b = backend;
+        boolean wrote = false;
+        while (in != null && in.isReadable() && phase != Phase.CLOSED) {
+            int ri = in.readerIndex();
+            int avail = in.readableBytes();
+            if (clientStream > 0) {
+                int n = Math.min(clientStream, avail);
+                b.channel().write(in.retainedSlice(ri, n));
+                in.skipBytes(n);
+                clientStream -= n;
+                wrote = true;
+                continue;
+            }
+            if (clientContinuation || infile) {
+                if (avail < Packets.HEADER_SIZE) {
+                    break;
+                }
+                int len = Packets.payloadLength(in, ri);
+                if (clientContinuation) {
+                    clientLogicalLength += len;
+                    checkPacketSize(clientLogicalLength);
+                    clientContinuation = len == Packets.MAX_PAYLOAD;
+                } else if (len == 0 && !lastInfileFrameFull) {
+                    infile = false; // the empty packet ends the file; the server answers OK or ERR
+                }
+                if (infile) {
+                    lastInfileFrameFull = len == Packets.MAX_PAYLOAD;
+                }
+                int n = Math.min(avail, Packets.HEADER_SIZE + len);
+                b.channel().write(in.retainedSlice(ri, n));
+                in.skipBytes(n);
+                clientStream = Packets.HEADER_SIZE + len - n;
+                wrote = true;
+                continue;
+            }
+            if (phase != Phase.IDLE) {
+                break; // a response is under way: the next command waits its turn
+            }
+            if (avail < Packets.HEADER_SIZE + 1) {
+                break;
+            }
+            int len = Packets.payloadLength(in, ri);
+            int packetSeq = Packets.sequenceId(in, ri);
+            if (packetSeq != 0) {
+                throw new ProtocolException(MySqlError.ER_NET_PACKETS_OUT_OF_ORDER);
+            }
+            checkPacketSize(len);
+            int cmd = in.getUnsignedByte(ri + Packets.HEADER_SIZE);
+            boolean whole = avail >= Packets.HEADER_SIZE + len;
+            boolean streamable = len >= STREAM_THRESHOLD && (cmd == Command.COM_QUERY
+                    || cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_SEND_LONG_DATA);
+            if (!whole && !streamable) {
+                break;
+            }
+            if (!server.gate().isOpen() && !state.inTransaction) {
+                park();
+                break;
+            }
+            ByteBuf replacement = startCommand(cmd, ri + Packets.HEADER_SIZE, len, whole);
+            if (replacement == CONSUMED) {
+                if (whole) {
+                    in.skipBytes(Packets.HEADER_SIZE + len);
+                }
+                continue;
+            }
+            commands++;
+            if (replacement != null) {
+                in.skipBytes(Packets.HEADER_SIZE + len);
+                b.channel().write(replacement);
+            } else {
+                int n = Math.min(avail, Packets.HEADER_SIZE + len);
+                b.channel().write(in.retainedSlice(ri, n));
+                in.skipBytes(n);
+                clientStream = Packets.HEADER_SIZE + len - n;
+            }
+            wrote = true;
+            clientContinuation = len == Packets.MAX_PAYLOAD;
+            clientLogicalLength = len;
+            phase = framer.expectsResponse() ? Phase.IN_FLIGHT : Phase.IDLE;
+            if (cmd == Command.COM_QUIT) {
+                close();
+                return;
+            }
+        }
+        if (wrote) {
+            b.channel().flush();
+        }
+        // Bound what a client may queue behind a running command.
+        if (in != null && in.readableBytes() > server.settings().maxPacketBytes() + STREAM_THRESHOLD) {
+            ch.config().setAutoRead(false);
+        }
+    }
+
+    private void checkPacketSize(long logicalLength) {
+        if (logicalLength > server.settings().maxPacketBytes()) {
+            throw new ProtocolException(MySqlError.ER_NET_PACKET_TOO_LARGE);
+        }
+    }
+
+    /** Marker: the command was answered by Baton itself and its bytes are consumed. */
+    private static final ByteBuf CONSUMED = io.netty.buffer.Unpooled.EMPTY_BUFFER.asReadOnly();
+
+    /**
+     * Prepares a client command for the backend. Returns null to forward it as it is, a
+     * replacement packet, or {@link #CONSUMED} when Baton answered it itself.
+     */
+    private ByteBuf startCommand(int cmd, int payload, int len, boolean whole) {
+        command = cmd;
+        try {
+            framer.begin(cmd, backend.capabilities());
+        } catch (ProtocolException e) {
+            replyErr(e.error().withMessage(Command.name(cmd) + " is not relayed by Baton"));
+            return CONSUMED;
+        }
+        switch (cmd) {
+            case Command.COM_QUERY -> {
+                int available = in.writerIndex() - payload - 1;
+                String head = in.toString(payload + 1, Math.min(Math.min(len - 1, QUERY_HEAD), available), StandardCharsets.UTF_8);
+                state.inspect(head);
+                Matcher kill = KILL.matcher(head);
+                if (whole && len - 1 <= QUERY_HEAD && kill.matches()) {
+                    return killStatement(kill.group(1), Long.parseLong(kill.group(2)));
+                }
+                return null;
+            }
+            case Command.COM_STMT_PREPARE -> {
+                pendingPrepareSql = in.toString(payload + 1, len - 1, StandardCharsets.UTF_8);
+                return null;
+            }
+            case Command.COM_STMT_EXECUTE, Command.COM_STMT_FETCH, Command.COM_STMT_RESET,
+                 Command.COM_STMT_SEND_LONG_DATA, Command.COM_STMT_CLOSE -> {
+                if (len < 5) {
+                    throw ProtocolException.malformed(Command.name(cmd) + " without a statement id");
+                }
+                int clientId = in.getIntLE(payload + 1);
+                SessionState.PreparedStatement ps = state.statement(clientId);
+                if (ps == null) {
+                    if (framer.expectsResponse()) {
+                        replyErr(MySqlError.unknownStatement(clientId & 0xFFFFFFFFL, Command.name(cmd)));
+                    }
+                    return CONSUMED; // CLOSE and SEND_LONG_DATA get no answer, as from a server
+                }
+                in.setIntLE(payload + 1, ps.serverId);
+                if (cmd == Command.COM_STMT_CLOSE) {
+                    state.closeStatement(clientId);
+                }
+                return null;
+            }
+            case Command.COM_PROCESS_KILL -> {
+                if (len < 5) {
+                    throw ProtocolException.malformed("COM_PROCESS_KILL without an id");
+                }
+                ClientSession target = server.sessions().get(in.getUnsignedIntLE(payload + 1));
+                if (target == null || target.backendThreadId() == 0) {
+                    replyErr(MySqlError.of(1094, "Unknown thread id: " + in.getUnsignedIntLE(payload + 1)));
+                    return CONSUMED;
+                }
+                in.setIntLE(payload + 1, (int) target.backendThreadId());
+                return null;
+            }
+            case Command.COM_CHANGE_USER -> {
+                changeUser(in.retainedSlice(payload, len));
+                return CONSUMED;
+            }
+            case Command.COM_RESET_CONNECTION -> {
+                pendingReset = true;
+                return null;
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /** KILL [QUERY|CONNECTION] n: n is Baton's connection id; the server knows its own thread id. */
+    private ByteBuf killStatement(String kind, long targetId) {
+        ClientSession target = server.sessions().get(targetId);
+        long thread = target == null ? 0 : target.backendThreadId();
+        if (thread == 0) {
+            replyErr(MySqlError.of(1094, "Unknown thread id: " + targetId));
+            return CONSUMED;
+        }
+        String sql = "KILL " + (kind == null ? "" : kind.toUpperCase(java.util.Locale.ROOT) + " ") + thread;
+        ByteBuf out = ch.alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length());
+        Packets.writeHeader(out, 1 + sql.length(), 0);
+        out.writeByte(Command.COM_QUERY);
+        out.writeCharSequence(sql, StandardCharsets.US_ASCII);
+        return out;
+    }
+
+    /**
+     * COM_CHANGE_USER: verified here against Baton's directory (with the connection's scramble, as a
+     * server does), then the session gets a fresh backend as the new user: the server-side state is
+     * reset exactly as a change of user resets it.
+     */
+    private void changeUser(ByteBuf payload) {
+        ComChangeUser cu;
+        try {
+            cu = ComChangeUser.decode(payload, capabilities);
+        } finally {
+            payload.release();
+        }
+        UserDirectory.Account acc = server.users().find(cu.user());
+        String plugin = cu.authPluginName() != null ? cu.authPluginName() : AuthPluginNames.MYSQL_NATIVE_PASSWORD;
+        boolean ok = acc != null && (acc.password().isEmpty() ? cu.authResponse().length == 0
+                : plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)
+                ? CachingSha2Password.verify(cu.authResponse(), scramble, acc.password().getBytes(StandardCharsets.UTF_8))
+                : cu.authResponse().length == 20 && NativePassword.verify(cu.authResponse(), scramble, NativePassword.storedHash(acc.password())));
+        if (!ok) {
+            server.metrics().refused("access_denied");
+            log.info("access denied for user '{}' from {} (change user)", cu.user(), remoteHost());
+            replyErr(MySqlError.accessDenied(cu.user(), remoteHost(), cu.authResponse().length > 0));
+            return;
+        }
+        BackendConnection old = backend;
+        account = acc;
+        state.reset();
+        state.user = acc.user();
+        state.schema = cu.database() == null || cu.database().isEmpty() ? null : cu.database();
+        if (cu.characterSet() > 0) {
+            state.characterSet = cu.characterSet();
+        }
+        seq = 0;
+        phase = Phase.CONNECTING;
+        openBackend();
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    private void park() {
+        phase = Phase.GATED;
+        gateWaiter = server.gate().await(ch.eventLoop(), server.settings().gateMaxWait(), () -> {
+            gateWaiter = null;
+            if (phase == Phase.GATED) {
+                phase = Phase.IDLE;
+                processClient();
+            }
+        }, () -> {
+            gateWaiter = null;
+            if (phase != Phase.GATED) {
+                return;
+            }
+            phase = Phase.IDLE;
+            // The statement was not run: drop it and say why; the client may retry it.
+            int len = Packets.payloadLength(in, in.readerIndex());
+            int have = Math.min(in.readableBytes(), Packets.HEADER_SIZE + len);
+            clientStream = Packets.HEADER_SIZE + len - have;
+            in.skipBytes(have);
+            replyErr(MySqlError.ER_LOCK_WAIT_TIMEOUT.withMessage("Baton held this statement at its gate for "
+                    + server.settings().gateMaxWait().toMillis() + " ms (" + server.gate().reason()
+                    + ") and did not run it; retry it"));
+            discardStreamedRest();
+            processClient();
+        });
+    }
+
+    /** After refusing a statement whose tail has not arrived yet, the tail is read and dropped. */
+    private void discardStreamedRest() {
+        if (clientStream > 0 && in != null) {
+            int n = Math.min(clientStream, in.readableBytes());
+            in.skipBytes(n);
+            clientStream -= n;
+        }
+    }
+
+    // ------------------------------------------------------------------------------ server → client
+
+    @Override
+    public void backendRead(BackendConnection b, ByteBuf msg) {
+        if (b != backend || phase == Phase.CLOSED) {
+            msg.release();
+            return;
+        }
+        srv = srv == null ? msg : BackendConnection.append(b.channel().pipeline().firstContext(), srv, msg);
+        ByteBuf buf = srv;
+        int start = buf.readerIndex();
+        int pos = start;
+        int end = buf.writerIndex();
+        boolean completed = false;
+        try {
+            while (pos < end) {
+                if (serverStream > 0) {
+                    int n = Math.min(serverStream, end - pos);
+                    pos += n;
+                    serverStream -= n;
+                    continue;
+                }
+                if (phase != Phase.IN_FLIGHT) {
+                    // Nothing was asked: e.g. the server's farewell ERR before it closes. The client is
+                    // not reading a response now, so it is not told; the close is handled as such.
+                    log.debug("session {}: {} unsolicited bytes from {}", id, end - pos, b.endpoint());
+                    if (pos > start) {
+                        ch.write(buf.retainedSlice(start, pos - start));
+                    }
+                    start = end;
+                    pos = end;
+                    break;
+                }
+                if (end - pos < Packets.HEADER_SIZE) {
+                    break;
+                }
+                int len = Packets.payloadLength(buf, pos);
+                int packetSeq = Packets.sequenceId(buf, pos);
+                int have = end - pos - Packets.HEADER_SIZE;
+                boolean whole = have >= len;
+                if (!whole) {
+                    if (have < Math.min(len, ResponseFramer.PEEK_LENGTH)) {
+                        break;
+                    }
+                    int first = buf.getUnsignedByte(pos + Packets.HEADER_SIZE);
+                    boolean status = first == 0x00 || first == 0xFE || first == 0xFF;
+                    if ((status && len < WHOLE_STATUS_PACKET) || len < STREAM_THRESHOLD) {
+                        break;
+                    }
+                }
+                Step step = framer.onPacket(buf, pos + Packets.HEADER_SIZE, len, packetSeq);
+                if (whole) {
+                    ByteBuf replacement = onServerPacket(buf, pos, len, packetSeq);
+                    if (replacement != null) {
+                        if (pos > start) {
+                            ch.write(buf.retainedSlice(start, pos - start));
+                        }
+                        ch.write(replacement);
+                        start = pos + Packets.HEADER_SIZE + len;
+                    }
+                    pos += Packets.HEADER_SIZE + len;
+                } else {
+                    serverStream = Packets.HEADER_SIZE + len - (end - pos);
+                    pos = end;
+                }
+                if (step == Step.COMPLETE) {
+                    completed = true;
+                    responseComplete();
+                } else if (step == Step.LOCAL_INFILE) {
+                    infile = true;
+                    lastInfileFrameFull = false;
+                    completed = true; // the client's file data may be queued already
+                }
+            }
+            if (pos > start) {
+                ch.write(buf.retainedSlice(start, pos - start));
+            }
+            buf.readerIndex(pos);
+        } catch (ProtocolException e) {
+            log.warn("session {}: bad response from {} to {}: {}", id, b.endpoint(), Command.name(command), e.getMessage());
+            releaseServerBuffer();
+            sendErrAndClose(MySqlError.ER_NET_READ_ERROR.withMessage("Baton received a malformed response from "
+                    + b.endpoint() + ": " + e.getMessage()), 1);
+            return;
+        } finally {
+            if (srv != null && !srv.isReadable()) {
+                srv.release();
+                srv = null;
+            }
+        }
+        if (completed) {
+            ch.config().setAutoRead(true);
+            processClient();
+        }
+    }
+
+    @Override
+    public void backendReadComplete(BackendConnection b) {
+        ch.flush();
+    }
+
+    /** Looks at a whole server packet; returns a replacement when the client must see other bytes. */
+    private ByteBuf onServerPacket(ByteBuf buf, int frame, int len, int packetSeq) {
+        PacketKind kind = framer.packetKind();
+        int payload = frame + Packets.HEADER_SIZE;
+        switch (kind) {
+            case PREPARE_OK -> {
+                SessionState.PreparedStatement ps = state.prepared(framer.preparedStatementId(), pendingPrepareSql,
+                        framer.preparedParamCount(), framer.preparedColumnCount());
+                pendingPrepareSql = null;
+                buf.setIntLE(payload + 1, ps.clientId); // the client knows Baton's id, stable across servers
+                return null;
+            }
+            case OK, OK_AS_EOF -> {
+                if (!framer.lastPacketHasSessionState()) {
+                    return null;
+                }
+                track(OkPacket.decode(buf.slice(payload, len), backend.capabilities()));
+                if ((capabilities & Capabilities.CLIENT_SESSION_TRACK) != 0) {
+                    return null;
+                }
+                // The client did not ask for session state: the same OK without it.
+                ByteBuf out = ch.alloc().buffer(Packets.HEADER_SIZE + len);
+                int h = Packets.reserveHeader(out);
+                OkPacket.stripSessionState(buf.slice(payload, len), backend.capabilities(), out);
+                Packets.setHeader(out, h, out.writerIndex() - h - Packets.HEADER_SIZE, packetSeq);
+                return out;
+            }
+            case ERR -> {
+                if (command == Command.COM_STMT_PREPARE) {
+                    pendingPrepareSql = null;
+                }
+                return null;
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    private void track(OkPacket ok) {
+        for (SessionStateChange c : ok.sessionStateChanges()) {
+            if (c instanceof SessionStateChange.Schema s) {
+                state.schema = s.name().isEmpty() ? null : s.name();
+            } else if (c instanceof SessionStateChange.SystemVariable v) {
+                state.variable(v.name(), v.value());
+            }
+        }
+    }
+
+    private void responseComplete() {
+        if (framer.statusFlags() >= 0) {
+            state.status(framer.statusFlags());
+        }
+        if (pendingReset && framer.isSuccess()) {
+            state.reset();
+        }
+        pendingReset = false;
+        if (command == Command.COM_INIT_DB && framer.isSuccess() && !backend.tracksSession()) {
+            state.schema = null; // unknown without the tracker; the next OK with a schema sets it
+        }
+        phase = Phase.IDLE;
+    }
+
+    // ------------------------------------------------------------------------------ replies, close
+
+    private void write(java.util.function.Consumer<ByteBuf> body) {
+        ByteBuf out = ch.alloc().buffer();
+        int h = Packets.reserveHeader(out);
+        body.accept(out);
+        Packets.finishFrames(out, h, seq & 0xFF);
+        ch.write(out);
+    }
+
+    private void write(java.util.function.BiConsumer<ByteBuf, Integer> body, int caps) {
+        write(out -> body.accept(out, caps));
+    }
+
+    /** An ERR in answer to the current command (sequence id 1). */
+    private void replyErr(MySqlError e) {
+        ByteBuf out = ch.alloc().buffer();
+        int h = Packets.reserveHeader(out);
+        e.toErrPacket().encode(out, capabilities);
+        Packets.finishFrames(out, h, 1);
+        ch.writeAndFlush(out);
+        phase = phase == Phase.CLOSED ? Phase.CLOSED : Phase.IDLE;
+    }
+
+    private void sendErrAndClose(MySqlError e, int sequenceId) {
+        if (phase == Phase.CLOSED || ch == null || !ch.isActive()) {
+            close();
+            return;
+        }
+        ByteBuf out = ch.alloc().buffer();
+        int h = Packets.reserveHeader(out);
+        new ErrPacket(e.errno(), e.sqlState(), e.message()).encode(out, capabilities | Capabilities.CLIENT_PROTOCOL_41);
+        Packets.finishFrames(out, h, sequenceId & 0xFF);
+        ch.writeAndFlush(out).addListener(f -> close());
+        phase = Phase.CLOSED;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && phase == Phase.IDLE) {
+            // As a server past wait_timeout: ER_CLIENT_INTERACTION_TIMEOUT, then close.
+            server.metrics().idleClosed();
+            sendErrAndClose(MySqlError.of(4031,
+                    "The client was disconnected by the server because of inactivity."), 0);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        close();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // A client that resets its connection is routine: DEBUG, not ERROR.
+        log.debug("session {}: {}", id, cause.toString());
+        close();
+    }
+
+    /** Ends the session: backend closed with COM_QUIT, buffers released, slot returned. Idempotent. */
+    void close() {
+        boolean first = phase != Phase.CLOSED || reserved;
+        phase = Phase.CLOSED;
+        cancelLoginDeadline();
+        if (gateWaiter != null) {
+            gateWaiter.cancel();
+            gateWaiter = null;
+        }
+        if (in != null) {
+            in.release();
+            in = null;
+        }
+        releaseServerBuffer();
+        BackendConnection b = backend;
+        backend = null;
+        if (b != null) {
+            b.close();
+        }
+        if (reserved) {
+            reserved = false;
+            server.sessions().remove(this);
+            server.sessions().release();
+            server.metrics().closed();
+        }
+        if (first && ch != null && ch.isOpen()) {
+            ch.close();
+        }
+    }
+
+    private void releaseServerBuffer() {
+        if (srv != null) {
+            srv.release();
+            srv = null;
+        }
+        serverStream = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "ClientSession[" + id + ", " + state.user + ", " + phase + "]";
+    }
+}

@@ -1,0 +1,236 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Capabilities;
+import io.baton.protocol.auth.AuthPluginNames;
+import io.baton.protocol.message.HandshakeV10;
+import io.baton.proxy.routing.Endpoint;
+import io.baton.proxy.routing.RoutingControl;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy: listens for MySQL clients, gives each a {@link ClientSession}, and routes their
+ * backends to the current source. The rest of Baton drives it through {@link RoutingControl}.
+ */
+public final class ProxyServer implements RoutingControl, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+    private static final String FALLBACK_VERSION = "8.0.31";
+
+    private final ProxySettings settings;
+    private final UserDirectory users;
+    private final SessionRegistry sessions = new SessionRegistry();
+    private final Gate gate = new Gate();
+    private final ProxyMetrics metrics;
+    private final SslContext clientTls;
+    private final SslContext backendTls;
+    private final AtomicReference<Endpoint> source = new AtomicReference<>();
+    private volatile Greeting greeting = new Greeting(FALLBACK_VERSION + "-baton", AuthPluginNames.CACHING_SHA2_PASSWORD,
+            Capabilities.CLIENT_SESSION_TRACK | Capabilities.CLIENT_DEPRECATE_EOF, 255);
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private Channel listener;
+
+    /** What clients are greeted with, mirrored from the source. */
+    private record Greeting(String version, String plugin, int capabilityExtras, int characterSet) {
+    }
+
+    public ProxyServer(ProxySettings settings, UserDirectory users, Endpoint initialSource, SslContext clientTls,
+                       MeterRegistry meters) {
+        this.settings = settings;
+        this.users = users;
+        this.clientTls = clientTls;
+        this.backendTls = settings.backendTls() ? TlsContexts.backend() : null;
+        this.metrics = new ProxyMetrics(meters == null ? new SimpleMeterRegistry() : meters, sessions, gate);
+        this.source.set(initialSource);
+    }
+
+    /** Binds the listen port. The first source is probed so clients see its version and auth plugin. */
+    public ProxyServer start() throws InterruptedException {
+        Endpoint s = source.get();
+        if (s != null) {
+            probe(s);
+        }
+        int threads = settings.ioThreads() > 0 ? settings.ioThreads() : Runtime.getRuntime().availableProcessors();
+        boss = Transport.group(1, "baton-accept");
+        workers = Transport.group(threads, "baton-io");
+        long idleMillis = settings.idleTimeout().toMillis();
+        ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast("session", new ClientSession(ProxyServer.this, sessions.nextId()));
+                    }
+                });
+        try {
+            listener = b.bind(settings.host(), settings.port()).sync().channel();
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port() + ": "
+                    + e.getMessage() + " (is another process using the port? choose another with --port)", e);
+        }
+        log.info("Baton proxy listening on {} ({} I/O threads, {}), routing to {}", listener.localAddress(), threads,
+                Transport.EPOLL ? "epoll" : "nio", s == null ? "nothing yet" : s);
+        return this;
+    }
+
+    /** The bound port (useful when configured as 0). */
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    private void probe(Endpoint e) {
+        try {
+            HandshakeV10 hs = SourceProbe.greeting(e, (int) settings.backendConnectTimeout().toMillis());
+            int extras = hs.capabilities() & (Capabilities.CLIENT_SESSION_TRACK | Capabilities.CLIENT_DEPRECATE_EOF);
+            String plugin = AuthPluginNames.CACHING_SHA2_PASSWORD.equals(hs.authPluginName())
+                    ? AuthPluginNames.CACHING_SHA2_PASSWORD : AuthPluginNames.MYSQL_NATIVE_PASSWORD;
+            greeting = new Greeting(hs.serverVersion() + "-baton", plugin, extras, hs.characterSet());
+        } catch (IOException | RuntimeException ex) {
+            log.warn("could not read the greeting of {} ({}); greeting clients as {}", e, ex.getMessage(), greeting.version());
+        }
+    }
+
+    // ----------------------------------------------------------------------------- for sessions
+
+    ProxySettings settings() {
+        return settings;
+    }
+
+    UserDirectory users() {
+        return users;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public Gate gate() {
+        return gate;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    SslContext clientTls() {
+        return clientTls;
+    }
+
+    SslContext backendTls() {
+        return backendTls;
+    }
+
+    ProxyServer router() {
+        return this;
+    }
+
+    String serverVersion() {
+        return greeting.version();
+    }
+
+    String defaultAuthPlugin() {
+        return greeting.plugin();
+    }
+
+    int sourceCapabilityExtras() {
+        return greeting.capabilityExtras();
+    }
+
+    int defaultCharacterSet() {
+        return greeting.characterSet();
+    }
+
+    // ----------------------------------------------------------------------------- RoutingControl
+
+    @Override
+    public Endpoint source() {
+        return source.get();
+    }
+
+    @Override
+    public void closeGate(String reason) {
+        gate.close(reason);
+        log.info("gate closed: {}", reason);
+    }
+
+    @Override
+    public void openGate() {
+        long ms = gate.open();
+        log.info("gate opened after {} ms", ms);
+    }
+
+    @Override
+    public boolean isGateOpen() {
+        return gate.isOpen();
+    }
+
+    @Override
+    public MigrationSummary switchTo(Endpoint newSource, Duration timeout) {
+        long t0 = System.nanoTime();
+        Endpoint old = source.getAndSet(newSource);
+        probe(newSource);
+        log.info("routing switched from {} to {}", old, newSource);
+        return new MigrationSummary(0, 0, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    @Override
+    public boolean awaitNoOpenTransactions(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean any = sessions.all().stream().anyMatch(s -> s.state().inTransaction());
+            if (!any) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        for (ClientSession s : sessions.all()) {
+            Channel c = s.channel();
+            if (c != null) {
+                c.eventLoop().execute(s::close);
+            }
+        }
+        if (boss != null) {
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}

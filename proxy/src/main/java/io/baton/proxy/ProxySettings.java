@@ -1,0 +1,43 @@
+package io.baton.proxy;
+
+import java.time.Duration;
+
+/**
+ * How the proxy listens and its limits. Every limit has a default and is configurable; exceeding one
+ * gets the ERR a MySQL server would send.
+ *
+ * @param host              listen address (127.0.0.1 unless configured)
+ * @param port              listen port (6033)
+ * @param ioThreads         event-loop threads (0: one per core)
+ * @param maxConnections    client sessions at once; one more gets ERR 1040
+ * @param maxPacketBytes    largest logical client packet; larger gets ERR 1153
+ * @param idleTimeout       an idle client session is closed with ERR 4031 after this
+ * @param connectTimeout    a client must finish the handshake within this, or gets ERR 1043
+ * @param backendConnectTimeout limit for opening and authenticating a backend connection
+ * @param gateMaxWait       longest a statement waits at a closed gate before an ERR
+ * @param backendTls        use TLS to the backend servers
+ */
+public record ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
+                            Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
+                            Duration gateMaxWait, boolean backendTls) {
+
+    public static ProxySettings defaults() {
+        return new ProxySettings("127.0.0.1", 6033, 0, 3000, 1024 * 1024 * 1024, Duration.ofHours(8),
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false);
+    }
+
+    public ProxySettings withPort(int p) {
+        return new ProxySettings(host, p, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
+                backendConnectTimeout, gateMaxWait, backendTls);
+    }
+
+    public ProxySettings withLimits(int maxConn, int maxPacket, Duration idle, Duration connect) {
+        return new ProxySettings(host, port, ioThreads, maxConn, maxPacket, idle, connect, backendConnectTimeout,
+                gateMaxWait, backendTls);
+    }
+
+    public ProxySettings withGateMaxWait(Duration d) {
+        return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
+                backendConnectTimeout, d, backendTls);
+    }
+}

@@ -1,0 +1,152 @@
+package io.baton.proxy;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What a move of a session to another server must carry: schema, character set, autocommit,
+ * transaction state, session variables (from the server's session tracker), prepared statements,
+ * and whether the session holds state that cannot move. Touched only on the session's event loop.
+ */
+public final class SessionState {
+    private static final Pattern TEMPORARY_TABLE = Pattern.compile("^\\s*CREATE\\s+TEMPORARY\\s+TABLE", Pattern.CASE_INSENSITIVE);
+    private static final Pattern NAMED_LOCK = Pattern.compile("\\bGET_LOCK\\s*\\(", Pattern.CASE_INSENSITIVE);
+    private static final Pattern RELEASE_LOCKS = Pattern.compile("\\bRELEASE_ALL_LOCKS\\s*\\(", Pattern.CASE_INSENSITIVE);
+    private static final Pattern LOCK_TABLES = Pattern.compile("^\\s*LOCK\\s+TABLES?\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern UNLOCK_TABLES = Pattern.compile("^\\s*UNLOCK\\s+TABLES?\\b", Pattern.CASE_INSENSITIVE);
+
+    String user;
+    String schema;
+    int characterSet;
+    boolean autocommit = true;
+    volatile boolean inTransaction;
+    private final Map<String, String> variables = new LinkedHashMap<>();
+    private final Map<Integer, PreparedStatement> statements = new HashMap<>();
+    private int nextStatementId = 1;
+    private boolean temporaryTables;
+    private boolean namedLocks;
+    private boolean lockedTables;
+
+    /** A server-side prepared statement as the client knows it, and where it lives now. */
+    public static final class PreparedStatement {
+        final int clientId;
+        int serverId;
+        final String sql;
+        final int params;
+        final int columns;
+
+        PreparedStatement(int clientId, int serverId, String sql, int params, int columns) {
+            this.clientId = clientId;
+            this.serverId = serverId;
+            this.sql = sql;
+            this.params = params;
+            this.columns = columns;
+        }
+
+        public int clientId() {
+            return clientId;
+        }
+
+        public int serverId() {
+            return serverId;
+        }
+
+        public String sql() {
+            return sql;
+        }
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String schema() {
+        return schema;
+    }
+
+    public boolean inTransaction() {
+        return inTransaction;
+    }
+
+    public Map<String, String> variables() {
+        return Collections.unmodifiableMap(variables);
+    }
+
+    void variable(String name, String value) {
+        variables.put(name.toLowerCase(Locale.ROOT), value);
+    }
+
+    void status(int flags) {
+        inTransaction = (flags & io.baton.protocol.ServerStatus.SERVER_STATUS_IN_TRANS) != 0;
+        autocommit = (flags & io.baton.protocol.ServerStatus.SERVER_STATUS_AUTOCOMMIT) != 0;
+    }
+
+    PreparedStatement prepared(int serverId, String sql, int params, int columns) {
+        int id = nextStatementId++;
+        if (nextStatementId <= 0) {
+            nextStatementId = 1;
+        }
+        PreparedStatement ps = new PreparedStatement(id, serverId, sql, params, columns);
+        statements.put(id, ps);
+        return ps;
+    }
+
+    PreparedStatement statement(int clientId) {
+        return statements.get(clientId);
+    }
+
+    void closeStatement(int clientId) {
+        statements.remove(clientId);
+    }
+
+    public int statementCount() {
+        return statements.size();
+    }
+
+    /** Light inspection of a statement's text where the session tracker is silent. */
+    void inspect(CharSequence sqlHead) {
+        if (TEMPORARY_TABLE.matcher(sqlHead).find()) {
+            temporaryTables = true;
+        }
+        if (NAMED_LOCK.matcher(sqlHead).find()) {
+            namedLocks = true;
+        }
+        if (RELEASE_LOCKS.matcher(sqlHead).find()) {
+            namedLocks = false;
+        }
+        if (LOCK_TABLES.matcher(sqlHead).find()) {
+            lockedTables = true;
+        } else if (UNLOCK_TABLES.matcher(sqlHead).find()) {
+            lockedTables = false;
+        }
+    }
+
+    /** COM_RESET_CONNECTION / COM_CHANGE_USER: the server forgets the session's state. */
+    void reset() {
+        variables.clear();
+        statements.clear();
+        temporaryTables = false;
+        namedLocks = false;
+        lockedTables = false;
+        inTransaction = false;
+        autocommit = true;
+    }
+
+    /** Why this session cannot move to another server, or null if it can. */
+    public String unmovableReason() {
+        if (temporaryTables) {
+            return "the session has temporary tables";
+        }
+        if (namedLocks) {
+            return "the session holds named locks (GET_LOCK)";
+        }
+        if (lockedTables) {
+            return "the session holds table locks (LOCK TABLES)";
+        }
+        return null;
+    }
+}
