@@ -21,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -413,6 +414,91 @@ abstract class ConnectorJContract {
     void connectionIdsAreDistinct() throws Exception {
         try (Connection a = connect(); Connection b = connect()) {
             assertNotEquals(((JdbcConnection) a).getId(), ((JdbcConnection) b).getId());
+        }
+    }
+
+    // ------------------------------------------------------------------ other clients
+
+    @Test
+    void mariadbConnectorJ() throws Exception {
+        TopologyFile.User u = target.user("app");
+        String url = "jdbc:mariadb://127.0.0.1:" + target.port() + "/app?useServerPrepStmts=true&allowPublicKeyRetrieval=true";
+        try (Connection c = DriverManager.getConnection(url, u.user(), u.password()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE mc (id INT PRIMARY KEY, v VARCHAR(20), b BLOB)");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO mc VALUES (?, ?, ?)")) {
+                for (int i = 0; i < 50; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, "m" + i);
+                    ps.setBytes(3, new byte[] {(byte) i});
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT v, b FROM mc WHERE id = ?")) {
+                ps.setInt(1, 42);
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertTrue(rs.next());
+                    assertEquals("m42", rs.getString(1));
+                    assertArrayEquals(new byte[] {42}, rs.getBytes(2));
+                }
+            }
+        }
+    }
+
+    @Test
+    void mariadbCommandLineClient(@TempDir Path tmp) throws Exception {
+        TopologyFile.User u = target.user("app");
+        List<String> cmd = List.of("mariadb", "-h127.0.0.1", "-P" + target.port(), "-u" + u.user(), "-p" + u.password(),
+                "--batch", "--skip-column-names", "app", "-e",
+                "CREATE TABLE cli (id INT PRIMARY KEY, v TEXT); INSERT INTO cli VALUES (1, 'a'), (2, 'b'); "
+                        + "UPDATE cli SET v = 'c' WHERE id = 2; SELECT GROUP_CONCAT(v ORDER BY id) FROM cli; SELECT ROW_COUNT()");
+        Run r = Run.of(cmd, 60);
+        assertEquals(0, r.exit, r.output);
+        assertEquals(List.of("a,c", "-1"), r.output.strip().lines().toList(), r.output);
+    }
+
+    @Test
+    void sysbenchOltpReadWriteWithPreparedStatements() throws Exception {
+        TopologyFile.User u = target.user("app");
+        List<String> base = List.of("sysbench", "oltp_read_write", "--db-driver=mysql", "--mysql-host=127.0.0.1",
+                "--mysql-port=" + target.port(), "--mysql-user=" + u.user(), "--mysql-password=" + u.password(),
+                "--mysql-db=sbtest", "--tables=4", "--table-size=10000");
+        Run prepare = Run.of(concat(base, "prepare"), 120);
+        assertEquals(0, prepare.exit, prepare.output);
+        Run run = Run.of(concat(base, "--threads=1", "--time=4", "--db-ps-mode=auto", "run"), 120);
+        // Exit 0: no error sysbench does not retry. One thread: no deadlocks, so no retried ("ignored") errors either.
+        assertEquals(0, run.exit, run.output);
+        java.util.regex.Matcher errors = java.util.regex.Pattern.compile("ignored errors:\\s+(\\d+)").matcher(run.output);
+        java.util.regex.Matcher reconnects = java.util.regex.Pattern.compile("reconnects:\\s+(\\d+)").matcher(run.output);
+        java.util.regex.Matcher transactions = java.util.regex.Pattern.compile("transactions:\\s+(\\d+)").matcher(run.output);
+        assertTrue(errors.find() && reconnects.find() && transactions.find(), run.output);
+        assertEquals("0", errors.group(1), run.output);
+        assertEquals("0", reconnects.group(1), run.output);
+        assertTrue(Long.parseLong(transactions.group(1)) > 0, run.output);
+    }
+
+    private static List<String> concat(List<String> a, String... b) {
+        List<String> out = new java.util.ArrayList<>(a);
+        out.addAll(List.of(b));
+        return out;
+    }
+
+    /** A command run to completion, output captured, bounded in time. */
+    record Run(int exit, String output) {
+        static Run of(List<String> cmd, int timeoutSeconds) throws Exception {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return e.toString();
+                }
+            });
+            if (!p.waitFor(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(cmd.get(0) + " did not finish within " + timeoutSeconds + " s");
+            }
+            return new Run(p.exitValue(), out.get());
         }
     }
 }
