@@ -87,7 +87,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     private final Login login;
     private final ProxySettings settings;
     private final SslContext tls;
-    private final Listener listener;
+    private Listener listener;
     private Phase phase = Phase.CONNECTING;
     private Channel channel;
     private ByteBuf cum;
@@ -136,6 +136,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     Channel channel() {
         return channel;
+    }
+
+    /** Hands a ready connection to another listener (after a session's state has been replayed on it). */
+    void listener(Listener l) {
+        this.listener = l;
     }
 
     Endpoint endpoint() {

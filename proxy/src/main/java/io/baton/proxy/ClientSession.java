@@ -71,13 +71,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             | Capabilities.CLIENT_PS_MULTI_RESULTS | Capabilities.CLIENT_PLUGIN_AUTH | Capabilities.CLIENT_CONNECT_ATTRS
             | Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
-    enum Phase { GREETING, AUTH_SWITCH, CONNECTING, IDLE, GATED, IN_FLIGHT, CLOSED }
+    enum Phase { GREETING, AUTH_SWITCH, CONNECTING, IDLE, GATED, MIGRATING, IN_FLIGHT, CLOSED }
+
+    /** Errors a session gets when its server changes under it (DESIGN.md, "Migration of a session"). */
+    static MySqlError rolledBackByFailover(String why) {
+        return MySqlError.ER_LOCK_DEADLOCK.withMessage("Transaction rolled back by failover (" + why
+                + "); the session is usable: retry the transaction");
+    }
+
+    static MySqlError outcomeUnknown(String why) {
+        return MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: " + why
+                + "; its outcome is unknown (it may have committed). The session is usable on the new source");
+    }
 
     private final ProxyServer server;
     private final long id;
     private final long createdAt = System.currentTimeMillis();
     private Channel ch;
-    private Phase phase = Phase.GREETING;
+    private volatile Phase phase = Phase.GREETING;
     private ByteBuf in;
     private ByteBuf srv;
     private byte[] scramble;
@@ -104,6 +115,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String pendingPrepareSql;
     private boolean pendingReset;
     private long commands;
+    /** Sequence id the next packet to the client must carry while a response is under way. */
+    private int replySeq = 1;
+    /** Bytes of a client packet to drop (its command was refused or its backend is gone). */
+    private int clientDiscard;
+    /** Told to the client in answer to its next statement (which is then not run). */
+    private MySqlError pendingError;
+    private boolean pendingErrorCloses;
+    /** A move requested while a statement ran: done when its response completes. */
+    private Endpoint moveAfterResponse;
+    private java.util.concurrent.CompletableFuture<Boolean> moveDone;
+    private long reconnectDeadline;
 
     ClientSession(ProxyServer server, long id) {
         this.server = server;
@@ -120,6 +142,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public String phase() {
         return phase.name();
+    }
+
+    /** Inside a transaction, or a statement is running: not yet at a clean boundary. */
+    boolean busy() {
+        return state.inTransaction || phase == Phase.IN_FLIGHT;
     }
 
     public long createdAtMillis() {
@@ -387,15 +414,48 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (b != backend || phase == Phase.CLOSED) {
             return;
         }
+        // The server went away (crash, kill, network): the client session stays. Its next statement
+        // goes to whatever the router says then, after the gate if it is closed.
         backend = null;
         releaseServerBuffer();
+        server.metrics().backendError();
+        String why = "the connection to " + b.endpoint() + " was lost";
         if (phase == Phase.IN_FLIGHT) {
-            sendErrAndClose(MySqlError.CR_SERVER_LOST.withMessage(
-                    "Lost connection to MySQL server during query (the backend " + b.endpoint() + " closed)"), 1);
+            log.info("session {} user '{}': {} during {}", id, state.user, why, Command.name(command));
+            state.inTransaction = false;
+            infile = false;
+            clientContinuation = false;
+            clientDiscard = clientStream;
+            clientStream = 0;
+            phase = Phase.IDLE;
+            ByteBuf out = ch.alloc().buffer();
+            int h = Packets.reserveHeader(out);
+            outcomeUnknown(why).toErrPacket().encode(out, capabilities);
+            Packets.finishFrames(out, h, replySeq);
+            ch.writeAndFlush(out);
+            completeDeferredMove();
+        } else if (state.inTransaction) {
+            log.info("session {} user '{}': {} inside a transaction", id, state.user, why);
+            pendingError = rolledBackByFailover(why);
+            state.inTransaction = false;
         } else {
-            log.debug("session {}: backend {} closed while idle", id, b.endpoint());
-            close();
+            log.debug("session {}: {} while idle; it reconnects at its next statement", id, why);
         }
+        if (phase == Phase.IDLE) {
+            processClient();
+        }
+    }
+
+    /** A move asked for while a statement ran happens now. */
+    private void completeDeferredMove() {
+        Endpoint target = moveAfterResponse;
+        java.util.concurrent.CompletableFuture<Boolean> f = moveDone;
+        if (target == null) {
+            return;
+        }
+        moveAfterResponse = null;
+        moveDone = null;
+        moveTo(target, "source changed").whenComplete((ok, e) -> f.complete(ok != null && ok));
     }
 
     @Override
@@ -423,6 +483,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         while (in != null && in.isReadable() && phase != Phase.CLOSED) {
             int ri = in.readerIndex();
             int avail = in.readableBytes();
+            if (clientDiscard > 0) {
+                int n = Math.min(clientDiscard, avail);
+                in.skipBytes(n);
+                clientDiscard -= n;
+                continue;
+            }
             if (clientStream > 0) {
                 int n = Math.min(clientStream, avail);
                 b.channel().write(in.retainedSlice(ri, n));
@@ -447,6 +513,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     lastInfileFrameFull = len == Packets.MAX_PAYLOAD;
                 }
                 int n = Math.min(avail, Packets.HEADER_SIZE + len);
+                replySeq = (Packets.sequenceId(in, ri) + 1) & 0xFF;
                 b.channel().write(in.retainedSlice(ri, n));
                 in.skipBytes(n);
                 clientStream = Packets.HEADER_SIZE + len - n;
@@ -472,17 +539,34 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (!whole && !streamable) {
                 break;
             }
+            if (pendingError != null && Command.expectsResponse(cmd)) {
+                // The statement is not run: the client first learns what happened to its session.
+                MySqlError e = pendingError;
+                pendingError = null;
+                skipCommand(len, avail);
+                if (pendingErrorCloses) {
+                    sendErrAndClose(e, 1);
+                    return;
+                }
+                replyErr(e);
+                continue;
+            }
             if (!server.gate().isOpen() && !state.inTransaction) {
                 park();
                 break;
             }
+            if (b == null || !b.isReady()) {
+                reconnect();
+                break;
+            }
             ByteBuf replacement = startCommand(cmd, ri + Packets.HEADER_SIZE, len, whole);
             if (replacement == CONSUMED) {
-                if (whole) {
-                    in.skipBytes(Packets.HEADER_SIZE + len);
+                if (phase != Phase.CLOSED && in != null && in.readerIndex() == ri) {
+                    skipCommand(len, avail);
                 }
                 continue;
             }
+            replySeq = 1;
             commands++;
             if (replacement != null) {
                 in.skipBytes(Packets.HEADER_SIZE + len);
@@ -502,7 +586,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return;
             }
         }
-        if (wrote) {
+        if (wrote && b != null) {
             b.channel().flush();
         }
         // Bound what a client may queue behind a running command.
@@ -564,6 +648,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 if (cmd == Command.COM_STMT_CLOSE) {
                     state.closeStatement(clientId);
                 }
+                if (cmd == Command.COM_STMT_EXECUTE && ps.params > 0 && whole) {
+                    return executeWithTypes(ps, payload, len);
+                }
                 return null;
             }
             case Command.COM_PROCESS_KILL -> {
@@ -590,6 +677,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return null;
             }
         }
+    }
+
+    /**
+     * COM_STMT_EXECUTE: 0x17, stmt_id<4>, flags<1>, iteration_count<4>, null_bitmap<(n+7)/8>,
+     * new_params_bound_flag<1>, [types<2n>], values. A client sends the types once; after a move the
+     * new server has never seen them, so Baton sends them on the first execute there.
+     */
+    private ByteBuf executeWithTypes(SessionState.PreparedStatement ps, int payload, int len) {
+        int flagAt = payload + 10 + (ps.params + 7) / 8;
+        if (flagAt >= payload + len) {
+            return null; // malformed: the server will say so
+        }
+        int typesLen = 2 * ps.params;
+        if (in.getUnsignedByte(flagAt) == 1) {
+            if (flagAt + 1 + typesLen <= payload + len) {
+                ps.types = new byte[typesLen];
+                in.getBytes(flagAt + 1, ps.types);
+                ps.typesSent = true;
+            }
+            return null;
+        }
+        if (ps.typesSent || ps.types == null) {
+            return null;
+        }
+        int newLen = len + typesLen;
+        ByteBuf out = ch.alloc().buffer(Packets.HEADER_SIZE + newLen);
+        Packets.writeHeader(out, newLen, 0);
+        out.writeBytes(in, payload, flagAt - payload);
+        out.writeByte(1);
+        out.writeBytes(ps.types);
+        out.writeBytes(in, flagAt + 1, payload + len - flagAt - 1);
+        ps.typesSent = true;
+        return out;
     }
 
     /** KILL [QUERY|CONNECTION] n: n is Baton's connection id; the server knows its own thread id. */
@@ -645,6 +765,157 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         openBackend();
         if (old != null) {
             old.close();
+        }
+    }
+
+    /** Drops the current command packet (what has arrived, and the rest as it arrives). */
+    private void skipCommand(int len, int avail) {
+        int have = Math.min(avail, Packets.HEADER_SIZE + len);
+        in.skipBytes(have);
+        clientDiscard = Packets.HEADER_SIZE + len - have;
+    }
+
+    // ------------------------------------------------------------------------------ moving between servers
+
+    /**
+     * Moves this session's backend to {@code target} (on this session's event loop): a new backend as
+     * the same user, the session's state replayed on it, then the old one closed. A session with a
+     * statement running moves as soon as its response is complete; one inside a transaction is told
+     * at its next statement that the transaction was rolled back; one holding state that cannot move
+     * is told why and closed.
+     */
+    java.util.concurrent.CompletableFuture<Boolean> moveTo(Endpoint target, String why) {
+        java.util.concurrent.CompletableFuture<Boolean> f = new java.util.concurrent.CompletableFuture<>();
+        ch.eventLoop().execute(() -> {
+            if (phase == Phase.CLOSED || phase == Phase.GREETING || phase == Phase.AUTH_SWITCH) {
+                f.complete(true);
+                return;
+            }
+            BackendConnection b = backend;
+            if (b != null && b.endpoint().equals(target) && b.isReady()) {
+                f.complete(true);
+                return;
+            }
+            if (phase == Phase.IN_FLIGHT || phase == Phase.CONNECTING || phase == Phase.MIGRATING) {
+                moveAfterResponse = target;
+                moveDone = f;
+                return;
+            }
+            String unmovable = state.unmovableReason();
+            if (unmovable != null) {
+                pendingError = MySqlError.ER_ABORTING_CONNECTION.withMessage("Baton closed this session: it could not move to "
+                        + target + " (" + why + ") because " + unmovable);
+                pendingErrorCloses = true;
+                dropBackend();
+                server.metrics().migration(false, "unmovable");
+                log.info("session {} user '{}' cannot move to {}: {}", id, state.user, target, unmovable);
+                f.complete(false);
+                return;
+            }
+            if (state.inTransaction) {
+                pendingError = rolledBackByFailover(why);
+                state.inTransaction = false;
+            }
+            startMove(target, f);
+        });
+        return f;
+    }
+
+    private void startMove(Endpoint target, java.util.concurrent.CompletableFuture<Boolean> f) {
+        if (gateWaiter != null) {
+            gateWaiter.cancel(); // re-parked after the move if the gate is still closed
+            gateWaiter = null;
+        }
+        phase = Phase.MIGRATING;
+        long t0 = System.nanoTime();
+        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), state.schema,
+                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
+        BackendConnection.open(ch.eventLoop(), target, l, server.settings(), server.backendTls(),
+                new SessionReplay(state, r -> moved(r, target, t0, f)));
+    }
+
+    private void moved(SessionReplay.Result r, Endpoint target, long t0, java.util.concurrent.CompletableFuture<Boolean> f) {
+        if (phase == Phase.CLOSED) {
+            if (r.ok()) {
+                r.backend().close();
+            }
+            f.complete(false);
+            return;
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (!r.ok()) {
+            // Not moved: the session stays open without a backend and tries again at its next statement.
+            dropBackend();
+            phase = Phase.IDLE;
+            server.metrics().migration(false, "replay");
+            log.info("session {} user '{}' could not move to {} ({} ms): {}", id, state.user, target, ms, r.error().message());
+            f.complete(false);
+            processClient();
+            return;
+        }
+        BackendConnection old = backend;
+        backend = r.backend();
+        backend.listener(this);
+        if (old != null) {
+            old.close(); // COM_QUIT: the old server rolls back whatever the session had open
+        }
+        releaseServerBuffer();
+        phase = Phase.IDLE;
+        server.metrics().migration(true, "moved");
+        log.debug("session {} user '{}' moved to {} in {} ms ({} statements re-prepared)", id, state.user, target, ms,
+                state.statementCount());
+        f.complete(true);
+        processClient();
+        if (in == null || !in.isReadable()) {
+            ch.config().setAutoRead(true);
+        }
+    }
+
+    /** The next statement needs a backend and there is none (lost with its server): open one on the current source. */
+    private void reconnect() {
+        Endpoint source = server.router().source();
+        if (reconnectDeadline == 0) {
+            reconnectDeadline = System.nanoTime() + server.settings().gateMaxWait().toNanos();
+        }
+        java.util.concurrent.CompletableFuture<Boolean> f = new java.util.concurrent.CompletableFuture<>();
+        f.thenAccept(ok -> ch.eventLoop().execute(() -> {
+            if (ok) {
+                reconnectDeadline = 0;
+                return;
+            }
+            if (phase != Phase.IDLE || in == null || !in.isReadable()) {
+                return;
+            }
+            if (System.nanoTime() > reconnectDeadline) {
+                reconnectDeadline = 0;
+                int len = Packets.payloadLength(in, in.readerIndex());
+                skipCommand(len, in.readableBytes());
+                replyErr(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a source ("
+                        + source + ") within " + server.settings().gateMaxWait().toMillis() + " ms; the statement was not run"));
+                processClient();
+            } else {
+                phase = Phase.MIGRATING; // hold the statement while waiting to try again
+                ch.eventLoop().schedule(() -> {
+                    if (phase == Phase.MIGRATING && backend == null) {
+                        phase = Phase.IDLE;
+                        processClient();
+                    }
+                }, 100, TimeUnit.MILLISECONDS);
+            }
+        }));
+        if (source == null) {
+            f.complete(false);
+            return;
+        }
+        startMove(source, f);
+    }
+
+    private void dropBackend() {
+        BackendConnection b = backend;
+        backend = null;
+        releaseServerBuffer();
+        if (b != null) {
+            b.close();
         }
     }
 
@@ -735,6 +1006,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     }
                 }
                 Step step = framer.onPacket(buf, pos + Packets.HEADER_SIZE, len, packetSeq);
+                replySeq = (packetSeq + 1) & 0xFF;
                 if (whole) {
                     ByteBuf replacement = onServerPacket(buf, pos, len, packetSeq);
                     if (replacement != null) {
@@ -846,6 +1118,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
         phase = Phase.IDLE;
+        completeDeferredMove();
     }
 
     // ------------------------------------------------------------------------------ replies, close

@@ -65,6 +65,20 @@ public final class ProxyMetrics {
         backendErrors.increment();
     }
 
+    private final Map<String, Counter> migrations = new ConcurrentHashMap<>();
+
+    void migration(boolean moved, String reason) {
+        String key = (moved ? "moved" : "failed") + ":" + reason;
+        migrations.computeIfAbsent(key, k -> Counter.builder("baton.migrations").tag("result", moved ? "moved" : "failed")
+                .tag("reason", reason).description("Client sessions moved to another server, by result").register(registry))
+                .increment();
+    }
+
+    public double migrations(boolean moved) {
+        return migrations.entrySet().stream().filter(e -> e.getKey().startsWith(moved ? "moved" : "failed"))
+                .mapToDouble(e -> e.getValue().count()).sum();
+    }
+
     void refused(String reason) {
         refused.computeIfAbsent(reason, r -> Counter.builder("baton.client.sessions.refused").tag("reason", r)
                 .description("Client sessions refused, by reason").register(registry)).increment();

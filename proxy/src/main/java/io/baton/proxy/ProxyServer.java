@@ -19,6 +19,11 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -191,15 +196,43 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         long t0 = System.nanoTime();
         Endpoint old = source.getAndSet(newSource);
         probe(newSource);
-        log.info("routing switched from {} to {}", old, newSource);
-        return new MigrationSummary(0, 0, (System.nanoTime() - t0) / 1_000_000);
+        String why = "the source changed from " + (old == null ? "none" : old.name()) + " to " + newSource.name();
+        List<CompletableFuture<Boolean>> moves = new ArrayList<>();
+        for (ClientSession s : sessions.all()) {
+            if (s.channel() != null) {
+                moves.add(s.moveTo(newSource, why));
+            }
+        }
+        long deadline = t0 + timeout.toNanos();
+        int moved = 0;
+        int failed = 0;
+        for (CompletableFuture<Boolean> f : moves) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                if (f.get(left, TimeUnit.NANOSECONDS)) {
+                    moved++;
+                } else {
+                    failed++;
+                }
+            } catch (TimeoutException e) {
+                failed++;
+            } catch (ExecutionException e) {
+                failed++;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        log.info("routing switched from {} to {}: {} session(s) moved, {} not, in {} ms", old, newSource, moved, failed, ms);
+        return new MigrationSummary(moved, failed, ms);
     }
 
     @Override
     public boolean awaitNoOpenTransactions(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            boolean any = sessions.all().stream().anyMatch(s -> s.state().inTransaction());
+            boolean any = sessions.all().stream().anyMatch(ClientSession::busy);
             if (!any) {
                 return true;
             }

@@ -38,6 +38,10 @@ public final class SessionState {
         final String sql;
         final int params;
         final int columns;
+        /** Parameter types of the last execute that sent them (new-params-bound flag 1), or null. */
+        byte[] types;
+        /** False after a move until the new server has been sent the types once. */
+        boolean typesSent = true;
 
         PreparedStatement(int clientId, int serverId, String sql, int params, int columns) {
             this.clientId = clientId;
@@ -101,6 +105,10 @@ public final class SessionState {
 
     void closeStatement(int clientId) {
         statements.remove(clientId);
+    }
+
+    java.util.Collection<PreparedStatement> statements() {
+        return statements.values();
     }
 
     public int statementCount() {

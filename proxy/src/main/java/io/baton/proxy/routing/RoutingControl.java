@@ -29,7 +29,11 @@ public interface RoutingControl {
      */
     MigrationSummary switchTo(Endpoint newSource, Duration timeout);
 
-    /** Waits (bounded) until no session is inside a transaction; true if none is. Used by switchover. */
+    /**
+     * Waits (bounded) until no session is inside a transaction or running a statement; true if none
+     * is. With the gate closed no new one starts, so switchover calls this before the old source is
+     * made read-only.
+     */
     boolean awaitNoOpenTransactions(Duration timeout);
 
     /** Outcome of a switch: how many sessions moved, and how many failed (each failure is logged with its reason). */

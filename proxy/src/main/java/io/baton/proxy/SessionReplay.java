@@ -1,0 +1,194 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Command;
+import io.baton.protocol.MySqlError;
+import io.baton.protocol.Packets;
+import io.baton.protocol.ProtocolException;
+import io.baton.protocol.ResponseFramer;
+import io.baton.protocol.message.ErrPacket;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings a fresh backend connection to a session's state before the session takes it over: its
+ * tracked session variables in one SET, then every prepared statement re-prepared (pipelined, one
+ * round trip in all). The new server ids are recorded; the client keeps the ids it knows.
+ * Schema and character set travel in the login itself.
+ */
+final class SessionReplay implements BackendConnection.Listener {
+    private static final Logger log = LoggerFactory.getLogger(SessionReplay.class);
+    private static final Pattern NUMBER = Pattern.compile("^-?\\d+(\\.\\d+)?$");
+    /** Variables Baton sets itself, or that the server derives and refuses to have set. */
+    private static final Set<String> NOT_REPLAYED = Set.of("session_track_schema", "session_track_system_variables",
+            "session_track_state_change", "session_track_transaction_info", "session_track_gtids",
+            "character_set_system", "transaction_read_only_placeholder");
+
+    /** How a replay ended. */
+    record Result(BackendConnection backend, MySqlError error, List<String> warnings) {
+        boolean ok() {
+            return error == null;
+        }
+    }
+
+    private final SessionState state;
+    private final Consumer<Result> done;
+    private final ResponseFramer framer = new ResponseFramer();
+    private final List<Step> steps = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+    private int current;
+    private ByteBuf cum;
+    private boolean finished;
+
+    /** One replayed command: a SET or the re-prepare of one statement. */
+    private record Step(int command, String sql, SessionState.PreparedStatement statement) {
+    }
+
+    SessionReplay(SessionState state, Consumer<Result> done) {
+        this.state = state;
+        this.done = done;
+    }
+
+    static String setStatement(Map<String, String> variables) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, String> v : variables.entrySet()) {
+            String name = v.getKey().toLowerCase(Locale.ROOT);
+            if (NOT_REPLAYED.contains(name) || !name.matches("[a-z0-9_]+")) {
+                continue;
+            }
+            sb.append(sb.length() == 0 ? "SET SESSION " : ", ").append(name).append(" = ").append(literal(name, v.getValue()));
+        }
+        return sb.length() == 0 ? null : sb.toString();
+    }
+
+    private static String literal(String name, String value) {
+        if (value == null || (value.isEmpty() && name.startsWith("character_set_"))) {
+            return "NULL";
+        }
+        if (NUMBER.matcher(value).matches()) {
+            return value;
+        }
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    @Override
+    public void backendReady(BackendConnection b) {
+        String set = setStatement(state.variables());
+        if (set != null) {
+            steps.add(new Step(Command.COM_QUERY, set, null));
+        }
+        for (SessionState.PreparedStatement ps : state.statements()) {
+            steps.add(new Step(Command.COM_STMT_PREPARE, ps.sql, ps));
+        }
+        if (steps.isEmpty()) {
+            finish(b, null);
+            return;
+        }
+        for (Step s : steps) {
+            byte[] sql = s.sql().getBytes(StandardCharsets.UTF_8);
+            ByteBuf out = b.channel().alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length);
+            int h = Packets.reserveHeader(out);
+            out.writeByte(s.command());
+            out.writeBytes(sql);
+            Packets.finishFrames(out, h, 0);
+            b.channel().write(out);
+        }
+        b.channel().flush();
+        framer.begin(steps.get(0).command(), b.capabilities());
+    }
+
+    @Override
+    public void backendRead(BackendConnection b, ByteBuf msg) {
+        if (finished) {
+            msg.release();
+            return;
+        }
+        cum = cum == null ? msg : BackendConnection.append(b.channel().pipeline().firstContext(), cum, msg);
+        try {
+            while (!finished) {
+                int frame = Packets.completeFrameLength(cum, cum.readerIndex(), Packets.MAX_PAYLOAD);
+                if (frame < 0) {
+                    break;
+                }
+                int at = cum.readerIndex();
+                ResponseFramer.Step step = framer.onFrame(cum, at);
+                Step s = steps.get(current);
+                if (framer.packetKind() == ResponseFramer.PacketKind.ERR) {
+                    ErrPacket err = ErrPacket.decode(cum.slice(at + Packets.HEADER_SIZE, frame - Packets.HEADER_SIZE), b.capabilities());
+                    if (s.statement() != null) {
+                        cum.skipBytes(frame);
+                        finish(b, MySqlError.of(err.errno(), "a prepared statement could not be prepared again on "
+                                + b.endpoint() + ": " + err.message()));
+                        return;
+                    }
+                    warnings.add("session variables not replayed on " + b.endpoint() + ": " + err.message());
+                }
+                cum.skipBytes(frame);
+                if (step == ResponseFramer.Step.COMPLETE) {
+                    if (s.statement() != null) {
+                        s.statement().serverId = framer.preparedStatementId();
+                        s.statement().typesSent = false;
+                    }
+                    if (++current == steps.size()) {
+                        finish(b, null);
+                        return;
+                    }
+                    framer.begin(steps.get(current).command(), b.capabilities());
+                }
+            }
+        } catch (ProtocolException e) {
+            finish(b, e.error());
+        } finally {
+            if (cum != null && !cum.isReadable()) {
+                cum.release();
+                cum = null;
+            }
+        }
+    }
+
+    private void finish(BackendConnection b, MySqlError error) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        if (cum != null) {
+            cum.release();
+            cum = null;
+        }
+        for (String w : warnings) {
+            log.warn("{}", w);
+        }
+        if (error != null) {
+            b.close();
+        }
+        done.accept(new Result(error == null ? b : null, error, warnings));
+    }
+
+    @Override
+    public void backendFailed(BackendConnection b, MySqlError error) {
+        finish(b, error);
+    }
+
+    @Override
+    public void backendReadComplete(BackendConnection b) {
+        // nothing to flush towards a client during the replay
+    }
+
+    @Override
+    public void backendClosed(BackendConnection b) {
+        finish(b, MySqlError.CR_SERVER_LOST.withMessage("Lost connection to " + b.endpoint() + " while moving the session"));
+    }
+
+    @Override
+    public void backendWritabilityChanged(BackendConnection b) {
+        // the replay writes a few small packets only
+    }
+}
