@@ -79,6 +79,10 @@ public enum Dialect {
         return replicaKeywords() ? "STOP REPLICA IO_THREAD" : "STOP SLAVE IO_THREAD";
     }
 
+    public String stopReplicaSqlThread() {
+        return replicaKeywords() ? "STOP REPLICA SQL_THREAD" : "STOP SLAVE SQL_THREAD";
+    }
+
     public String startReplicaSqlThread() {
         return replicaKeywords() ? "START REPLICA SQL_THREAD" : "START SLAVE SQL_THREAD";
     }
@@ -190,6 +194,66 @@ public enum Dialect {
         return "SELECT " + fn + "(" + quote(file) + ", " + pos + ", " + timeoutSeconds + ")";
     }
 
+    /** Wait (up to timeoutSeconds) until this replica has executed a GTID set (MySQL) or position (MariaDB). */
+    public String waitForGtids(String gtids, int timeoutSeconds) {
+        String fn = this == MARIADB ? "MASTER_GTID_WAIT" : "WAIT_FOR_EXECUTED_GTID_SET";
+        return "SELECT " + fn + "(" + quote(gtids) + ", " + timeoutSeconds + ")";
+    }
+
+    /** Whether the result of {@link #waitForGtids} means reached (0 on both; 1 or -1 is a timeout, NULL an error). */
+    public boolean gtidWaitReached(String result) {
+        return "0".equals(result);
+    }
+
+    /** Whether the result of {@link #waitForPosition} means reached (events waited for, or 0; -1 is a timeout, NULL an error). */
+    public boolean positionWaitReached(String result) {
+        return result != null && Long.parseLong(result) >= 0;
+    }
+
+    /**
+     * One row describing the server, with the same column labels on every dialect: server_id,
+     * read_only, super_read_only (NULL on MariaDB: G18), log_bin, log_replica_updates, gtid_mode
+     * ('ON' on MariaDB, where GTIDs always exist), gtid_executed and gtid_purged (MySQL, G11: always
+     * GLOBAL), server_uuid (MySQL), and MariaDB's gtid_current_pos, gtid_slave_pos, gtid_binlog_pos,
+     * gtid_binlog_state (NULL on MySQL).
+     */
+    public String serverStateQuery() {
+        String lru = "@@GLOBAL." + logReplicaUpdatesVariable() + " AS log_replica_updates";
+        if (this == MARIADB) {
+            return "SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.read_only AS read_only,"
+                    + " NULL AS super_read_only, @@GLOBAL.log_bin AS log_bin, " + lru + ", 'ON' AS gtid_mode,"
+                    + " NULL AS gtid_executed, NULL AS gtid_purged, NULL AS server_uuid,"
+                    + " @@GLOBAL.gtid_current_pos AS gtid_current_pos, @@GLOBAL.gtid_slave_pos AS gtid_slave_pos,"
+                    + " @@GLOBAL.gtid_binlog_pos AS gtid_binlog_pos, @@GLOBAL.gtid_binlog_state AS gtid_binlog_state";
+        }
+        return "SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.read_only AS read_only,"
+                + " @@GLOBAL.super_read_only AS super_read_only, @@GLOBAL.log_bin AS log_bin, " + lru + ","
+                + " @@GLOBAL.gtid_mode AS gtid_mode, @@GLOBAL.gtid_executed AS gtid_executed,"
+                + " @@GLOBAL.gtid_purged AS gtid_purged, @@GLOBAL.server_uuid AS server_uuid,"
+                + " NULL AS gtid_current_pos, NULL AS gtid_slave_pos, NULL AS gtid_binlog_pos, NULL AS gtid_binlog_state";
+    }
+
+    /** The binary log files with their sizes (columns Log_name, File_size), the same on every dialect. */
+    public String showBinaryLogs() {
+        return "SHOW BINARY LOGS";
+    }
+
+    /** Events of one binary log file from a position (columns Log_name, Pos, Event_type, Server_id, End_log_pos, Info). */
+    public String showBinlogEvents(String file, long fromPos, int limit) {
+        return "SHOW BINLOG EVENTS IN " + quote(file) + " FROM " + fromPos + " LIMIT " + limit;
+    }
+
+    /**
+     * MariaDB only: where a replica starts in GTID mode ({@code MASTER_USE_GTID=slave_pos}); replication
+     * threads must be stopped. Not written to the binary log.
+     */
+    public String setGtidSlavePos(String pos) {
+        if (this != MARIADB) {
+            throw new UnsupportedOperationException("gtid_slave_pos exists on MariaDB only");
+        }
+        return "SET GLOBAL gtid_slave_pos = " + quote(pos);
+    }
+
     /** Quotes a string literal for SQL (single quotes, backslash and quote escaped). */
     public static String quote(String s) {
         return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
@@ -211,7 +275,18 @@ public enum Dialect {
         LAST_IO_ERROR("Last_IO_Error", "Last_IO_Error"),
         LAST_SQL_ERROR("Last_SQL_Error", "Last_SQL_Error"),
         LAST_IO_ERRNO("Last_IO_Errno", "Last_IO_Errno"),
-        LAST_SQL_ERRNO("Last_SQL_Errno", "Last_SQL_Errno");
+        LAST_SQL_ERRNO("Last_SQL_Errno", "Last_SQL_Errno"),
+        SOURCE_SERVER_ID("Source_Server_Id", "Master_Server_Id"),
+        /** MySQL only (NULL on MariaDB). */
+        RETRIEVED_GTID_SET("Retrieved_Gtid_Set", "Retrieved_Gtid_Set"),
+        /** MySQL only (NULL on MariaDB). */
+        EXECUTED_GTID_SET("Executed_Gtid_Set", "Executed_Gtid_Set"),
+        /** MySQL only: 1 when the replica uses GTID auto-positioning. */
+        AUTO_POSITION("Auto_Position", "Auto_Position"),
+        /** MariaDB only: No, Slave_Pos or Current_Pos. */
+        USING_GTID("Using_Gtid", "Using_Gtid"),
+        /** MariaDB only: the GTID position the IO thread has received up to. */
+        GTID_IO_POS("Gtid_IO_Pos", "Gtid_IO_Pos");
 
         final String newName;
         final String oldName;

@@ -69,6 +69,30 @@ class DialectTest {
     }
 
     @Test
+    void waitsAndStateQueriesUseEachServersFunctions() {
+        assertEquals("SELECT WAIT_FOR_EXECUTED_GTID_SET('u:1-5', 3)", Dialect.MYSQL57.waitForGtids("u:1-5", 3));
+        assertEquals("SELECT MASTER_GTID_WAIT('0-1-6', 3)", Dialect.MARIADB.waitForGtids("0-1-6", 3));
+        assertTrue(Dialect.MARIADB.gtidWaitReached("0") && !Dialect.MARIADB.gtidWaitReached("-1"));
+        assertTrue(!Dialect.MYSQL80.gtidWaitReached("1") && !Dialect.MYSQL80.gtidWaitReached(null));
+        assertTrue(Dialect.MYSQL80.positionWaitReached("0") && !Dialect.MYSQL80.positionWaitReached("-1"));
+        assertEquals("SELECT SOURCE_POS_WAIT('binlog.000001', 157, 2)", Dialect.MYSQL80.waitForPosition("binlog.000001", 157, 2));
+        assertEquals("SELECT MASTER_POS_WAIT('binlog.000001', 157, 2)", Dialect.MARIADB.waitForPosition("binlog.000001", 157, 2));
+        // G11: always the GLOBAL variable; G18: no super_read_only on MariaDB
+        assertTrue(Dialect.MYSQL57.serverStateQuery().contains("@@GLOBAL.gtid_executed"));
+        assertTrue(Dialect.MYSQL57.serverStateQuery().contains("@@GLOBAL.log_slave_updates"));
+        assertTrue(Dialect.MYSQL80.serverStateQuery().contains("@@GLOBAL.log_replica_updates"));
+        assertFalse(Dialect.MARIADB.serverStateQuery().contains("super_read_only AS"));
+        assertTrue(Dialect.MARIADB.serverStateQuery().contains("NULL AS super_read_only"));
+        assertTrue(Dialect.MARIADB.serverStateQuery().contains("@@GLOBAL.gtid_binlog_state"));
+        assertEquals("SET GLOBAL gtid_slave_pos = '0-1-6'", Dialect.MARIADB.setGtidSlavePos("0-1-6"));
+        assertThrows(UnsupportedOperationException.class, () -> Dialect.MYSQL80.setGtidSlavePos("x"));
+        assertEquals("STOP SLAVE SQL_THREAD", Dialect.MYSQL57.stopReplicaSqlThread());
+        assertEquals("Master_Server_Id", Dialect.MARIADB.col(Dialect.ReplicaColumn.SOURCE_SERVER_ID));
+        assertEquals("Source_Server_Id", Dialect.MYSQL80.col(Dialect.ReplicaColumn.SOURCE_SERVER_ID));
+        assertEquals("SHOW BINLOG EVENTS IN 'binlog.000002' FROM 4 LIMIT 10", Dialect.MYSQL80.showBinlogEvents("binlog.000002", 4, 10));
+    }
+
+    @Test
     void quotesLiterals() {
         assertEquals("'it\\'s a \\\\ test'", Dialect.quote("it's a \\ test"));
     }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 /** The single entry point behind {@code ./baton}. */
 @Command(name = "baton", mixinStandardHelpOptions = true, versionProvider = BatonCli.Version.class,
         description = "Baton: a MySQL wire-protocol proxy with failover built in.",
-        subcommands = {ProxyCommand.class, DemoCommand.class, SandboxCommand.class})
+        subcommands = {ProxyCommand.class, DemoCommand.class, SandboxCommand.class, TopologyCommand.class,
+                FailoverCommand.class, SwitchoverCommand.class, RejoinCommand.class})
 public final class BatonCli implements Callable<Integer> {
 
     /** Exit code for a usage error (wrong flag, bad value). */

@@ -100,6 +100,13 @@ public final class BatonConfig {
         public String preHook;
         public String postHook;
         public Duration hookTimeout = Duration.ofSeconds(30);
+        /** A replica further behind than this is reported by the pre-flight checks as too far behind to promote. */
+        public int maxPromotionLagSeconds = 60;
+        /**
+         * Where failover reports are kept as JSON (the last 50), so that a later process knows what an
+         * earlier failover did (rejoin in position mode needs it). Unset: in memory only.
+         */
+        public String reportDir;
     }
 
     public static final class Gate {

@@ -1,0 +1,112 @@
+package io.baton.admin.failover;
+
+import io.baton.admin.failover.Progress.Comparison;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Chooses the replica to promote: the most advanced one (it has executed everything every other
+ * replica has), then the configured priority, then configuration order; never a never-promote
+ * server. An operator's choice is honoured only if no replica is ahead of it: promoting a replica
+ * that lacks transactions others have would lose them.
+ */
+public final class CandidateChooser {
+    private CandidateChooser() {
+    }
+
+    /**
+     * A replica that took part in the failover.
+     *
+     * @param order position in the configuration (earlier wins the last tie)
+     * @param ineligible why it cannot be promoted (never-promote, no binary log, ...), or null
+     */
+    public record Candidate(String name, int priority, int order, Progress progress, String ineligible) {
+        boolean eligible() {
+            return ineligible == null;
+        }
+    }
+
+    /** The choice and its reason; {@code chosen} is empty when nobody can be promoted. */
+    public record Choice(Optional<Candidate> chosen, String reason, List<String> warnings) {
+    }
+
+    public static Choice choose(List<Candidate> replicas, String requested) {
+        List<String> warnings = new ArrayList<>();
+        if (replicas.isEmpty()) {
+            return new Choice(Optional.empty(), "no reachable replica took part", warnings);
+        }
+        if (requested != null) {
+            return chooseRequested(replicas, requested, warnings);
+        }
+        List<Candidate> eligible = replicas.stream().filter(Candidate::eligible).toList();
+        if (eligible.isEmpty()) {
+            return new Choice(Optional.empty(), "no replica may be promoted: " + String.join("; ",
+                    replicas.stream().map(c -> c.name() + " " + c.ineligible()).toList()), warnings);
+        }
+        // The most advanced: has executed all that every other participant has (ties allowed).
+        List<Candidate> complete = eligible.stream().filter(c -> replicas.stream()
+                .allMatch(o -> o == c || isAheadOrSame(c.progress().compare(o.progress())))).toList();
+        Comparator<Candidate> byPriority = Comparator.comparingInt(Candidate::priority).reversed()
+                .thenComparingInt(Candidate::order);
+        if (!complete.isEmpty()) {
+            Candidate best = complete.stream().min(byPriority).orElseThrow();
+            StringBuilder why = new StringBuilder(best.name() + " has executed everything any replica has ("
+                    + best.progress() + ")");
+            if (complete.size() > 1) {
+                why.append("; as advanced as ").append(String.join(", ", complete.stream().filter(c -> c != best)
+                        .map(Candidate::name).toList())).append(", chosen by priority ").append(best.priority())
+                        .append(" then configuration order");
+            }
+            return new Choice(Optional.of(best), why.toString(), warnings);
+        }
+        // Nobody eligible has everything: a never-promote replica is ahead, or the replicas drifted apart.
+        Candidate best = eligible.stream().max(Comparator.comparingLong((Candidate c) -> c.progress().rank())
+                .thenComparing(byPriority.reversed())).orElseThrow();
+        for (Candidate o : replicas) {
+            if (o == best) {
+                continue;
+            }
+            String missing = best.progress().missingFrom(o.progress());
+            if (!missing.isEmpty()) {
+                warnings.add(o.name() + " has transactions " + best.name() + " lacks (" + missing + ")"
+                        + (o.eligible() ? "; the replicas drifted apart" : "; it may not be promoted: " + o.ineligible()));
+            }
+        }
+        return new Choice(Optional.of(best), best.name() + " is the most advanced replica that may be promoted ("
+                + best.progress() + "), but no promotable replica has everything: see the warnings", warnings);
+    }
+
+    private static Choice chooseRequested(List<Candidate> replicas, String requested, List<String> warnings) {
+        Optional<Candidate> target = replicas.stream().filter(c -> c.name().equals(requested)).findFirst();
+        if (target.isEmpty()) {
+            return new Choice(Optional.empty(), requested + " did not take part (not a reachable replica of the source)",
+                    warnings);
+        }
+        Candidate t = target.get();
+        if (!t.eligible()) {
+            return new Choice(Optional.empty(), requested + " may not be promoted: " + t.ineligible(), warnings);
+        }
+        List<String> ahead = new ArrayList<>();
+        for (Candidate o : replicas) {
+            if (o != t) {
+                String missing = t.progress().missingFrom(o.progress());
+                if (!missing.isEmpty()) {
+                    ahead.add(o.name() + " (" + missing + ")");
+                }
+            }
+        }
+        if (!ahead.isEmpty()) {
+            return new Choice(Optional.empty(), requested + " lacks transactions that " + String.join(", ", ahead)
+                    + " executed; promoting it would lose them: choose the most advanced replica or let Baton choose",
+                    warnings);
+        }
+        return new Choice(Optional.of(t), requested + " as requested; it has executed everything any replica has ("
+                + t.progress() + ")", warnings);
+    }
+
+    private static boolean isAheadOrSame(Comparison c) {
+        return c == Comparison.AHEAD || c == Comparison.SAME;
+    }
+}

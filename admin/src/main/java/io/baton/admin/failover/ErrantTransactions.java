@@ -1,0 +1,148 @@
+package io.baton.admin.failover;
+
+import io.baton.admin.topology.BinlogCoordinates;
+import io.baton.admin.topology.GtidSet;
+import io.baton.admin.topology.MariaDbGtids;
+import io.baton.admin.topology.ServerConnection;
+import io.baton.admin.topology.ServerState;
+import io.baton.dialect.Dialect;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Transactions a server has that the source it is to follow does not: written on an old source after
+ * its last transaction reached a replica, or written locally on a replica. Replicating anyway would
+ * keep them there, different from everyone else (and often stop on a duplicate key: G26).
+ *
+ * <ul>
+ *   <li>MySQL GTID: {@code GTID_SUBTRACT(server, source)};
+ *   <li>MariaDB GTID: per domain and server id, GTIDs beyond what the source's {@code gtid_binlog_state}
+ *       has from that server (a foreign server id, or a domain the source never saw);
+ *   <li>file/position: events in the old source's binary log after the coordinates the new source had
+ *       executed when it was promoted (from the failover report).
+ * </ul>
+ *
+ * @param found whether there are errant transactions
+ * @param description the exact transactions, or what could not be checked
+ * @param blocking true when replicating is impossible whatever the operator says (e.g. purged transactions)
+ * @param mariaDbStartPos MariaDB GTID: where the server must start replicating (the last GTID both have per domain)
+ */
+public record ErrantTransactions(boolean found, String description, boolean blocking, String mariaDbStartPos) {
+
+    static final Set<String> HEADER_EVENTS = Set.of("Format_desc", "Previous_gtids", "Rotate", "Stop", "Gtid_list",
+            "Binlog_checkpoint", "Start_encryption");
+
+    static ErrantTransactions none(String why) {
+        return new ErrantTransactions(false, why, false, null);
+    }
+
+    /** MySQL GTID mode. */
+    static ErrantTransactions mysqlGtid(ServerState server, ServerState source) {
+        GtidSet errant = server.gtidExecuted().subtract(source.gtidExecuted());
+        GtidSet purgedNeeded = source.gtidPurged().subtract(server.gtidExecuted());
+        if (!purgedNeeded.isEmpty()) {
+            return new ErrantTransactions(true, server.name() + " lacks transactions " + source.name()
+                    + " has already purged from its binary log (" + purgedNeeded + "): it cannot catch up; rebuild it",
+                    true, null);
+        }
+        if (errant.isEmpty()) {
+            return none("no errant transactions: " + server.name() + "'s gtid_executed is contained in " + source.name() + "'s");
+        }
+        return new ErrantTransactions(true, errant.count() + " errant transaction(s) on " + server.name() + " that "
+                + source.name() + " does not have: " + errant, false, null);
+    }
+
+    /** MariaDB GTID mode: compares gtid_binlog_state (and gtid_slave_pos) per domain and server id. */
+    static ErrantTransactions mariaDbGtid(ServerState server, ServerState source) {
+        List<MariaDbGtids.Gtid> mine = new ArrayList<>(server.gtidBinlogState().gtids());
+        mine.addAll(server.gtidSlavePos().gtids());
+        MariaDbGtids theirs = new MariaDbGtids(concat(source.gtidBinlogState().gtids(), source.gtidSlavePos().gtids()));
+        List<String> errant = new ArrayList<>();
+        Map<Long, MariaDbGtids.Gtid> start = new TreeMap<>();
+        for (MariaDbGtids.Gtid g : mine) {
+            var have = theirs.last(g.domain(), g.serverId());
+            long haveSeq = have.map(MariaDbGtids.Gtid::seq).orElse(0L);
+            if (haveSeq < g.seq()) {
+                String range = g.domain() + "-" + g.serverId() + "-" + (haveSeq + 1)
+                        + (haveSeq + 1 == g.seq() ? "" : " .. " + g);
+                if (!errant.contains(range)) {
+                    errant.add(range);
+                }
+                have.ifPresent(h -> start.merge(h.domain(), h, (a, b) -> a.seq() >= b.seq() ? a : b));
+            } else {
+                start.merge(g.domain(), g, (a, b) -> a.seq() >= b.seq() ? a : b);
+            }
+        }
+        String startPos = String.join(",", start.values().stream().map(MariaDbGtids.Gtid::toString).toList());
+        if (errant.isEmpty()) {
+            return new ErrantTransactions(false, "no errant transactions: every GTID of " + server.name() + " ("
+                    + server.gtidBinlogState() + ") is in " + source.name() + "'s history (" + source.gtidBinlogState() + ")",
+                    false, startPos);
+        }
+        return new ErrantTransactions(true, "errant GTIDs on " + server.name() + " that " + source.name()
+                + " never had (domain-server_id-seq_no): " + String.join(", ", errant), false, startPos);
+    }
+
+    /**
+     * File/position mode, for the server that was the source: the events of its binary log after
+     * the coordinates the new source had executed when promoted.
+     */
+    static ErrantTransactions positionOldSource(ServerConnection server, BinlogCoordinates applied) throws SQLException {
+        Dialect d = server.dialect();
+        List<String> events = new ArrayList<>();
+        int transactions = 0;
+        for (Map<String, String> log : server.rows(d.showBinaryLogs(), 10_000)) {
+            BinlogCoordinates file = new BinlogCoordinates(log.get("Log_name"), 0);
+            if (file.fileNumber() < applied.fileNumber()) {
+                continue;
+            }
+            long from = file.fileNumber() == applied.fileNumber() ? applied.pos() : 4;
+            for (Map<String, String> ev : server.rows(d.showBinlogEvents(file.file(), from, 10_000), 10_000)) {
+                String type = ev.get("Event_type");
+                if (HEADER_EVENTS.contains(type)) {
+                    continue;
+                }
+                if ("Xid".equals(type) || ("Query".equals(type) && "COMMIT".equalsIgnoreCase(ev.get("Info")))) {
+                    transactions++;
+                }
+                if (events.size() < 20) {
+                    events.add(file.file() + ":" + ev.get("Pos") + " " + type + " " + ev.get("Info"));
+                }
+            }
+        }
+        if (events.isEmpty()) {
+            return none("no divergent events: " + server.name() + "'s binary log ends where the new source stopped applying it ("
+                    + applied + ")");
+        }
+        return new ErrantTransactions(true, server.name() + "'s binary log goes on after " + applied
+                + ", where the new source stopped applying it: " + transactions + " transaction(s) no replica received: "
+                + String.join(" | ", events) + (events.size() == 20 ? " | ..." : ""), false, null);
+    }
+
+    /** File/position mode, for a replica of the old source left out of a failover. */
+    static ErrantTransactions positionReplica(ServerState server, BinlogCoordinates applied) {
+        BinlogCoordinates mine = server.replica().executed();
+        int c = mine.compareTo(applied);
+        if (c == 0) {
+            return none(server.name() + " executed the old source's binary log up to " + mine + ", as the new source had");
+        }
+        if (c < 0) {
+            return new ErrantTransactions(true, server.name() + " executed the old source's binary log only up to " + mine
+                    + " but the new source had reached " + applied + ": it would miss those transactions; rebuild it",
+                    true, null);
+        }
+        return new ErrantTransactions(true, server.name() + " executed the old source's binary log up to " + mine
+                + ", beyond " + applied + " where the new source stopped: those transactions are not on the new source",
+                false, null);
+    }
+
+    private static List<MariaDbGtids.Gtid> concat(List<MariaDbGtids.Gtid> a, List<MariaDbGtids.Gtid> b) {
+        List<MariaDbGtids.Gtid> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+}

@@ -1,0 +1,225 @@
+package io.baton.admin.failover;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a failover, switchover or rejoin did: every step with its start, duration and result, the
+ * positions seen, the reason for the choice, the replicas left out and why. Written while the
+ * procedure runs (by its one thread); read through {@link ReportHistory} once finished.
+ */
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public final class FailoverReport {
+
+    public enum Kind { FAILOVER, SWITCHOVER, REJOIN }
+
+    public enum Outcome { RUNNING, SUCCEEDED, FAILED }
+
+    /** One step as it ran. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record StepRecord(String name, long startedAtMillis, long durationMillis, boolean ok, String result) {
+        public Instant startedAt() {
+            return Instant.ofEpochMilli(startedAtMillis);
+        }
+    }
+
+    private long id;
+    private Kind kind;
+    private String trigger;
+    private String oldSource;
+    private String newSource;
+    private long startedAtMillis;
+    private long finishedAtMillis;
+    private Outcome outcome = Outcome.RUNNING;
+    private String failure;
+    private String stoppedAt;
+    private String choiceReason;
+    private final List<StepRecord> steps = new ArrayList<>();
+    private final Map<String, String> positions = new LinkedHashMap<>();
+    private final List<String> warnings = new ArrayList<>();
+    private final List<String> leftOut = new ArrayList<>();
+    /** Position mode: the old source's binary log coordinates the new source had executed when promoted. */
+    private String sourceLogApplied;
+
+    FailoverReport() {
+        // for JSON
+    }
+
+    FailoverReport(long id, Kind kind, String trigger, String oldSource) {
+        this.id = id;
+        this.kind = kind;
+        this.trigger = trigger;
+        this.oldSource = oldSource;
+        this.startedAtMillis = System.currentTimeMillis();
+    }
+
+    synchronized void addStep(StepRecord s) {
+        steps.add(s);
+    }
+
+    synchronized void position(String server, String text) {
+        positions.put(server, text);
+    }
+
+    synchronized void warn(String w) {
+        if (!warnings.contains(w)) {
+            warnings.add(w);
+        }
+    }
+
+    synchronized void leaveOut(String server, String why) {
+        leftOut.add(server + ": " + why);
+    }
+
+    synchronized void oldSource(String name) {
+        this.oldSource = name;
+    }
+
+    synchronized void newSource(String name) {
+        this.newSource = name;
+    }
+
+    synchronized void choiceReason(String reason) {
+        this.choiceReason = reason;
+    }
+
+    synchronized void sourceLogApplied(String coordinates) {
+        this.sourceLogApplied = coordinates;
+    }
+
+    synchronized void succeed() {
+        outcome = Outcome.SUCCEEDED;
+        finishedAtMillis = System.currentTimeMillis();
+    }
+
+    synchronized void fail(String step, String why) {
+        outcome = Outcome.FAILED;
+        stoppedAt = step;
+        failure = why;
+        finishedAtMillis = System.currentTimeMillis();
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public String trigger() {
+        return trigger;
+    }
+
+    public synchronized String oldSource() {
+        return oldSource;
+    }
+
+    public synchronized String newSource() {
+        return newSource;
+    }
+
+    public Instant startedAt() {
+        return Instant.ofEpochMilli(startedAtMillis);
+    }
+
+    /** When it finished, or null while it runs. */
+    public synchronized Instant finishedAt() {
+        return finishedAtMillis == 0 ? null : Instant.ofEpochMilli(finishedAtMillis);
+    }
+
+    public synchronized Outcome outcome() {
+        return outcome;
+    }
+
+    public synchronized boolean succeeded() {
+        return outcome == Outcome.SUCCEEDED;
+    }
+
+    /** Why it failed, or null. */
+    public synchronized String failure() {
+        return failure;
+    }
+
+    /** The step it stopped at, or null. */
+    public synchronized String stoppedAt() {
+        return stoppedAt;
+    }
+
+    public synchronized String choiceReason() {
+        return choiceReason;
+    }
+
+    public synchronized List<StepRecord> steps() {
+        return List.copyOf(steps);
+    }
+
+    public synchronized Map<String, String> positions() {
+        return Map.copyOf(positions);
+    }
+
+    public synchronized List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    public synchronized List<String> leftOut() {
+        return List.copyOf(leftOut);
+    }
+
+    public synchronized String sourceLogApplied() {
+        return sourceLogApplied;
+    }
+
+    /** Total duration so far, or of the whole procedure once finished. */
+    public synchronized Duration duration() {
+        return Duration.ofMillis((finishedAtMillis == 0 ? System.currentTimeMillis() : finishedAtMillis) - startedAtMillis);
+    }
+
+    /** The duration of a named step (the first whose name starts with the prefix), or -1. */
+    public synchronized long stepMillis(String namePrefix) {
+        return steps.stream().filter(s -> s.name().startsWith(namePrefix)).mapToLong(StepRecord::durationMillis)
+                .findFirst().orElse(-1);
+    }
+
+    /** One line: what, outcome, from where to where, how long. */
+    public synchronized String headline() {
+        String what = kind.name().toLowerCase(java.util.Locale.ROOT) + " #" + id;
+        String where = kind == Kind.REJOIN ? oldSource + " -> replica of " + newSource
+                : (oldSource == null ? "?" : oldSource) + " -> " + (newSource == null ? "?" : newSource);
+        String out = switch (outcome) {
+            case SUCCEEDED -> "succeeded";
+            case FAILED -> "FAILED at '" + stoppedAt + "': " + failure;
+            case RUNNING -> "running";
+        };
+        return what + " (" + trigger + ") " + where + " " + out + " in " + duration().toMillis() + " ms";
+    }
+
+    /** The full report as text: the headline, each step, positions, choice, warnings, replicas left out. */
+    public synchronized String describe() {
+        StringBuilder sb = new StringBuilder(headline()).append('\n');
+        for (StepRecord s : steps) {
+            sb.append(String.format("  %-4s %6d ms  %s: %s%n", s.ok() ? "ok" : "FAIL", s.durationMillis(), s.name(),
+                    s.result()));
+        }
+        if (choiceReason != null) {
+            sb.append("  choice: ").append(choiceReason).append('\n');
+        }
+        positions.forEach((k, v) -> sb.append("  position ").append(k).append(": ").append(v).append('\n'));
+        leftOut.forEach(l -> sb.append("  left out ").append(l).append('\n'));
+        warnings.forEach(w -> sb.append("  warning: ").append(w).append('\n'));
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return headline();
+    }
+}

@@ -1,0 +1,252 @@
+package io.baton.admin.failover;
+
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.topology.Monitor;
+import io.baton.admin.topology.ServerConnection;
+import io.baton.admin.topology.ServerProbe;
+import io.baton.admin.topology.ServerState;
+import io.baton.dialect.Dialect;
+import io.baton.proxy.routing.Endpoint;
+import io.baton.proxy.routing.RoutingControl;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An operator procedure as a list of named {@link FailoverStep}s, run in order. Each step is logged
+ * at INFO with its duration and result and recorded in the report. When a step fails the procedure
+ * stops where it is and {@link #stopSafely} leaves the topology in a state a second attempt can
+ * start from.
+ */
+abstract class Procedure implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Procedure.class);
+    /** How often waits poll the servers. */
+    static final long POLL_MILLIS = 20;
+
+    final BatonConfig config;
+    final Monitor monitor;
+    final RoutingControl routing;
+    final FailoverReport report;
+    final boolean gtidMode;
+    private final Map<String, ServerConnection> connections = new LinkedHashMap<>();
+
+    Procedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report) {
+        this.config = config;
+        this.monitor = monitor;
+        this.routing = routing;
+        this.report = report;
+        this.gtidMode = "gtid".equals(config.replication.mode);
+    }
+
+    abstract List<FailoverStep> steps();
+
+    /** Called once a step failed: make the state safe and say what was done (one sentence). */
+    abstract String stopSafely(String failedStep, Exception cause);
+
+    final FailoverReport run() {
+        String what = report.kind().name().toLowerCase(java.util.Locale.ROOT) + " #" + report.id();
+        log.info("{} starts ({})", what, report.trigger());
+        for (FailoverStep step : steps()) {
+            long start = System.currentTimeMillis();
+            long t0 = System.nanoTime();
+            try {
+                String result = step.action().run();
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                report.addStep(new FailoverReport.StepRecord(step.name(), start, ms, true, result));
+                log.info("{} step '{}' ok in {} ms: {}", what, step.name(), ms, result);
+            } catch (Exception e) {
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                String why = message(e);
+                report.addStep(new FailoverReport.StepRecord(step.name(), start, ms, false, why));
+                log.warn("{} step '{}' FAILED in {} ms: {}", what, step.name(), ms, why);
+                String safe;
+                try {
+                    safe = stopSafely(step.name(), e);
+                } catch (RuntimeException bad) {
+                    safe = "could not restore a safe state: " + message(bad);
+                    log.error("{}: {}", what, safe, bad);
+                }
+                report.fail(step.name(), why + ". " + safe);
+                log.warn("{} stopped at '{}': {}. {}", what, step.name(), why, safe);
+                return report;
+            }
+        }
+        report.succeed();
+        log.info("{}", report.headline());
+        return report;
+    }
+
+    static String message(Throwable e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        return m.lines().findFirst().orElse(m);
+    }
+
+    // ---------------------------------------------------------------- connections and servers
+
+    /** A connection of this procedure to a server (opened on first use; statements may take up to applyTimeout). */
+    ServerConnection conn(String name) throws SQLException {
+        ServerConnection c = connections.get(name);
+        if (c != null && c.isOpen()) {
+            return c;
+        }
+        BatonConfig.Server s = config.server(name);
+        Duration socket = config.failover.applyTimeout.plus(config.monitor.queryTimeout).plusSeconds(5);
+        c = ServerConnection.open(config, s, config.monitor.connectTimeout, socket);
+        connections.put(name, c);
+        return c;
+    }
+
+    /** The server's full state, read now through this procedure's connection. */
+    ServerState read(String name) throws SQLException {
+        return ServerProbe.read(conn(name), System.nanoTime());
+    }
+
+    Dialect dialect(String name) throws SQLException {
+        return conn(name).dialect();
+    }
+
+    Endpoint endpoint(String name) {
+        BatonConfig.Server s = config.server(name);
+        return new Endpoint(s.name, s.host, s.port);
+    }
+
+    /** The statement that points a server at a new source: auto-position in GTID mode, first binlog / position 4 otherwise. */
+    String changeSourceTo(Dialect d, String source) {
+        BatonConfig.Server s = config.server(source);
+        String pw = config.replication.password == null ? "" : config.replication.password;
+        return d.changeSource(gtidMode
+                ? Dialect.ChangeSource.gtid(s.host, s.port, config.replication.user, pw)
+                : Dialect.ChangeSource.position(s.host, s.port, config.replication.user, pw, null, 0));
+    }
+
+    /** Promotes a replica: STOP REPLICA, RESET REPLICA ALL, (position mode) RESET MASTER, writable. */
+    String promote(String candidate) throws StepFailedException {
+        try {
+            ServerConnection c = conn(candidate);
+            Dialect d = c.dialect();
+            c.exec(d.stopReplica());
+            c.exec(d.resetReplicaAll());
+            if (!gtidMode) {
+                // The manual: the new source's binary log must hold only what it writes from now on,
+                // so that replicas pointed at its first file and position 4 get exactly that (G29).
+                c.exec(d.resetBinaryLogs());
+            }
+            c.setReadOnly(false);
+            // From here on the candidate is the source: the monitor must never fence it.
+            monitor.setElectedSource(candidate);
+            ServerState s = read(candidate);
+            report.newSource(candidate);
+            report.position(candidate + " (promoted)", "binlog " + s.binlog()
+                    + (gtidMode ? (d.isMariaDb() ? " gtid_binlog_pos " + s.gtidBinlogPos() : " gtid_executed " + s.gtidExecuted())
+                    : ""));
+            return candidate + " is writable, binlog at " + s.binlog()
+                    + (gtidMode ? " (GTID mode: binary logs kept, G13/G15)" : " (" + d.resetBinaryLogs() + " as the manual says)");
+        } catch (SQLException e) {
+            throw new StepFailedException(candidate + " failed during promotion: " + message(e), e);
+        }
+    }
+
+    /**
+     * Points each server at the new source, starts replication and waits (bounded) until both
+     * threads run. Servers that fail are reported and left out; returns one line for the report.
+     */
+    String repoint(List<String> servers, String newSource, Map<String, String> mariaDbStartPos) {
+        if (servers.isEmpty()) {
+            return "no other server to repoint";
+        }
+        StringBuilder sb = new StringBuilder();
+        java.util.List<String> started = new java.util.ArrayList<>();
+        for (String r : servers) {
+            try {
+                ServerConnection c = conn(r);
+                Dialect d = c.dialect();
+                c.exec(d.stopReplica());
+                if (mariaDbStartPos.containsKey(r)) {
+                    c.exec(d.setGtidSlavePos(mariaDbStartPos.get(r)));
+                }
+                c.exec(changeSourceTo(d, newSource));
+                c.exec(d.startReplica());
+                started.add(r);
+            } catch (SQLException e) {
+                report.leaveOut(r, "could not be repointed at " + newSource + ": " + message(e));
+                sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" FAILED: ").append(message(e));
+            }
+        }
+        long deadline = System.nanoTime() + Math.min(10_000, config.failover.applyTimeout.toMillis()) * 1_000_000L;
+        java.util.Set<String> pending = new java.util.LinkedHashSet<>(started);
+        Map<String, String> lastSeen = new LinkedHashMap<>();
+        while (!pending.isEmpty() && System.nanoTime() < deadline) {
+            for (String r : List.copyOf(pending)) {
+                try {
+                    var st = conn(r).replicaStatus();
+                    if (st != null && st.bothThreadsRunning()) {
+                        pending.remove(r);
+                        sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" -> ").append(newSource)
+                                .append(" (IO and SQL running)");
+                    } else if (st != null) {
+                        lastSeen.put(r, "IO " + st.ioRunning() + (st.lastIoErrno() != 0 ? " " + st.lastIoErrno() + " "
+                                + st.lastIoError() : "") + ", SQL " + st.sqlRunning()
+                                + (st.lastSqlErrno() != 0 ? " " + st.lastSqlErrno() + " " + st.lastSqlError() : ""));
+                        if (st.lastSqlErrno() != 0 || (st.lastIoErrno() != 0 && "No".equalsIgnoreCase(st.ioRunning()))) {
+                            break; // stopped on an error: no point waiting
+                        }
+                    }
+                } catch (SQLException e) {
+                    lastSeen.put(r, message(e));
+                }
+            }
+            sleep(POLL_MILLIS);
+        }
+        for (String r : pending) {
+            report.leaveOut(r, "replication from " + newSource + " does not run: " + lastSeen.getOrDefault(r, "?"));
+            sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" NOT RUNNING: ").append(lastSeen.getOrDefault(r, "?"));
+        }
+        return sb.toString();
+    }
+
+    /** Opens the gate only if the routed server is reachable and writable; says which it did. */
+    String reopenGateIfSourceWritable() {
+        Endpoint ep = routing.source();
+        if (routing.isGateOpen()) {
+            return "the gate is open";
+        }
+        if (ep == null) {
+            return "the gate stays closed: nothing is routed";
+        }
+        String name = config.servers.stream().filter(s -> s.port == ep.port() && s.host.equals(ep.host()))
+                .map(s -> s.name).findFirst().orElse(ep.name());
+        try {
+            ServerState s = read(name);
+            if (s.writable()) {
+                routing.openGate();
+                return "the gate is open again: " + name + " is routed and writable";
+            }
+            return "the gate stays closed: the routed server " + name + " is read-only";
+        } catch (SQLException | RuntimeException e) {
+            return "the gate stays closed: the routed server " + name + " is unreachable (" + message(e) + ")";
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    static int seconds(Duration d) {
+        return (int) Math.max(1, (d.toMillis() + 999) / 1000);
+    }
+
+    @Override
+    public void close() {
+        connections.values().forEach(ServerConnection::close);
+        connections.clear();
+    }
+}
