@@ -126,6 +126,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private Endpoint moveAfterResponse;
     private java.util.concurrent.CompletableFuture<Boolean> moveDone;
     private long reconnectDeadline;
+    /** Each move attempt's number: a newer one supersedes a pending one, whose result is then dropped. */
+    private int moveGeneration;
+    private BackendConnection moving;
+    private java.util.concurrent.CompletableFuture<Boolean> movingDone;
 
     ClientSession(ProxyServer server, long id) {
         this.server = server;
@@ -395,6 +399,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ch.flush();
         phase = Phase.IDLE;
         log.debug("session {} user {} logged in, backend {} thread {}", id, state.user, b.endpoint(), b.threadId());
+        if (moveAfterResponse != null) {
+            completeDeferredMove();
+            return;
+        }
         processClient();
     }
 
@@ -796,10 +804,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 f.complete(true);
                 return;
             }
-            if (phase == Phase.IN_FLIGHT || phase == Phase.CONNECTING || phase == Phase.MIGRATING) {
-                moveAfterResponse = target;
-                moveDone = f;
+            if (phase == Phase.IN_FLIGHT || phase == Phase.CONNECTING) {
+                deferMove(target, f);
                 return;
+            }
+            if (phase == Phase.MIGRATING) {
+                abandonMove(); // a pending attempt (e.g. to a server that just died) gives way to the new target
             }
             String unmovable = state.unmovableReason();
             if (unmovable != null) {
@@ -821,6 +831,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return f;
     }
 
+    private void deferMove(Endpoint target, java.util.concurrent.CompletableFuture<Boolean> f) {
+        if (moveDone != null) {
+            moveDone.complete(false); // superseded by a newer switch
+        }
+        moveAfterResponse = target;
+        moveDone = f;
+    }
+
+    private void abandonMove() {
+        moveGeneration++;
+        if (moving != null) {
+            moving.close();
+            moving = null;
+        }
+        if (movingDone != null) {
+            movingDone.complete(false);
+            movingDone = null;
+        }
+    }
+
     private void startMove(Endpoint target, java.util.concurrent.CompletableFuture<Boolean> f) {
         if (gateWaiter != null) {
             gateWaiter.cancel(); // re-parked after the move if the gate is still closed
@@ -830,11 +860,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         long t0 = System.nanoTime();
         BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), state.schema,
                 state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
-        BackendConnection.open(ch.eventLoop(), target, l, server.settings(), server.backendTls(),
-                new SessionReplay(state, r -> moved(r, target, t0, f)));
+        int generation = ++moveGeneration;
+        movingDone = f;
+        moving = BackendConnection.open(ch.eventLoop(), target, l, server.settings(), server.backendTls(),
+                new SessionReplay(state, r -> moved(r, target, t0, f, generation)));
     }
 
-    private void moved(SessionReplay.Result r, Endpoint target, long t0, java.util.concurrent.CompletableFuture<Boolean> f) {
+    private void moved(SessionReplay.Result r, Endpoint target, long t0, java.util.concurrent.CompletableFuture<Boolean> f,
+                       int generation) {
+        if (generation != moveGeneration) {
+            if (r.ok()) {
+                r.backend().close(); // a newer move superseded this one
+            }
+            f.complete(false);
+            return;
+        }
+        moving = null;
+        movingDone = null;
         if (phase == Phase.CLOSED) {
             if (r.ok()) {
                 r.backend().close();
@@ -846,11 +888,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!r.ok()) {
             // Not moved: the session stays open without a backend and tries again at its next statement.
             dropBackend();
-            phase = Phase.IDLE;
             server.metrics().migration(false, "replay");
-            log.info("session {} user '{}' could not move to {} ({} ms): {}", id, state.user, target, ms, r.error().message());
+            log.debug("session {} user '{}' could not move to {} ({} ms): {}", id, state.user, target, ms, r.error().message());
             f.complete(false);
-            processClient();
+            if (moveAfterResponse != null) {
+                phase = Phase.IDLE;
+                completeDeferredMove();
+                return;
+            }
+            // Try again shortly (a held statement waits, bounded by gate.maxWait).
+            phase = Phase.MIGRATING;
+            ch.eventLoop().schedule(() -> {
+                if (phase == Phase.MIGRATING && backend == null && moving == null) {
+                    phase = Phase.IDLE;
+                    processClient();
+                }
+            }, 100, TimeUnit.MILLISECONDS);
             return;
         }
         BackendConnection old = backend;
@@ -865,6 +918,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         log.debug("session {} user '{}' moved to {} in {} ms ({} statements re-prepared)", id, state.user, target, ms,
                 state.statementCount());
         f.complete(true);
+        if (moveAfterResponse != null) {
+            completeDeferredMove();
+            return;
+        }
         processClient();
         if (in == null || !in.isReadable()) {
             ch.config().setAutoRead(true);
@@ -873,38 +930,34 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** The next statement needs a backend and there is none (lost with its server): open one on the current source. */
     private void reconnect() {
-        Endpoint source = server.router().source();
+        long now = System.nanoTime();
         if (reconnectDeadline == 0) {
-            reconnectDeadline = System.nanoTime() + server.settings().gateMaxWait().toNanos();
+            reconnectDeadline = now + server.settings().gateMaxWait().toNanos();
+        } else if (now > reconnectDeadline) {
+            reconnectDeadline = 0;
+            int len = Packets.payloadLength(in, in.readerIndex());
+            skipCommand(len, in.readableBytes());
+            replyErr(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a source ("
+                    + server.router().source() + ") within " + server.settings().gateMaxWait().toMillis()
+                    + " ms; the statement was not run"));
+            processClient();
+            return;
         }
+        Endpoint source = server.router().source();
         java.util.concurrent.CompletableFuture<Boolean> f = new java.util.concurrent.CompletableFuture<>();
-        f.thenAccept(ok -> ch.eventLoop().execute(() -> {
+        f.thenAccept(ok -> {
             if (ok) {
                 reconnectDeadline = 0;
-                return;
             }
-            if (phase != Phase.IDLE || in == null || !in.isReadable()) {
-                return;
-            }
-            if (System.nanoTime() > reconnectDeadline) {
-                reconnectDeadline = 0;
-                int len = Packets.payloadLength(in, in.readerIndex());
-                skipCommand(len, in.readableBytes());
-                replyErr(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a source ("
-                        + source + ") within " + server.settings().gateMaxWait().toMillis() + " ms; the statement was not run"));
-                processClient();
-            } else {
-                phase = Phase.MIGRATING; // hold the statement while waiting to try again
-                ch.eventLoop().schedule(() -> {
-                    if (phase == Phase.MIGRATING && backend == null) {
-                        phase = Phase.IDLE;
-                        processClient();
-                    }
-                }, 100, TimeUnit.MILLISECONDS);
-            }
-        }));
+        });
         if (source == null) {
-            f.complete(false);
+            phase = Phase.MIGRATING; // nothing to route to yet: hold the statement and look again shortly
+            ch.eventLoop().schedule(() -> {
+                if (phase == Phase.MIGRATING && backend == null && moving == null) {
+                    phase = Phase.IDLE;
+                    processClient();
+                }
+            }, 100, TimeUnit.MILLISECONDS);
             return;
         }
         startMove(source, f);
@@ -1189,6 +1242,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (gateWaiter != null) {
             gateWaiter.cancel();
             gateWaiter = null;
+        }
+        abandonMove();
+        if (moveDone != null) {
+            moveDone.complete(false);
+            moveDone = null;
         }
         if (in != null) {
             in.release();

@@ -2,11 +2,7 @@ package io.baton.admin.cli;
 
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.config.ConfigException;
-import io.baton.proxy.ProxyServer;
-import io.baton.proxy.ProxySettings;
-import io.baton.proxy.TlsContexts;
-import io.baton.proxy.UserDirectory;
-import io.baton.proxy.routing.Endpoint;
+import io.baton.admin.BatonNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -44,37 +40,24 @@ public final class ProxyCommand implements Callable<Integer> {
             c.metrics.port = metricsPort;
         }
         c.validate("command line");
-        ProxyServer proxy = start(c);
+        BatonNode node = start(c, config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
+            node.close();
             stopped.countDown();
         }, "baton-shutdown"));
-        System.out.println("Baton is listening on " + c.proxy.host + ":" + proxy.port() + ", routing to " + proxy.source());
+        System.out.println("Baton is listening on " + c.proxy.host + ":" + node.proxy().port() + ", routing to "
+                + node.proxy().source() + " (failover.auto " + (c.failover.auto ? "on" : "off") + ")");
         stopped.await();
         return 0;
     }
 
-    /** Builds and starts the proxy of a configuration. */
-    public static ProxyServer start(BatonConfig c) throws InterruptedException {
-        ProxySettings s = settings(c);
-        UserDirectory users = new UserDirectory();
-        for (BatonConfig.User u : c.users) {
-            users.add(u.user, u.password);
-        }
-        BatonConfig.Server src = c.servers.stream().filter(x -> "source".equals(x.role)).findFirst().orElse(c.servers.get(0));
-        ProxyServer proxy = new ProxyServer(s, users, new Endpoint(src.name, src.host, src.port),
-                c.tls.enabled ? TlsContexts.server(c.tls.certFile, c.tls.keyFile) : null, null);
+    /** Builds and starts Baton (proxy, monitor, failover engine) for a configuration. */
+    public static BatonNode start(BatonConfig c, Path configFile) throws InterruptedException {
         try {
-            return proxy.start();
+            return BatonNode.start(c, ProcedureRunner.reportDir(c, configFile), null);
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         }
-    }
-
-    static ProxySettings settings(BatonConfig c) {
-        return new ProxySettings(c.proxy.host, c.proxy.port, c.limits.ioThreads, c.limits.maxConnections,
-                c.limits.maxPacketBytes, c.limits.idleTimeout, c.limits.connectTimeout, c.limits.backendConnectTimeout,
-                c.gate.maxWait, c.tls.backend);
     }
 }

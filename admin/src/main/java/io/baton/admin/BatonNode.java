@@ -1,0 +1,105 @@
+package io.baton.admin;
+
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.failover.FailoverEngine;
+import io.baton.admin.failover.ReportHistory;
+import io.baton.admin.topology.Monitor;
+import io.baton.admin.topology.ServerState;
+import io.baton.admin.topology.TopologySnapshot;
+import io.baton.proxy.ProxyServer;
+import io.baton.proxy.ProxySettings;
+import io.baton.proxy.TlsContexts;
+import io.baton.proxy.UserDirectory;
+import io.baton.proxy.routing.Endpoint;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Baton: the proxy, the monitor watching the servers, and the failover engine that
+ * drives the proxy's routing when the source changes. Started and stopped as one.
+ */
+public final class BatonNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BatonNode.class);
+
+    private final BatonConfig config;
+    private final ProxyServer proxy;
+    private final Monitor monitor;
+    private final FailoverEngine engine;
+
+    private BatonNode(BatonConfig config, ProxyServer proxy, Monitor monitor, FailoverEngine engine) {
+        this.config = config;
+        this.proxy = proxy;
+        this.monitor = monitor;
+        this.engine = engine;
+    }
+
+    /**
+     * Starts Baton for a configuration: the monitor's first look decides the source (the writable
+     * server that replicates from nobody; the config's role: source otherwise), then the proxy
+     * listens and the engine follows the monitor.
+     */
+    public static BatonNode start(BatonConfig c, Path reportDir, MeterRegistry meters) throws InterruptedException {
+        Monitor monitor = new Monitor(c);
+        ProxyServer proxy = null;
+        FailoverEngine engine = null;
+        try {
+            TopologySnapshot first = monitor.refresh();
+            BatonConfig.Server src = first.discoverSource()
+                    .map(s -> c.server(s.name()))
+                    .orElseGet(() -> c.servers.stream().filter(x -> "source".equals(x.role)).findFirst().orElse(c.servers.get(0)));
+            for (ServerState s : first.servers()) {
+                log.info("server {}", s.summary());
+            }
+            UserDirectory users = new UserDirectory();
+            for (BatonConfig.User u : c.users) {
+                users.add(u.user, u.password);
+            }
+            proxy = new ProxyServer(settings(c), users, new Endpoint(src.name, src.host, src.port),
+                    c.tls.enabled ? TlsContexts.server(c.tls.certFile, c.tls.keyFile) : null, meters).start();
+            engine = new FailoverEngine(c, monitor, proxy, reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
+            engine.start();
+            monitor.start();
+            return new BatonNode(c, proxy, monitor, engine);
+        } catch (RuntimeException | InterruptedException e) {
+            if (engine != null) {
+                engine.close();
+            }
+            if (proxy != null) {
+                proxy.close();
+            }
+            monitor.close();
+            throw e;
+        }
+    }
+
+    public static ProxySettings settings(BatonConfig c) {
+        return new ProxySettings(c.proxy.host, c.proxy.port, c.limits.ioThreads, c.limits.maxConnections,
+                c.limits.maxPacketBytes, c.limits.idleTimeout, c.limits.connectTimeout, c.limits.backendConnectTimeout,
+                c.gate.maxWait, c.tls.backend);
+    }
+
+    public BatonConfig config() {
+        return config;
+    }
+
+    public ProxyServer proxy() {
+        return proxy;
+    }
+
+    public Monitor monitor() {
+        return monitor;
+    }
+
+    public FailoverEngine engine() {
+        return engine;
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+        monitor.close();
+        proxy.close();
+    }
+}
