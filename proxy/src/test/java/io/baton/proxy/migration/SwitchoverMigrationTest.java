@@ -146,7 +146,7 @@ class SwitchoverMigrationTest {
     }
 
     @Test
-    void aHikariPoolThroughTenSwitchoversSeesNoErrors(SandboxTopology t) throws Exception {
+    void aHikariPoolOf16ThreadsThroughTenSwitchoversSeesNoErrors(SandboxTopology t) throws Exception {
         try (Connection c = connect(t, ""); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE app.w (id BIGINT PRIMARY KEY, v VARCHAR(20))");
         }
@@ -154,17 +154,17 @@ class SwitchoverMigrationTest {
         hc.setJdbcUrl("jdbc:mysql://127.0.0.1:" + baton.port() + "/app?sslMode=DISABLED&useServerPrepStmts=true&cachePrepStmts=true");
         hc.setUsername(t.user("app").user());
         hc.setPassword(t.user("app").password());
-        hc.setMaximumPoolSize(8);
-        hc.setMinimumIdle(8);
+        hc.setMaximumPoolSize(16);
+        hc.setMinimumIdle(16);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong nextId = new AtomicLong();
         Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
         AtomicInteger errors = new AtomicInteger();
         List<String> firstErrors = new ArrayList<>();
-        ExecutorService workers = Executors.newFixedThreadPool(8);
+        ExecutorService workers = Executors.newFixedThreadPool(16);
         try (HikariDataSource ds = new HikariDataSource(hc)) {
             List<Future<?>> fs = new ArrayList<>();
-            for (int w = 0; w < 8; w++) {
+            for (int w = 0; w < 16; w++) {
                 fs.add(workers.submit(() -> {
                     while (!stop.get()) {
                         long id = nextId.incrementAndGet();
@@ -204,7 +204,7 @@ class SwitchoverMigrationTest {
                 f.get(30, TimeUnit.SECONDS);
             }
             assertEquals(0, errors.get(), "client-visible errors: " + firstErrors);
-            assertEquals(8, ds.getHikariPoolMXBean().getTotalConnections(), "no connection was replaced");
+            assertEquals(16, ds.getHikariPoolMXBean().getTotalConnections(), "no connection was replaced");
         } finally {
             workers.shutdownNow();
         }
