@@ -115,6 +115,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String pendingPrepareSql;
     private boolean pendingReset;
     private long commands;
+    private long commandStartNanos; // for the statement latency meter
     /** Sequence id the next packet to the client must carry while a response is under way. */
     private int replySeq = 1;
     /** Bytes of a client packet to drop (its command was refused or its backend is gone). */
@@ -128,6 +129,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long reconnectDeadline;
     /** Each move attempt's number: a newer one supersedes a pending one, whose result is then dropped. */
     private int moveGeneration;
+    /** Set when a KILL CONNECTION for this session was sent: its backend's end then ends the session. */
+    private volatile boolean killed;
+    /** The session this one's KILL CONNECTION targets, until the server has answered it. */
+    private ClientSession killTarget;
     private BackendConnection moving;
     private java.util.concurrent.CompletableFuture<Boolean> movingDone;
 
@@ -159,6 +164,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public long commands() {
         return commands;
+    }
+
+    /** The client's address as host:port, or null before the connection is active. */
+    public String clientAddress() {
+        Channel c = ch;
+        if (c == null || !(c.remoteAddress() instanceof java.net.InetSocketAddress a)) {
+            return null;
+        }
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     /** The backend's address, or null while there is none. */
@@ -224,6 +238,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
+        server.metrics().received(buf.readableBytes());
         if (phase == Phase.CLOSED) {
             buf.release();
             return;
@@ -377,7 +392,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     // ------------------------------------------------------------------------------ backend
 
     private void openBackend() {
-        Endpoint source = server.router().source();
+        Endpoint source = server.source();
         if (source == null) {
             sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"), seq + 1);
             return;
@@ -426,6 +441,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         // goes to whatever the router says then, after the gate if it is closed.
         backend = null;
         releaseServerBuffer();
+        if (killed) {
+            // KILL CONNECTION: the session ends, as on a server.
+            log.debug("session {} was killed", id);
+            if (phase == Phase.IN_FLIGHT) {
+                sendErrAndClose(MySqlError.ER_CONNECTION_KILLED, replySeq);
+            } else {
+                close();
+            }
+            return;
+        }
         server.metrics().backendError();
         String why = "the connection to " + b.endpoint() + " was lost";
         if (phase == Phase.IN_FLIGHT) {
@@ -576,6 +601,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             replySeq = 1;
             commands++;
+            commandStartNanos = server.metrics().command(cmd, in, ri + Packets.HEADER_SIZE, len);
             if (replacement != null) {
                 in.skipBytes(Packets.HEADER_SIZE + len);
                 b.channel().write(replacement);
@@ -626,8 +652,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         switch (cmd) {
             case Command.COM_QUERY -> {
-                int available = in.writerIndex() - payload - 1;
-                String head = in.toString(payload + 1, Math.min(Math.min(len - 1, QUERY_HEAD), available), StandardCharsets.UTF_8);
+                int headLen = Math.min(Math.min(len - 1, QUERY_HEAD), in.writerIndex() - payload - 1);
+                if (!mayChangeUnmovableState(in, payload + 1, headLen)) {
+                    return null; // the common case: no String, no regex
+                }
+                String head = in.toString(payload + 1, headLen, StandardCharsets.UTF_8);
                 state.inspect(head);
                 Matcher kill = KILL.matcher(head);
                 if (whole && len - 1 <= QUERY_HEAD && kill.matches()) {
@@ -670,6 +699,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     replyErr(MySqlError.of(1094, "Unknown thread id: " + in.getUnsignedIntLE(payload + 1)));
                     return CONSUMED;
                 }
+                target.killed = true;
+                killTarget = target;
                 in.setIntLE(payload + 1, (int) target.backendThreadId());
                 return null;
             }
@@ -720,6 +751,35 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return out;
     }
 
+    /**
+     * Byte-level prefilter for {@link SessionState#inspect} and KILL: only a statement starting with
+     * CR(EATE TEMPORARY), LO(CK), UN(LOCK) or KI(LL), or mentioning _LOCK (GET_LOCK,
+     * RELEASE_ALL_LOCKS), can matter. Everything else skips the decoding and the regexes.
+     */
+    static boolean mayChangeUnmovableState(ByteBuf b, int from, int len) {
+        int i = from;
+        int end = from + len;
+        while (i < end && Character.isWhitespace(b.getByte(i))) {
+            i++;
+        }
+        if (i == end) {
+            return false;
+        }
+        int first = b.getByte(i) | 0x20;
+        int second = i + 1 < end ? b.getByte(i + 1) | 0x20 : 0;
+        if ((first == 'c' && second == 'r') || (first == 'l' && second == 'o') || (first == 'u' && second == 'n')
+                || (first == 'k' && second == 'i')) {
+            return true;
+        }
+        for (int j = i; j + 4 < end; j++) {
+            if (b.getByte(j) == '_' && (b.getByte(j + 1) | 0x20) == 'l' && (b.getByte(j + 2) | 0x20) == 'o'
+                    && (b.getByte(j + 3) | 0x20) == 'c' && (b.getByte(j + 4) | 0x20) == 'k') {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** KILL [QUERY|CONNECTION] n: n is Baton's connection id; the server knows its own thread id. */
     private ByteBuf killStatement(String kind, long targetId) {
         ClientSession target = server.sessions().get(targetId);
@@ -727,6 +787,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (thread == 0) {
             replyErr(MySqlError.of(1094, "Unknown thread id: " + targetId));
             return CONSUMED;
+        }
+        if (kind == null || kind.equalsIgnoreCase("CONNECTION")) {
+            target.killed = true;
+            killTarget = target;
         }
         String sql = "KILL " + (kind == null ? "" : kind.toUpperCase(java.util.Locale.ROOT) + " ") + thread;
         ByteBuf out = ch.alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length());
@@ -938,12 +1002,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             int len = Packets.payloadLength(in, in.readerIndex());
             skipCommand(len, in.readableBytes());
             replyErr(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a source ("
-                    + server.router().source() + ") within " + server.settings().gateMaxWait().toMillis()
+                    + server.source() + ") within " + server.settings().gateMaxWait().toMillis()
                     + " ms; the statement was not run"));
             processClient();
             return;
         }
-        Endpoint source = server.router().source();
+        Endpoint source = server.source();
         java.util.concurrent.CompletableFuture<Boolean> f = new java.util.concurrent.CompletableFuture<>();
         f.thenAccept(ok -> {
             if (ok) {
@@ -1012,6 +1076,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void backendRead(BackendConnection b, ByteBuf msg) {
+        server.metrics().sent(msg.readableBytes());
         if (b != backend || phase == Phase.CLOSED) {
             msg.release();
             return;
@@ -1160,6 +1225,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void responseComplete() {
+        server.metrics().responded(commandStartNanos);
         if (framer.statusFlags() >= 0) {
             state.status(framer.statusFlags());
         }
@@ -1167,6 +1233,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             state.reset();
         }
         pendingReset = false;
+        if (killTarget != null) {
+            if (!framer.isSuccess()) {
+                killTarget.killed = false; // the server refused the KILL: the target lives on
+            }
+            killTarget = null;
+        }
         if (command == Command.COM_INIT_DB && framer.isSuccess() && !backend.tracksSession()) {
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
@@ -1263,6 +1335,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             server.sessions().remove(this);
             server.sessions().release();
             server.metrics().closed();
+            log.debug("session {} user '{}' disconnected after {} commands", id, state.user, commands);
         }
         if (first && ch != null && ch.isOpen()) {
             ch.close();

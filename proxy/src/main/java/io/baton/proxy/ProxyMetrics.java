@@ -1,18 +1,30 @@
 package io.baton.proxy;
 
+import io.baton.protocol.Command;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The proxy's meters (Micrometer; served as Prometheus text by admin). Names follow Prometheus
- * conventions once rendered: {@code baton_client_sessions_opened_total}, ... Counters only on the
- * per-session path; nothing per query that would need a lock.
+ * conventions once rendered: {@code baton_client_sessions_opened_total}, ... The per-command path
+ * is cheap: counters are registered up front and found by array index, bytes are summed in
+ * {@link LongAdder}s per socket read, and nothing is allocated per command. No tag carries
+ * anything a client chooses (no statement text, no user, no schema).
  */
 public final class ProxyMetrics {
+    /** Tag values of {@code baton_client_commands_total}: a fixed set; other command bytes count as "other". */
+    static final String OTHER = "other";
+
     private final MeterRegistry registry;
     private final Counter opened;
     private final Counter closed;
@@ -20,6 +32,13 @@ public final class ProxyMetrics {
     private final Counter backendConnects;
     private final Counter backendErrors;
     private final Map<String, Counter> refused = new ConcurrentHashMap<>();
+    /** Indexed by command byte; unknown commands share the "other" counter. */
+    private final Counter[] commands = new Counter[256];
+    /** Indexed by {@link QueryKind#ordinal()}. */
+    private final Counter[] queries = new Counter[QueryKind.values().length];
+    private final LongAdder bytesReceived = new LongAdder();
+    private final LongAdder bytesSent = new LongAdder();
+    private final Timer statements;
 
     public ProxyMetrics(MeterRegistry registry, SessionRegistry sessions, Gate gate) {
         this.registry = registry;
@@ -32,9 +51,39 @@ public final class ProxyMetrics {
                 .register(registry);
         Gauge.builder("baton.client.sessions.open", sessions, SessionRegistry::open).description("Client sessions open now")
                 .register(registry);
+        for (String reason : new String[] {"max_connections", "handshake_timeout", "access_denied"}) {
+            refusedCounter(reason); // present at 0 from the start, so that rate() works at once
+        }
+
+        Counter other = commandCounter(OTHER);
+        for (int i = 0; i < commands.length; i++) {
+            String name = commandTag(i);
+            commands[i] = name == null ? other : commandCounter(name);
+        }
+        for (QueryKind k : QueryKind.values()) {
+            queries[k.ordinal()] = Counter.builder("baton.client.queries").tag("kind", k.tag)
+                    .description("COM_QUERY statements by their first keyword").register(registry);
+        }
+        FunctionCounter.builder("baton.client.received.bytes", bytesReceived, LongAdder::sum).baseUnit("bytes")
+                .description("Bytes read from clients").register(registry);
+        FunctionCounter.builder("baton.client.sent.bytes", bytesSent, LongAdder::sum).baseUnit("bytes")
+                .description("Bytes of server responses relayed to clients").register(registry);
+        statements = Timer.builder("baton.statement.duration")
+                .description("From a command's arrival at the backend to the end of its response")
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
+                        Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofMillis(2500), Duration.ofSeconds(10))
+                .register(registry);
+
         Gauge.builder("baton.gate.closed", gate, g -> g.isOpen() ? 0 : 1).description("1 while the gate holds new statements")
                 .register(registry);
         Gauge.builder("baton.gate.waiting", gate, Gate::waiting).description("Statements waiting at the gate").register(registry);
+        FunctionCounter.builder("baton.gate.closures", gate, Gate::closures).description("Times the gate was closed")
+                .register(registry);
+        FunctionCounter.builder("baton.gate.wait", gate, g -> g.waitedNanos() / 1e9).baseUnit("seconds")
+                .description("Time statements spent waiting at the gate, summed").register(registry);
+        migrationCounter(true, "moved");
+        migrationCounter(false, "replay");
+        migrationCounter(false, "unmovable");
     }
 
     public static ProxyMetrics standalone(SessionRegistry sessions, Gate gate) {
@@ -44,6 +93,8 @@ public final class ProxyMetrics {
     public MeterRegistry registry() {
         return registry;
     }
+
+    // ------------------------------------------------------------------ sessions, backends
 
     void opened() {
         opened.increment();
@@ -65,13 +116,32 @@ public final class ProxyMetrics {
         backendErrors.increment();
     }
 
+    void refused(String reason) {
+        refusedCounter(reason).increment();
+    }
+
+    private Counter refusedCounter(String reason) {
+        return refused.computeIfAbsent(reason, r -> Counter.builder("baton.client.sessions.refused").tag("reason", r)
+                .description("Client sessions refused, by reason").register(registry));
+    }
+
+    public double refusedCount(String reason) {
+        Counter c = refused.get(reason);
+        return c == null ? 0 : c.count();
+    }
+
+    // ------------------------------------------------------------------ migrations
+
     private final Map<String, Counter> migrations = new ConcurrentHashMap<>();
 
     void migration(boolean moved, String reason) {
+        migrationCounter(moved, reason).increment();
+    }
+
+    private Counter migrationCounter(boolean moved, String reason) {
         String key = (moved ? "moved" : "failed") + ":" + reason;
-        migrations.computeIfAbsent(key, k -> Counter.builder("baton.migrations").tag("result", moved ? "moved" : "failed")
-                .tag("reason", reason).description("Client sessions moved to another server, by result").register(registry))
-                .increment();
+        return migrations.computeIfAbsent(key, k -> Counter.builder("baton.migrations").tag("result", moved ? "moved" : "failed")
+                .tag("reason", reason).description("Client sessions moved to another server, by result").register(registry));
     }
 
     public double migrations(boolean moved) {
@@ -79,13 +149,151 @@ public final class ProxyMetrics {
                 .mapToDouble(e -> e.getValue().count()).sum();
     }
 
-    void refused(String reason) {
-        refused.computeIfAbsent(reason, r -> Counter.builder("baton.client.sessions.refused").tag("reason", r)
-                .description("Client sessions refused, by reason").register(registry)).increment();
+    // ------------------------------------------------------------------ the command path
+
+    /**
+     * A command starts (it is being sent to the backend): counts it by command, and a COM_QUERY by
+     * its first keyword. {@code payload} is the index of the command byte in {@code packet} and
+     * {@code length} the payload's length. Returns the start time for {@link #responded}.
+     */
+    long command(int cmd, ByteBuf packet, int payload, int length) {
+        commands[cmd & 0xFF].increment();
+        if (cmd == Command.COM_QUERY) {
+            int end = Math.min(packet.writerIndex(), payload + length);
+            queries[QueryKind.of(packet, payload + 1, end).ordinal()].increment();
+        }
+        return System.nanoTime();
     }
 
-    public double refusedCount(String reason) {
-        Counter c = refused.get(reason);
+    /** The response to the command started at {@code startNanos} is complete. */
+    void responded(long startNanos) {
+        if (startNanos != 0) {
+            statements.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Bytes read from a client socket (called per read, not per packet). */
+    void received(int bytes) {
+        bytesReceived.add(bytes);
+    }
+
+    /** Bytes read from a backend on the way to its client (called per read, not per packet). */
+    void sent(int bytes) {
+        bytesSent.add(bytes);
+    }
+
+    public double commandCount(String tag) {
+        Counter c = registry.find("baton.client.commands").tag("command", tag).counter();
         return c == null ? 0 : c.count();
+    }
+
+    private Counter commandCounter(String name) {
+        return Counter.builder("baton.client.commands").tag("command", name)
+                .description("Client commands relayed, by command").register(registry);
+    }
+
+    /** The tag of a command byte, or null for the rare ones that count as "other". */
+    static String commandTag(int cmd) {
+        return switch (cmd) {
+            case Command.COM_QUIT -> "quit";
+            case Command.COM_INIT_DB -> "init_db";
+            case Command.COM_QUERY -> "query";
+            case Command.COM_FIELD_LIST -> "field_list";
+            case Command.COM_STATISTICS -> "statistics";
+            case Command.COM_PROCESS_KILL -> "process_kill";
+            case Command.COM_PING -> "ping";
+            case Command.COM_CHANGE_USER -> "change_user";
+            case Command.COM_STMT_PREPARE -> "stmt_prepare";
+            case Command.COM_STMT_EXECUTE -> "stmt_execute";
+            case Command.COM_STMT_SEND_LONG_DATA -> "stmt_send_long_data";
+            case Command.COM_STMT_CLOSE -> "stmt_close";
+            case Command.COM_STMT_RESET -> "stmt_reset";
+            case Command.COM_SET_OPTION -> "set_option";
+            case Command.COM_STMT_FETCH -> "stmt_fetch";
+            case Command.COM_RESET_CONNECTION -> "reset_connection";
+            case Command.COM_STMT_BULK_EXECUTE -> "stmt_bulk_execute";
+            default -> null;
+        };
+    }
+
+    /**
+     * What a COM_QUERY statement is, from its first keyword: read from the packet's bytes after
+     * blanks, {@code (} and comments, without decoding or allocating.
+     */
+    enum QueryKind {
+        SELECT("select"), INSERT("insert"), UPDATE("update"), DELETE("delete"), REPLACE("replace"),
+        BEGIN("begin"), COMMIT("commit"), ROLLBACK("rollback"), SET("set"), SHOW("show"), USE("use"),
+        CALL("call"), DDL("ddl"), OTHER("other");
+
+        final String tag;
+
+        QueryKind(String tag) {
+            this.tag = tag;
+        }
+
+        static QueryKind of(ByteBuf b, int from, int to) {
+            int i = skipBlanks(b, from, to);
+            int start = i;
+            while (i < to && i - start < 12 && Character.isLetter(b.getByte(i))) {
+                i++;
+            }
+            int n = i - start;
+            if (n < 3) {
+                return OTHER;
+            }
+            return switch (lower(b.getByte(start))) {
+                case 's' -> is(b, start, n, "select") ? SELECT : is(b, start, n, "set") ? SET : is(b, start, n, "show") ? SHOW
+                        : is(b, start, n, "start") ? BEGIN : OTHER;
+                case 'i' -> is(b, start, n, "insert") ? INSERT : OTHER;
+                case 'u' -> is(b, start, n, "update") ? UPDATE : is(b, start, n, "use") ? USE : OTHER;
+                case 'd' -> is(b, start, n, "delete") ? DELETE : is(b, start, n, "drop") ? DDL : OTHER;
+                case 'r' -> is(b, start, n, "replace") ? REPLACE : is(b, start, n, "rollback") ? ROLLBACK
+                        : is(b, start, n, "rename") ? DDL : OTHER;
+                case 'b' -> is(b, start, n, "begin") ? BEGIN : OTHER;
+                case 'c' -> is(b, start, n, "commit") ? COMMIT : is(b, start, n, "call") ? CALL
+                        : is(b, start, n, "create") ? DDL : OTHER;
+                case 'a' -> is(b, start, n, "alter") ? DDL : OTHER;
+                case 't' -> is(b, start, n, "truncate") ? DDL : OTHER;
+                default -> OTHER;
+            };
+        }
+
+        private static int skipBlanks(ByteBuf b, int i, int to) {
+            while (i < to) {
+                byte c = b.getByte(i);
+                if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(') {
+                    i++;
+                } else if (c == '/' && i + 1 < to && b.getByte(i + 1) == '*') {
+                    i += 2;
+                    while (i + 1 < to && !(b.getByte(i) == '*' && b.getByte(i + 1) == '/')) {
+                        i++;
+                    }
+                    i += 2;
+                } else if ((c == '#' || (c == '-' && i + 1 < to && b.getByte(i + 1) == '-'))) {
+                    while (i < to && b.getByte(i) != '\n') {
+                        i++;
+                    }
+                } else {
+                    break;
+                }
+            }
+            return i;
+        }
+
+        private static boolean is(ByteBuf b, int start, int n, String word) {
+            if (n != word.length()) {
+                return false;
+            }
+            for (int k = 0; k < n; k++) {
+                if (lower(b.getByte(start + k)) != word.charAt(k)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static char lower(byte c) {
+            return (char) (c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
     }
 }

@@ -147,10 +147,6 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         return backendTls;
     }
 
-    ProxyServer router() {
-        return this;
-    }
-
     String serverVersion() {
         return greeting.version();
     }
