@@ -1,8 +1,10 @@
 package io.baton.admin;
 
 import io.baton.admin.config.BatonConfig;
+import io.baton.admin.console.ConsoleServer;
 import io.baton.admin.failover.FailoverEngine;
 import io.baton.admin.failover.ReportHistory;
+import io.baton.admin.observe.MetricsServer;
 import io.baton.admin.topology.Monitor;
 import io.baton.admin.topology.ServerState;
 import io.baton.admin.topology.TopologySnapshot;
@@ -27,6 +29,8 @@ public final class BatonNode implements AutoCloseable {
     private final ProxyServer proxy;
     private final Monitor monitor;
     private final FailoverEngine engine;
+    private MetricsServer metricsServer;
+    private ConsoleServer console;
 
     private BatonNode(BatonConfig config, ProxyServer proxy, Monitor monitor, FailoverEngine engine) {
         this.config = config;
@@ -41,9 +45,11 @@ public final class BatonNode implements AutoCloseable {
      * listens and the engine follows the monitor.
      */
     public static BatonNode start(BatonConfig c, Path reportDir, MeterRegistry meters) throws InterruptedException {
+        meters = MetricsServer.registry(meters); // Prometheus, served with health on metrics.host:metrics.port
         Monitor monitor = new Monitor(c);
         ProxyServer proxy = null;
         FailoverEngine engine = null;
+        ConsoleServer console = null;
         try {
             TopologySnapshot first = monitor.refresh();
             BatonConfig.Server src = first.discoverSource()
@@ -61,8 +67,15 @@ public final class BatonNode implements AutoCloseable {
             engine = new FailoverEngine(c, monitor, proxy, reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
             engine.start();
             monitor.start();
-            return new BatonNode(c, proxy, monitor, engine);
+            BatonNode node = new BatonNode(c, proxy, monitor, engine);
+            console = ConsoleServer.start(node).orElse(null); // admin.host:admin.port; off without a password
+            node.console = console;
+            node.metricsServer = MetricsServer.start(c, node, meters);
+            return node;
         } catch (RuntimeException | InterruptedException e) {
+            if (console != null) {
+                console.close();
+            }
             if (engine != null) {
                 engine.close();
             }
@@ -96,8 +109,24 @@ public final class BatonNode implements AutoCloseable {
         return engine;
     }
 
+    /** The metrics and health HTTP endpoint. */
+    public MetricsServer metricsServer() {
+        return metricsServer;
+    }
+
+    /** The admin console, or null when it is off (admin.enabled false, or no password configured). */
+    public ConsoleServer console() {
+        return console;
+    }
+
     @Override
     public void close() {
+        if (console != null) {
+            console.close();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         engine.close();
         monitor.close();
         proxy.close();

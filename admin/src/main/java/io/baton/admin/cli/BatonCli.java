@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "baton", mixinStandardHelpOptions = true, versionProvider = BatonCli.Version.class,
         description = "Baton: a MySQL wire-protocol proxy with failover built in.",
         subcommands = {ProxyCommand.class, DemoCommand.class, SandboxCommand.class, TopologyCommand.class,
-                FailoverCommand.class, SwitchoverCommand.class, RejoinCommand.class})
+                FailoverCommand.class, SwitchoverCommand.class, RejoinCommand.class, AdminCommand.class})
 public final class BatonCli implements Callable<Integer> {
 
     /** Exit code for a usage error (wrong flag, bad value). */

@@ -49,6 +49,14 @@ public final class BatonConfig {
         /** The console password; or passwordFile, or the environment variable BATON_ADMIN_PASSWORD. */
         public String password;
         public String passwordFile;
+        /** Run the console at all (it also stays off, with a warning, while no password is configured). */
+        public boolean enabled = true;
+        /** The console listens on loopback only unless this is true (the password crosses the network in clear). */
+        public boolean allowRemote = false;
+        /** Console connections at once; one more is told so and closed. */
+        public int maxConnections = 16;
+        /** A console session idle this long is closed (before AUTH: at most 1 minute). */
+        public Duration idleTimeout = Duration.ofMinutes(10);
 
         public Admin() {
             super(6032);
@@ -215,6 +223,10 @@ public final class BatonConfig {
         if (!"gtid".equals(replication.mode) && !"position".equals(replication.mode)) {
             errors.add("replication.mode must be gtid or position, not '" + replication.mode + "'");
         }
+        if (admin.maxConnections < 1) {
+            errors.add("admin.maxConnections must be at least 1");
+        }
+        positive(errors, "admin.idleTimeout", admin.idleTimeout);
         positive(errors, "monitor.interval", monitor.interval);
         positive(errors, "gate.maxWait", gate.maxWait);
         positive(errors, "limits.idleTimeout", limits.idleTimeout);

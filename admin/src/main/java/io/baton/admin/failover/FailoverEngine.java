@@ -74,29 +74,46 @@ public final class FailoverEngine implements AutoCloseable {
 
     /** Failover because the source is lost; {@code target} null lets Baton choose. */
     public FailoverReport failover(String target, String trigger) {
+        return failover(target, trigger, null);
+    }
+
+    /** As {@link #failover(String, String)}, telling {@code steps} (may be null) of each step as it runs. */
+    public FailoverReport failover(String target, String trigger, FailoverReport.Listener steps) {
         return runExclusive(FailoverReport.Kind.FAILOVER, trigger, r -> new FailoverProcedure(config, monitor, routing, r, target),
-                true);
+                true, steps);
     }
 
     /** Planned switchover to {@code target} with the source alive. */
     public FailoverReport switchover(String target, String trigger) {
+        return switchover(target, trigger, null);
+    }
+
+    /** As {@link #switchover(String, String)}, telling {@code steps} (may be null) of each step as it runs. */
+    public FailoverReport switchover(String target, String trigger, FailoverReport.Listener steps) {
         return runExclusive(FailoverReport.Kind.SWITCHOVER, trigger,
-                r -> new SwitchoverProcedure(config, monitor, routing, r, target), true);
+                r -> new SwitchoverProcedure(config, monitor, routing, r, target), true, steps);
     }
 
     /** Makes {@code server} a replica of the current source; {@code force} replicates despite errant transactions. */
     public FailoverReport rejoin(String server, boolean force, String trigger) {
+        return rejoin(server, force, trigger, null);
+    }
+
+    /** As {@link #rejoin(String, boolean, String)}, telling {@code steps} (may be null) of each step as it runs. */
+    public FailoverReport rejoin(String server, boolean force, String trigger, FailoverReport.Listener steps) {
         return runExclusive(FailoverReport.Kind.REJOIN, trigger + (force ? ", forced" : ""),
-                r -> new RejoinProcedure(config, monitor, routing, r, server, force, history.lastReplacing(server)), false);
+                r -> new RejoinProcedure(config, monitor, routing, r, server, force, history.lastReplacing(server)), false,
+                steps);
     }
 
     private FailoverReport runExclusive(FailoverReport.Kind kind, String trigger, Function<FailoverReport, Procedure> make,
-                                        boolean movesSource) {
+                                        boolean movesSource, FailoverReport.Listener steps) {
         String oldSource = monitor.electedSource();
         if (!procedure.tryLock()) {
             throw new IllegalStateException("another failover, switchover or rejoin is running; try again when it is done");
         }
         FailoverReport report = new FailoverReport(history.nextId(), kind, trigger, oldSource);
+        report.listener(steps);
         try {
             if (movesSource) {
                 monitor.holdFencing(true); // the source changes hands: the monitor must not fence either side meanwhile

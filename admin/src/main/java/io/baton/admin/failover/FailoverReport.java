@@ -1,6 +1,7 @@
 package io.baton.admin.failover;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +32,15 @@ public final class FailoverReport {
         }
     }
 
+    /** Told of each step as it starts and as it ends, on the procedure's thread (the admin console streams them). */
+    public interface Listener {
+        void stepStarted(FailoverReport report, String step);
+
+        void stepFinished(FailoverReport report, StepRecord step);
+    }
+
+    @JsonIgnore
+    private transient volatile Listener listener;
     private long id;
     private Kind kind;
     private String trigger;
@@ -61,8 +71,39 @@ public final class FailoverReport {
         this.startedAtMillis = System.currentTimeMillis();
     }
 
-    synchronized void addStep(StepRecord s) {
-        steps.add(s);
+    void listener(Listener l) {
+        this.listener = l;
+    }
+
+    void stepStarted(String name) {
+        Listener l = listener;
+        if (l != null) {
+            try {
+                l.stepStarted(this, name);
+            } catch (RuntimeException e) {
+                dropListener(e); // whoever watches must never stop the procedure
+            }
+        }
+    }
+
+    void addStep(StepRecord s) {
+        synchronized (this) {
+            steps.add(s);
+        }
+        Listener l = listener;
+        if (l != null) {
+            try {
+                l.stepFinished(this, s);
+            } catch (RuntimeException e) {
+                dropListener(e);
+            }
+        }
+    }
+
+    private void dropListener(RuntimeException e) {
+        listener = null;
+        org.slf4j.LoggerFactory.getLogger(FailoverReport.class).debug("{} #{}: step listener failed, no longer told: {}",
+                kind, id, e.toString());
     }
 
     synchronized void position(String server, String text) {

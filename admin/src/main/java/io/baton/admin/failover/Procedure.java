@@ -51,6 +51,7 @@ abstract class Procedure implements AutoCloseable {
         String what = report.kind().name().toLowerCase(java.util.Locale.ROOT) + " #" + report.id();
         log.info("{} starts ({})", what, report.trigger());
         for (FailoverStep step : steps()) {
+            report.stepStarted(step.name());
             long start = System.currentTimeMillis();
             long t0 = System.nanoTime();
             try {

@@ -39,12 +39,18 @@ class NodeMigrationTest {
 
     static BatonConfig config(SandboxTopology t) throws Exception {
         BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-        try (ServerSocket s = new ServerSocket(0)) {
-            c.proxy.port = s.getLocalPort();
-        }
+        c.proxy.port = freePort();
+        c.admin.port = freePort(); // every running Baton binds its console and metrics ports too
+        c.metrics.port = freePort();
         c.failover.blockSeconds = 0;
         c.failover.reportDir = Files.createTempDirectory("baton-reports").toString();
         return c;
+    }
+
+    static int freePort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     static Connection connect(BatonNode n, TopologyFile.User u, String extra) throws Exception {

@@ -1,0 +1,183 @@
+package io.baton.admin.console;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.config.DurationText;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * What {@code SET} may change in a running Baton: the settings the failover engine, the monitor's
+ * health verdict and the console read each time they use them. Everything else is read once at
+ * start (the monitor's schedule, the proxy's limits and gate wait, listen addresses) and is
+ * refused with the reason; changing it means editing the configuration file and restarting.
+ */
+final class Settings {
+    private Settings() {
+    }
+
+    /** A runtime-changeable setting: how to read it and how to parse and apply a new value. */
+    record Setting(String key, String accepts, Function<BatonConfig, Object> get, BiConsumer<BatonConfig, String> set) {
+    }
+
+    private static final List<Setting> RUNTIME = List.of(
+            new Setting("failover.auto", "true or false", c -> c.failover.auto, (c, v) -> c.failover.auto = bool(v)),
+            new Setting("failover.autoRejoin", "true or false", c -> c.failover.autoRejoin,
+                    (c, v) -> c.failover.autoRejoin = bool(v)),
+            new Setting("failover.blockSeconds", "a whole number of seconds, 0 or more", c -> c.failover.blockSeconds,
+                    (c, v) -> c.failover.blockSeconds = integer(v, 0)),
+            new Setting("failover.applyTimeout", "a duration such as 30s", c -> DurationText.format(c.failover.applyTimeout),
+                    (c, v) -> c.failover.applyTimeout = duration(v)),
+            new Setting("failover.hookTimeout", "a duration such as 30s", c -> DurationText.format(c.failover.hookTimeout),
+                    (c, v) -> c.failover.hookTimeout = duration(v)),
+            new Setting("failover.maxPromotionLagSeconds", "a whole number of seconds, 0 or more",
+                    c -> c.failover.maxPromotionLagSeconds, (c, v) -> c.failover.maxPromotionLagSeconds = integer(v, 0)),
+            new Setting("monitor.failedChecks", "a whole number, 1 or more", c -> c.monitor.failedChecks,
+                    (c, v) -> c.monitor.failedChecks = integer(v, 1)),
+            new Setting("admin.idleTimeout", "a duration such as 10m", c -> DurationText.format(c.admin.idleTimeout),
+                    (c, v) -> c.admin.idleTimeout = duration(v)),
+            new Setting("admin.maxConnections", "a whole number, 1 or more", c -> c.admin.maxConnections,
+                    (c, v) -> c.admin.maxConnections = integer(v, 1)));
+
+    static List<String> runtimeKeys() {
+        return RUNTIME.stream().map(Setting::key).toList();
+    }
+
+    static Optional<Setting> runtime(String key) {
+        return RUNTIME.stream().filter(s -> s.key().equalsIgnoreCase(key)).findFirst();
+    }
+
+    /** Why a known key cannot be SET (it needs a restart, or only the file may set it). */
+    static String whyNotAtRuntime(String key) {
+        String k = key.toLowerCase(Locale.ROOT);
+        if (k.endsWith("password") || k.endsWith("passwordfile")) {
+            return "credentials are never changed from the console: change them in the configuration file and restart";
+        }
+        if (k.equals("failover.prehook") || k.equals("failover.posthook")) {
+            return "a hook runs commands on this machine: only the configuration file may set it (restart to apply)";
+        }
+        if (k.equals("monitor.interval")) {
+            return "the monitor's schedule is fixed when it starts: change it in the configuration file and restart";
+        }
+        if (k.equals("gate.maxwait")) {
+            return "the proxy reads it when it starts (held statements and procedures must agree on it): change it in"
+                    + " the configuration file and restart";
+        }
+        if (k.startsWith("limits.")) {
+            return "the proxy's limits are fixed when it starts: change them in the configuration file and restart";
+        }
+        if (k.startsWith("proxy.") || k.startsWith("metrics.") || k.startsWith("admin.") || k.startsWith("tls.")) {
+            return "listeners and TLS are set up when Baton starts: change it in the configuration file and restart";
+        }
+        return "it is read when Baton starts: change it in the configuration file and restart";
+    }
+
+    /** Every key of the configuration as text (lists as servers[0].name), passwords as *****. */
+    static List<Map.Entry<String, String>> flatten(BatonConfig c) {
+        JsonNode tree = BatonConfig.mapper().valueToTree(c);
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        flatten("", tree, out);
+        return out;
+    }
+
+    /** The configuration as a JSON tree with passwords replaced by *****. */
+    static JsonNode redacted(BatonConfig c) {
+        JsonNode tree = BatonConfig.mapper().valueToTree(c);
+        redact(tree);
+        return tree;
+    }
+
+    private static void redact(JsonNode n) {
+        if (n instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            List<String> names = new ArrayList<>();
+            o.fieldNames().forEachRemaining(names::add);
+            for (String f : names) {
+                if (isSecret(f)) {
+                    if (!o.get(f).isNull()) {
+                        o.put(f, "*****");
+                    }
+                } else {
+                    redact(o.get(f));
+                }
+            }
+        } else if (n != null && n.isArray()) {
+            n.forEach(Settings::redact);
+        }
+    }
+
+    private static boolean isSecret(String field) {
+        return field.equalsIgnoreCase("password");
+    }
+
+    private static void flatten(String prefix, JsonNode n, List<Map.Entry<String, String>> out) {
+        if (n.isObject()) {
+            n.fields().forEachRemaining(e -> {
+                String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+                if (isSecret(e.getKey())) {
+                    out.add(Map.entry(key, e.getValue().isNull() ? "-" : "*****"));
+                } else {
+                    flatten(key, e.getValue(), out);
+                }
+            });
+        } else if (n.isArray()) {
+            if (n.isEmpty()) {
+                out.add(Map.entry(prefix, "[]"));
+            }
+            for (int i = 0; i < n.size(); i++) {
+                flatten(prefix + "[" + i + "]", n.get(i), out);
+            }
+        } else {
+            out.add(Map.entry(prefix, n.isNull() ? "-" : n.asText()));
+        }
+    }
+
+    /** The key with its canonical spelling if the configuration has it (lists by any index), else null. */
+    static String known(BatonConfig c, String key) {
+        for (Map.Entry<String, String> e : flatten(c)) {
+            String k = e.getKey();
+            if (k.equalsIgnoreCase(key)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    static List<String> allKeys(BatonConfig c) {
+        return flatten(c).stream().map(Map.Entry::getKey).toList();
+    }
+
+    private static boolean bool(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "on", "yes", "1" -> true;
+            case "false", "off", "no", "0" -> false;
+            default -> throw new IllegalArgumentException("'" + v + "' is not true or false");
+        };
+    }
+
+    private static int integer(String v, int min) {
+        int n;
+        try {
+            n = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a whole number");
+        }
+        if (n < min) {
+            throw new IllegalArgumentException(n + " is less than " + min);
+        }
+        return n;
+    }
+
+    private static Duration duration(String v) {
+        Duration d = DurationText.parse(v);
+        if (d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException("'" + v + "' is not a positive duration");
+        }
+        return d;
+    }
+}
