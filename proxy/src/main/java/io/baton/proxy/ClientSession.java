@@ -103,6 +103,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScheduledFuture<?> loginDeadline;
     private Gate.Waiter gateWaiter;
     private boolean reserved;
+    /** Bytes that arrived right behind the SSLRequest (the TLS ClientHello): they must go through TLS. */
+    private ByteBuf afterSslRequest;
 
     // command phase
     private int command = -1;
@@ -261,6 +263,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 in = null;
             }
         }
+        if (afterSslRequest != null) {
+            // The client did not wait for anything after its SSLRequest: its TLS handshake is already
+            // here. Send it through the TLS handler just added, now that this read is done with.
+            ByteBuf tlsBytes = afterSslRequest;
+            afterSslRequest = null;
+            ch.pipeline().fireChannelRead(tlsBytes);
+        }
     }
 
     @Override
@@ -285,6 +294,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             try {
                 if (phase == Phase.GREETING) {
                     onHandshakeResponse(payload);
+                    if (afterSslRequest != null) {
+                        return;
+                    }
                 } else {
                     onAuthSwitchResponse(payload);
                 }
@@ -303,6 +315,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // SSLRequest: the rest of the login happens inside TLS.
             SslHandler tls = server.clientTls().newHandler(ch.alloc());
             ch.pipeline().addFirst("tls", tls);
+            if (in.isReadable()) {
+                afterSslRequest = in.readRetainedSlice(in.readableBytes());
+            }
             return;
         }
         HandshakeResponse41 r = HandshakeResponse41.decode(p);
@@ -1279,8 +1294,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int h = Packets.reserveHeader(out);
         new ErrPacket(e.errno(), e.sqlState(), e.message()).encode(out, capabilities | Capabilities.CLIENT_PROTOCOL_41);
         Packets.finishFrames(out, h, sequenceId & 0xFF);
-        ch.writeAndFlush(out).addListener(f -> close());
         phase = Phase.CLOSED;
+        // Closing with unread client bytes would reset the connection and could destroy the ERR before
+        // the client reads it (a client still sending an oversized packet, say). So: send the ERR, end
+        // our side, drop whatever still arrives, and close once the client does or after a grace period.
+        ch.writeAndFlush(out).addListener(f -> {
+            if (f.isSuccess() && ch instanceof io.netty.channel.socket.DuplexChannel d && ch.pipeline().get(SslHandler.class) == null) {
+                d.shutdownOutput();
+                ch.eventLoop().schedule(this::close, 1, TimeUnit.SECONDS);
+                releaseBuffersAndSlot();
+            } else {
+                close();
+            }
+        });
+    }
+
+    /** What close() frees, without closing the channel yet. */
+    private void releaseBuffersAndSlot() {
+        cancelLoginDeadline();
+        if (in != null) {
+            in.release();
+            in = null;
+        }
+        BackendConnection b = backend;
+        backend = null;
+        if (b != null) {
+            b.close();
+        }
+        if (reserved) {
+            reserved = false;
+            server.sessions().remove(this);
+            server.sessions().release();
+            server.metrics().closed();
+        }
     }
 
     @Override
@@ -1316,6 +1362,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             gateWaiter = null;
         }
         abandonMove();
+        if (afterSslRequest != null) {
+            afterSslRequest.release();
+            afterSslRequest = null;
+        }
         if (moveDone != null) {
             moveDone.complete(false);
             moveDone = null;

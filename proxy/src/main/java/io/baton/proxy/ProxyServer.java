@@ -84,7 +84,9 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                        // Reads only, like wait_timeout (time since the client last sent anything); watching
+                        // writes too would attach a listener to every write on the hot path.
+                        ch.pipeline().addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("session", new ClientSession(ProxyServer.this, sessions.nextId()));
                     }
                 });

@@ -327,9 +327,12 @@ abstract class ConnectorJContract {
             return; // this server build has no TLS; Baton offers it regardless of the backend
         }
         // sslMode=REQUIRED fails the connection unless TLS was established with whoever answers.
-        try (Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT 1")) {
-            assertTrue(rs.next());
+        // Many logins: the client's ClientHello often arrives in the same read as its SSLRequest.
+        for (int i = 0; i < (target.isBaton() ? 30 : 1); i++) {
+            try (Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertTrue(rs.next());
+            }
         }
         try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 2")) {
             assertTrue(rs.next());
