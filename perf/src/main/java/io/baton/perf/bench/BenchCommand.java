@@ -1,0 +1,298 @@
+package io.baton.perf.bench;
+
+import io.baton.admin.cli.CliException;
+import io.baton.proxy.ProxyServer;
+import io.baton.proxy.ProxySettings;
+import io.baton.proxy.UserDirectory;
+import io.baton.proxy.routing.Endpoint;
+import io.baton.sandbox.Sandbox;
+import io.baton.sandbox.SandboxOptions;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.TopologyFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./baton bench}: the same workload direct, through Baton and through HAProxy, interleaved
+ * round by round in one run, so that the three see the same machine state; medians over rounds.
+ *
+ * <p>Steps: start a sandbox (one source, no replicas) unless {@code --dir} names a running one;
+ * (re)create {@code sbtest.sbtest1}; start Baton (in this JVM, or as its own process) and HAProxy
+ * (when installed) on free loopback ports; for each round, run each target for a warm-up and a
+ * measured window; print the table and write JSON and PNG; stop everything it started.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a workload direct, through Baton and through HAProxy (TCP mode, when installed),",
+                "interleaved over several rounds; print medians and ratios; write JSON and a PNG chart."},
+        subcommands = {IdleSessionsCommand.class, JmhCommand.class, io.baton.perf.drill.FailoverDrillCommand.class})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--workload", defaultValue = "point-select", paramLabel = "NAME",
+            description = "point-select, read-write or insert (default: ${DEFAULT-VALUE}).")
+    String workload;
+    @Option(names = "--threads", defaultValue = "16", paramLabel = "N",
+            description = "Client threads, one connection each (default: ${DEFAULT-VALUE}).")
+    int threads;
+    @Option(names = "--duration", defaultValue = "15", paramLabel = "S",
+            description = "Measured seconds per target and round (default: ${DEFAULT-VALUE}).")
+    int duration;
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "S",
+            description = "Warm-up seconds before each measured window (default: ${DEFAULT-VALUE}).")
+    int warmup;
+    @Option(names = "--rounds", defaultValue = "3", paramLabel = "R",
+            description = "Rounds; each runs every target once, in order (default: ${DEFAULT-VALUE}).")
+    int rounds;
+    @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
+            description = "Where the JSON and PNG go (default: ${DEFAULT-VALUE}).")
+    Path out;
+    @Option(names = "--dir", paramLabel = "SANDBOX_DIR",
+            description = "Use this running sandbox (its sbtest.sbtest1 is recreated) instead of starting one.")
+    Path dir;
+    @Option(names = "--targets", split = ",", defaultValue = "direct,baton,haproxy", paramLabel = "LIST",
+            description = "Targets in round order (default: ${DEFAULT-VALUE}).")
+    List<String> targets;
+    @Option(names = "--table-size", defaultValue = "10000", paramLabel = "ROWS",
+            description = "Rows in sbtest1 (default: ${DEFAULT-VALUE}).")
+    int tableSize;
+    @Option(names = "--baton", defaultValue = "in-process", paramLabel = "MODE",
+            description = "in-process (a ProxyServer in this JVM) or process (its own JVM, like HAProxy) (default: ${DEFAULT-VALUE}).")
+    String batonMode;
+    @Option(names = "--baton-java-opts", paramLabel = "OPTS", defaultValue = "",
+            description = "JVM options of a Baton process (--baton process), e.g. -XX:StartFlightRecording=filename=baton.jfr")
+    String batonJavaOpts;
+
+    @Override
+    public Integer call() throws Exception {
+        Workload w = Workload.of(workload);
+        check(threads >= 1 && threads <= 1024, "--threads must be between 1 and 1024");
+        check(duration >= 1 && warmup >= 0 && rounds >= 1, "--duration and --rounds must be at least 1, --warmup at least 0");
+        check(tableSize >= 100, "--table-size must be at least 100");
+        check(batonMode.equals("in-process") || batonMode.equals("process"), "--baton must be in-process or process");
+        for (String t : targets) {
+            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY).contains(t),
+                    "unknown target '" + t + "': direct, baton or haproxy");
+        }
+        List<String> notes = new ArrayList<>();
+        List<String> order = new ArrayList<>(targets);
+        Optional<Path> haproxyBinary = Haproxy.binary();
+        if (order.contains(Target.HAPROXY) && haproxyBinary.isEmpty()) {
+            order.remove(Target.HAPROXY);
+            notes.add("haproxy is not installed (not on PATH nor /usr/sbin): HAProxy skipped (apt-get install haproxy)");
+            System.out.println("bench: " + notes.get(notes.size() - 1));
+        }
+        try {
+            return run(w, order, haproxyBinary, notes);
+        } catch (IllegalStateException | SQLException | IOException e) {
+            throw new CliException("bench failed: " + e.getMessage(), e);
+        }
+    }
+
+    private int run(Workload w, List<String> order, Optional<Path> haproxyBinary, List<String> notes)
+            throws IOException, SQLException, InterruptedException {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path outDir = out.toAbsolutePath();
+        Path work = outDir.resolve("run-" + stamp);
+
+        try (Resources res = new Resources()) {
+            SandboxTopology topo = openTopology(res);
+            TopologyFile.Server src = topo.currentSource();
+            String version;
+            try (Connection root = topo.connectRoot(src.name())) {
+                version = scalar(root, "SELECT VERSION()");
+                System.out.println("bench: preparing sbtest.sbtest1 (" + tableSize + " rows) on " + src.name() + " " + src.host() + ":" + src.port());
+                SbtestTable.prepare(root, tableSize);
+            }
+            TopologyFile.User app = topo.user("app");
+            Map<String, Target> byName = new LinkedHashMap<>();
+            Map<String, ProxyCpu> cpu = new LinkedHashMap<>();
+            byName.put(Target.DIRECT, new Target(Target.DIRECT, src.host(), src.port(), app.user(), app.password()));
+            if (order.contains(Target.BATON)) {
+                int port = startBaton(res, topo, src, work, cpu);
+                byName.put(Target.BATON, new Target(Target.BATON, LoopbackPort.HOST, port, app.user(), app.password()));
+            }
+            String haproxyVersion = null;
+            if (order.contains(Target.HAPROXY)) {
+                Haproxy h = res.add(Haproxy.start(haproxyBinary.orElseThrow(), work, src.host(), src.port()));
+                haproxyVersion = Haproxy.version(haproxyBinary.get());
+                System.out.println("bench: HAProxy " + haproxyVersion + " (TCP mode) on port " + h.port() + ", pid " + h.pid());
+                cpu.put(Target.HAPROXY, ProxyCpu.ofProcess(h.pid()));
+                byName.put(Target.HAPROXY, new Target(Target.HAPROXY, LoopbackPort.HOST, h.port(), app.user(), app.password()));
+            }
+
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("workload", w.id());
+            settings.put("threads", threads);
+            settings.put("rounds", rounds);
+            settings.put("durationSeconds", duration);
+            settings.put("warmupSeconds", warmup);
+            settings.put("tableSize", tableSize);
+            settings.put("targets", order);
+            settings.put("baton", batonMode + (batonJavaOpts.isBlank() ? "" : " " + batonJavaOpts));
+            settings.put("haproxy", haproxyVersion);
+            settings.put("client", "Connector/J, useServerPrepStmts=true, cachePrepStmts=true, sslMode=DISABLED");
+            settings.put("command", "baton bench " + String.join(" ", commandLine()));
+
+            List<RoundResult> results = new ArrayList<>();
+            for (int r = 1; r <= rounds; r++) {
+                for (String t : order) {
+                    Target target = byName.get(t);
+                    RoundResult rr = new LoadRound(target, w, threads, tableSize)
+                            .run(r, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), cpu.get(t));
+                    results.add(rr);
+                    System.out.printf(Locale.ROOT, "bench: round %d/%d %-7s %9.0f events/s  p50 %.3f ms  p99 %.3f ms%s%s%n",
+                            r, rounds, t, rr.eventsPerSecond(), rr.micros(50) / 1000, rr.micros(99) / 1000,
+                            Double.isNaN(rr.proxyCpuSeconds()) ? ""
+                                    : String.format(Locale.ROOT, "  proxy CPU %.1f µs/event", rr.proxyCpuMicrosPerEvent()),
+                            rr.errors() > 0 ? "  errors " + rr.errors() + " " + rr.errorKinds() : "");
+                    res.checkAlive();
+                }
+            }
+            BenchReport report = new BenchReport(w, threads, settings, Machine.describe(version), order, results, notes);
+            report.print(System.out);
+            List<Path> files = report.write(outDir, BenchReport.stem(w, threads, stamp));
+            System.out.println("wrote " + files.get(0) + " and " + files.get(1));
+        }
+        return 0;
+    }
+
+    private SandboxTopology openTopology(Resources res) throws IOException {
+        if (dir != null) {
+            return SandboxTopology.open(dir);
+        }
+        Path sb = Files.createTempDirectory("baton-bench-");
+        System.out.println("bench: starting a sandbox (1 source, mysql80) in " + sb);
+        return res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(0)));
+    }
+
+    private int startBaton(Resources res, SandboxTopology topo, TopologyFile.Server src, Path work,
+                           Map<String, ProxyCpu> cpu) throws IOException, InterruptedException {
+        if (batonMode.equals("process")) {
+            List<String> opts = batonJavaOpts.isBlank() ? List.of() : Arrays.asList(batonJavaOpts.trim().split("\\s+"));
+            BatonProcess b = res.add(BatonProcess.start(Path.of(topo.file().config()), opts, work.resolve("baton.log")));
+            System.out.println("bench: Baton (own JVM" + (opts.isEmpty() ? "" : " " + String.join(" ", opts)) + ") on port "
+                    + b.port() + ", pid " + b.pid());
+            cpu.put(Target.BATON, ProxyCpu.ofProcess(b.pid()));
+            return b.port();
+        }
+        UserDirectory users = new UserDirectory();
+        for (String key : new String[] {"app", "app_sha2"}) {
+            TopologyFile.User u = topo.user(key);
+            users.add(u.user(), u.password());
+        }
+        ProxyServer p = new ProxyServer(ProxySettings.defaults().withPort(0), users,
+                new Endpoint(src.name(), src.host(), src.port()), null, null).start();
+        res.add(p);
+        System.out.println("bench: Baton (in this JVM) on port " + p.port());
+        cpu.put(Target.BATON, ProxyCpu.ofThreads("baton-io"));
+        return p.port();
+    }
+
+    private List<String> commandLine() {
+        List<String> a = new ArrayList<>(List.of("--workload", workload, "--threads", "" + threads, "--duration",
+                "" + duration, "--warmup", "" + warmup, "--rounds", "" + rounds, "--targets", String.join(",", targets),
+                "--baton", batonMode));
+        if (!batonJavaOpts.isBlank()) {
+            a.add("--baton-java-opts='" + batonJavaOpts + "'");
+        }
+        if (dir != null) {
+            a.add("--dir " + dir);
+        }
+        return a;
+    }
+
+    static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    static String scalar(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /**
+     * What a run started, closed in reverse order at the end, on failure, and (through a shutdown
+     * hook) on Ctrl-C: Baton, HAProxy, and the sandbox if this run created it.
+     */
+    static final class Resources implements AutoCloseable {
+        private final List<AutoCloseable> opened = new ArrayList<>();
+        private final List<BatonProcess> batons = new ArrayList<>();
+        private final Thread hook = new Thread(this::closeAll, "bench-cleanup");
+        private boolean closed;
+
+        Resources() {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        <T extends AutoCloseable> T add(T c) {
+            synchronized (this) {
+                opened.add(c);
+            }
+            if (c instanceof BatonProcess b) {
+                batons.add(b);
+            }
+            return c;
+        }
+
+        SandboxTopology addTopology(SandboxTopology t) {
+            return add(t);
+        }
+
+        /** A Baton process that died mid-run makes the run fail, with its log. */
+        void checkAlive() {
+            for (BatonProcess b : batons) {
+                if (!b.isAlive()) {
+                    throw new IllegalStateException("the Baton process exited: " + b.logTail());
+                }
+            }
+        }
+
+        private synchronized void closeAll() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                AutoCloseable c = opened.get(i);
+                try {
+                    if (c instanceof SandboxTopology) {
+                        System.out.println("bench: stopping the sandbox");
+                    }
+                    c.close();
+                } catch (Exception e) {
+                    System.err.println("bench: closing " + c + " failed: " + e);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            closeAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs already
+            }
+        }
+    }
+}

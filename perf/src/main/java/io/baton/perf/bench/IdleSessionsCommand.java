@@ -1,0 +1,222 @@
+package io.baton.perf.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.baton.admin.cli.CliException;
+import io.baton.sandbox.Sandbox;
+import io.baton.sandbox.SandboxOptions;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.TopologyFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./baton bench idle-sessions}: opens many client sessions through a Baton process, lets
+ * them sit idle, and reports Baton's resident memory (VmRSS of its PID: Baton's alone, the clients
+ * run in this JVM). Issue 3's budget: 2,000 sessions in at most 300 MiB.
+ */
+@Command(name = "idle-sessions", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Open N idle client sessions through a Baton process and report Baton's RSS (VmRSS)."})
+public final class IdleSessionsCommand implements Callable<Integer> {
+    @Option(names = "--sessions", defaultValue = "2000", paramLabel = "N",
+            description = "Client sessions to open (default: ${DEFAULT-VALUE}).")
+    int sessions;
+    @Option(names = "--idle", defaultValue = "10", paramLabel = "S",
+            description = "Seconds the sessions stay idle before RSS is read (default: ${DEFAULT-VALUE}).")
+    int idleSeconds;
+    @Option(names = "--dir", paramLabel = "SANDBOX_DIR", description = "Use this running sandbox instead of starting one.")
+    Path dir;
+    @Option(names = "--connect-threads", defaultValue = "16", paramLabel = "N",
+            description = "Threads opening the sessions (default: ${DEFAULT-VALUE}).")
+    int connectThreads;
+    @Option(names = "--baton-java-opts", defaultValue = "", paramLabel = "OPTS",
+            description = "JVM options of the Baton process (default: none, as './baton proxy' runs).")
+    String batonJavaOpts;
+    @Option(names = "--limit-mib", defaultValue = "300", paramLabel = "MIB",
+            description = "The RSS budget the result is compared with (default: ${DEFAULT-VALUE}).")
+    int limitMib;
+    @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
+            description = "Where the JSON goes (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchCommand.check(sessions >= 1 && sessions <= 3500, "--sessions must be between 1 and 3500");
+        BenchCommand.check(connectThreads >= 1 && connectThreads <= 256, "--connect-threads must be between 1 and 256");
+        try {
+            return run();
+        } catch (IllegalStateException | SQLException | IOException e) {
+            throw new CliException("idle-sessions failed: " + e.getMessage(), e);
+        }
+    }
+
+    private int run() throws IOException, SQLException, InterruptedException {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path outDir = out.toAbsolutePath();
+        List<Connection> open = new ArrayList<>();
+        try (BenchCommand.Resources res = new BenchCommand.Resources()) {
+            SandboxTopology topo;
+            if (dir != null) {
+                topo = SandboxTopology.open(dir);
+            } else {
+                Path sb = Files.createTempDirectory("baton-idle-");
+                System.out.println("idle-sessions: starting a sandbox (1 source, mysql80) in " + sb);
+                topo = res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(0)));
+            }
+            TopologyFile.Server src = topo.currentSource();
+            List<String> opts = batonJavaOpts.isBlank() ? List.of() : Arrays.asList(batonJavaOpts.trim().split("\\s+"));
+            BatonProcess baton = res.add(BatonProcess.start(Path.of(topo.file().config()), opts,
+                    outDir.resolve("idle-sessions-" + stamp + "-baton.log")));
+            TopologyFile.User app = topo.user("app");
+            Target target = new Target(Target.BATON, LoopbackPort.HOST, baton.port(), app.user(), app.password());
+            System.out.println("idle-sessions: Baton pid " + baton.pid() + " on port " + baton.port()
+                    + (opts.isEmpty() ? "" : " with " + String.join(" ", opts)));
+            try (Connection c = target.connect()) {
+                BenchCommand.scalar(c, "SELECT 1");
+            }
+            ProcStatus before = ProcStatus.read(baton.pid());
+            System.out.printf(Locale.ROOT, "idle-sessions: Baton RSS before: %.1f MiB%n", before.rssMib());
+
+            long t0 = System.nanoTime();
+            ConcurrentLinkedQueue<Connection> conns = new ConcurrentLinkedQueue<>();
+            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+            AtomicInteger done = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(connectThreads);
+            for (int i = 0; i < sessions; i++) {
+                pool.execute(() -> {
+                    try {
+                        conns.add(target.connect());
+                    } catch (SQLException e) {
+                        failures.add(e.getErrorCode() + " " + e.getMessage());
+                    }
+                    int n = done.incrementAndGet();
+                    if (n % 500 == 0) {
+                        System.out.println("idle-sessions: " + n + " sessions attempted");
+                    }
+                });
+            }
+            pool.shutdown();
+            if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
+                pool.shutdownNow();
+                throw new IllegalStateException("opening " + sessions + " sessions took more than 10 minutes");
+            }
+            open.addAll(conns);
+            double openSeconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(Locale.ROOT, "idle-sessions: %d sessions open (%d failed) in %.1f s; idle for %d s%n",
+                    open.size(), failures.size(), openSeconds, idleSeconds);
+            if (!failures.isEmpty()) {
+                System.out.println("idle-sessions: first failure: " + failures.peek());
+            }
+            Thread.sleep(TimeUnit.SECONDS.toMillis(idleSeconds));
+            res.checkAlive();
+            ProcStatus after = ProcStatus.read(baton.pid());
+            long backends;
+            try (Connection root = topo.connectRoot(src.name())) {
+                backends = Long.parseLong(BenchCommand.scalar(root,
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + app.user() + "'"));
+            }
+            double perSessionKib = (after.rssKib() - before.rssKib()) / (double) Math.max(1, open.size());
+            System.out.println();
+            System.out.printf(Locale.ROOT, "Baton RSS with %d idle sessions: %.1f MiB (before: %.1f MiB; peak VmHWM %.1f MiB;"
+                            + " %.1f KiB per session; %d threads); budget %d MiB: %s%n",
+                    open.size(), after.rssMib(), before.rssMib(), after.hwmMib(), perSessionKib, after.threads(), limitMib,
+                    after.rssMib() <= limitMib ? "within" : "OVER");
+            System.out.println("server-side sessions of '" + app.user() + "' on " + src.name() + ": " + backends);
+
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("sessionsRequested", sessions);
+            json.put("sessionsOpen", open.size());
+            json.put("failures", failures.size());
+            json.put("openSeconds", RoundResult.round2(openSeconds));
+            json.put("idleSeconds", idleSeconds);
+            json.put("batonJavaOpts", opts);
+            json.put("rssMibBefore", RoundResult.round2(before.rssMib()));
+            json.put("rssMib", RoundResult.round2(after.rssMib()));
+            json.put("hwmMib", RoundResult.round2(after.hwmMib()));
+            json.put("rssKibPerSession", RoundResult.round2(perSessionKib));
+            json.put("batonThreads", after.threads());
+            json.put("serverSessions", backends);
+            json.put("limitMib", limitMib);
+            String version;
+            try (Connection root = topo.connectRoot(src.name())) {
+                version = BenchCommand.scalar(root, "SELECT VERSION()");
+            }
+            json.put("machine", Machine.describe(version));
+            Files.createDirectories(outDir);
+            Path file = outDir.resolve("idle-sessions-" + stamp + ".json");
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+            System.out.println("wrote " + file);
+        } finally {
+            closeAll(open);
+        }
+        return 0;
+    }
+
+    private void closeAll(List<Connection> conns) throws InterruptedException {
+        if (conns.isEmpty()) {
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(connectThreads);
+        for (Connection c : conns) {
+            pool.execute(() -> {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // Baton already stopped
+                }
+            });
+        }
+        pool.shutdown();
+        pool.awaitTermination(2, TimeUnit.MINUTES);
+    }
+
+    /** The memory lines of /proc/PID/status. */
+    record ProcStatus(long rssKib, long hwmKib, int threads) {
+        static ProcStatus read(long pid) throws IOException {
+            long rss = 0;
+            long hwm = 0;
+            int threads = 0;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    rss = kib(line);
+                } else if (line.startsWith("VmHWM:")) {
+                    hwm = kib(line);
+                } else if (line.startsWith("Threads:")) {
+                    threads = (int) kib(line);
+                }
+            }
+            return new ProcStatus(rss, hwm, threads);
+        }
+
+        private static long kib(String line) {
+            return Long.parseLong(line.replaceAll("\\D", ""));
+        }
+
+        double rssMib() {
+            return rssKib / 1024.0;
+        }
+
+        double hwmMib() {
+            return hwmKib / 1024.0;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.baton.perf.bench;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * An endpoint the workload runs against: the server itself ({@code direct}), Baton, or HAProxy.
+ *
+ * <p>Clients connect with Connector/J as sysbench would: server-side prepared statements, cached,
+ * no TLS, to the {@code sbtest} schema.
+ */
+public record Target(String name, String host, int port, String user, String password) {
+
+    public static final String DIRECT = "direct";
+    public static final String BATON = "baton";
+    public static final String HAPROXY = "haproxy";
+
+    public String url() {
+        return "jdbc:mysql://" + host + ":" + port + "/sbtest";
+    }
+
+    public Connection connect() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", password);
+        p.setProperty("useServerPrepStmts", "true");
+        p.setProperty("cachePrepStmts", "true");
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("allowPublicKeyRetrieval", "true");
+        p.setProperty("connectTimeout", "10000");
+        p.setProperty("socketTimeout", "60000");
+        return DriverManager.getConnection(url(), p);
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + host + ":" + port + ")";
+    }
+}

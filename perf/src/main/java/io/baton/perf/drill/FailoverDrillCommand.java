@@ -1,0 +1,344 @@
+package io.baton.perf.drill;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.baton.admin.BatonNode;
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.failover.FailoverReport;
+import io.baton.sandbox.Sandbox;
+import io.baton.sandbox.SandboxOptions;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.TopologyFile;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./baton bench failover}: a write load through Baton, then a kill -9 of the source (or a
+ * switchover), repeated over rounds. Per round: the write-unavailability window (from the event to
+ * the first acknowledged write that started after it), the longest pause between acknowledged
+ * writes, errors by kind, reconnects, and acknowledged writes missing on the new source afterwards;
+ * a timeline chart (writes and errors per 100 ms, failover steps marked) and JSON results.
+ */
+@Command(name = "failover", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Write load through Baton, then kill -9 of the source (or a switchover), over several rounds:",
+                "unavailability window, errors, reconnects, lost acknowledged writes; JSON and a timeline PNG."})
+public final class FailoverDrillCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--kind", defaultValue = "kill", description = "kill (kill -9 of the source) or switchover (default: ${DEFAULT-VALUE}).")
+    String kind;
+    @Option(names = "--rounds", defaultValue = "5", description = "Rounds; the table reports the median (default: ${DEFAULT-VALUE}).")
+    int rounds;
+    @Option(names = "--duration", defaultValue = "9", description = "Seconds of load per round; the event comes after a third of it (default: ${DEFAULT-VALUE}).")
+    int duration;
+    @Option(names = "--threads", defaultValue = "4", description = "Writing client sessions (default: ${DEFAULT-VALUE}).")
+    int threads;
+    @Option(names = "--out", defaultValue = "bench-results", description = "Folder for JSON and PNG results (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    /** One acknowledged write or error, as the client saw it. */
+    private record Event(long startNanos, long endNanos, int errno) {
+    }
+
+    /** What one round measured. */
+    record Round(int round, String kind, String from, String to, long unavailableMillis, long longestPauseMillis,
+                 Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
+                 List<Map<String, Object>> steps) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!kind.equals("kill") && !kind.equals("switchover")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kind must be kill or switchover, not '" + kind + "'");
+        }
+        PrintWriter w = spec.commandLine().getOut();
+        Files.createDirectories(out);
+        Path dir = Files.createTempDirectory("baton-drill");
+        w.println("drill: starting 1 source + 2 replicas (mysql80, gtid) and Baton ...");
+        w.flush();
+        List<Round> results = new ArrayList<>();
+        try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2))) {
+            BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
+            c.proxy.port = freePort();
+            c.admin.port = freePort();
+            c.metrics.port = freePort();
+            c.failover.blockSeconds = 0;
+            c.failover.reportDir = dir.resolve("reports").toString();
+            try (BatonNode node = BatonNode.start(c, dir.resolve("reports"), null)) {
+                try (Connection conn = connect(node, t.user("app")); Statement s = conn.createStatement()) {
+                    s.execute("CREATE TABLE IF NOT EXISTS app.drill (id BIGINT PRIMARY KEY, session INT, at BIGINT)");
+                }
+                for (int r = 1; r <= rounds; r++) {
+                    Round round = round(r, t, node, w);
+                    results.add(round);
+                    w.printf("round %d: %s %s -> %s: unavailable %d ms, longest pause %d ms, errors %s, reconnects %d, "
+                                    + "acknowledged %d, lost %d%n", r, round.kind(), round.from(), round.to(), round.unavailableMillis(),
+                            round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
+                            round.lostAcknowledged());
+                    w.flush();
+                }
+            }
+        } finally {
+            deleteQuietly(dir);
+        }
+        long[] unavailable = results.stream().mapToLong(Round::unavailableMillis).sorted().toArray();
+        long[] pauses = results.stream().mapToLong(Round::longestPauseMillis).sorted().toArray();
+        long lost = results.stream().mapToLong(Round::lostAcknowledged).sum();
+        w.printf("%n%s drill, %d rounds, %d writing sessions: median unavailability %d ms (min %d, max %d), "
+                        + "median longest pause %d ms, lost acknowledged writes %d%n", kind, results.size(), threads,
+                unavailable[unavailable.length / 2], unavailable[0], unavailable[unavailable.length - 1],
+                pauses[pauses.length / 2], lost);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("kind", kind);
+        json.put("threads", threads);
+        json.put("durationSeconds", duration);
+        json.put("medianUnavailableMillis", unavailable[unavailable.length / 2]);
+        json.put("medianLongestPauseMillis", pauses[pauses.length / 2]);
+        json.put("lostAcknowledged", lost);
+        json.put("rounds", results);
+        Path file = out.resolve("drill-" + kind + ".json");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+        w.println("results: " + file + " and " + out.resolve("drill-" + kind + "-round1.png") + " ...");
+        w.flush();
+        return lost == 0 ? 0 : 1;
+    }
+
+    private Round round(int r, SandboxTopology t, BatonNode node, PrintWriter w) throws Exception {
+        String from = node.proxy().source().name();
+        String to = null;
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong ids = new AtomicLong(r * 10_000_000L);
+        AtomicInteger reconnects = new AtomicInteger();
+        ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
+        Set<Long> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        List<Thread> workers = new ArrayList<>();
+        long roundStart = System.nanoTime();
+        long roundStartMillis = System.currentTimeMillis();
+        for (int i = 0; i < threads; i++) {
+            int session = i;
+            Thread th = new Thread(() -> write(node, t.user("app"), session, stop, ids, reconnects, events, acked), "drill-" + i);
+            th.start();
+            workers.add(th);
+        }
+        Thread.sleep(duration * 1000L / 3);
+        long event = System.nanoTime();
+        FailoverReport report;
+        if (kind.equals("kill")) {
+            t.kill(from); // returns once the process is gone: the event is when the source stopped answering
+            event = System.nanoTime();
+            report = awaitFailover(node, from);
+        } else {
+            to = t.servers().stream().map(TopologyFile.Server::name)
+                    .filter(n -> !n.equals(from) && node.monitor().snapshot().server(n).map(s -> s.reachable()).orElse(false))
+                    .findFirst().orElseThrow();
+            report = node.engine().switchover(to, "drill");
+        }
+        long remaining = duration * 1000L - (System.nanoTime() - roundStart) / 1_000_000;
+        if (remaining > 0) {
+            Thread.sleep(remaining);
+        }
+        stop.set(true);
+        for (Thread th : workers) {
+            th.join(30_000);
+        }
+        to = node.proxy().source().name();
+
+        long eventAt = event;
+        long firstAck = events.stream().filter(e -> e.errno() == 0 && e.startNanos() > eventAt)
+                .mapToLong(Event::endNanos).min().orElse(Long.MAX_VALUE);
+        long unavailable = firstAck == Long.MAX_VALUE ? -1 : (firstAck - eventAt) / 1_000_000;
+        List<Long> ackTimes = events.stream().filter(e -> e.errno() == 0).map(Event::endNanos).sorted().toList();
+        long longestPause = 0;
+        for (int i = 1; i < ackTimes.size(); i++) {
+            longestPause = Math.max(longestPause, ackTimes.get(i) - ackTimes.get(i - 1));
+        }
+        Map<String, Integer> errors = new TreeMap<>();
+        events.stream().filter(e -> e.errno() != 0).forEach(e -> errors.merge(String.valueOf(e.errno()), 1, Integer::sum));
+        long lost = lostAcknowledged(t, node, acked);
+        List<Map<String, Object>> steps = new ArrayList<>();
+        if (report != null) {
+            for (FailoverReport.StepRecord s : report.steps()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("step", s.name());
+                m.put("atMillis", s.startedAtMillis() - roundStartMillis);
+                m.put("durationMillis", s.durationMillis());
+                m.put("ok", s.ok());
+                steps.add(m);
+            }
+        }
+        chart(r, roundStart, eventAt, events, steps);
+        if (kind.equals("kill")) {
+            t.start(from);
+            FailoverReport rejoin = node.engine().rejoin(from, false, "drill: restore the topology");
+            if (!rejoin.succeeded()) {
+                w.println("warning: " + from + " did not rejoin: " + rejoin.failure());
+            }
+        }
+        return new Round(r, kind, from, to, unavailable, longestPause / 1_000_000, errors, reconnects.get(), acked.size(),
+                lost, steps);
+    }
+
+    private static FailoverReport awaitFailover(BatonNode node, String from) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (node.proxy().source().name().equals(from) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        while (node.engine().busy() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return node.engine().reports().latest().orElse(null);
+    }
+
+    private static void write(BatonNode node, TopologyFile.User user, int session, AtomicBoolean stop, AtomicLong ids,
+                              AtomicInteger reconnects, ConcurrentLinkedQueue<Event> events, Set<Long> acked) {
+        boolean first = true;
+        while (!stop.get()) {
+            try (Connection c = connect(node, user);
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO app.drill VALUES (?, ?, ?)")) {
+                if (!first) {
+                    reconnects.incrementAndGet();
+                }
+                first = false;
+                while (!stop.get()) {
+                    long id = ids.incrementAndGet();
+                    long t0 = System.nanoTime();
+                    try {
+                        ps.setLong(1, id);
+                        ps.setInt(2, session);
+                        ps.setLong(3, System.currentTimeMillis());
+                        ps.executeUpdate();
+                        acked.add(id);
+                        events.add(new Event(t0, System.nanoTime(), 0));
+                    } catch (SQLException e) {
+                        events.add(new Event(t0, System.nanoTime(), e.getErrorCode() == 0 ? -1 : e.getErrorCode()));
+                        if (c.isClosed()) {
+                            break;
+                        }
+                    }
+                    Thread.sleep(2);
+                }
+            } catch (SQLException e) {
+                sleep(100);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static long lostAcknowledged(SandboxTopology t, BatonNode node, Set<Long> acked) throws SQLException {
+        Set<Long> present = new HashSet<>();
+        try (Connection c = t.connect(node.proxy().source().name(), "app"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM app.drill")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        }
+        return acked.stream().filter(id -> !present.contains(id)).count();
+    }
+
+    private void chart(int round, long roundStart, long event, ConcurrentLinkedQueue<Event> events,
+                       List<Map<String, Object>> steps) {
+        int buckets = duration * 10 + 1;
+        double[] x = new double[buckets];
+        double[] acks = new double[buckets];
+        double[] errs = new double[buckets];
+        for (int i = 0; i < buckets; i++) {
+            x[i] = i / 10.0;
+        }
+        for (Event e : events) {
+            int b = (int) ((e.endNanos() - roundStart) / 100_000_000L);
+            if (b >= 0 && b < buckets) {
+                if (e.errno() == 0) {
+                    acks[b]++;
+                } else {
+                    errs[b]++;
+                }
+            }
+        }
+        XYChart chart = new XYChartBuilder().width(1000).height(450)
+                .title("Baton " + kind + " drill, round " + round + ": writes per 100 ms through Baton")
+                .xAxisTitle("seconds").yAxisTitle("per 100 ms").build();
+        chart.addSeries("acknowledged writes", x, acks).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Step);
+        chart.addSeries("errors", x, errs).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Step);
+        double max = java.util.Arrays.stream(acks).max().orElse(1);
+        double ev = (event - roundStart) / 1e9;
+        chart.addSeries(kind.equals("kill") ? "kill -9 of the source" : "switchover requested",
+                new double[] {ev, ev}, new double[] {0, max}).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        for (Map<String, Object> s : steps) {
+            double at = ((Number) s.get("atMillis")).longValue() / 1000.0;
+            if (at >= 0 && at <= duration) {
+                chart.addSeries("step: " + s.get("step"), new double[] {at, at}, new double[] {0, max * 0.9})
+                        .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            }
+        }
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        chart.getStyler().setMarkerSize(0);
+        try {
+            BitmapEncoder.saveBitmap(chart, out.resolve("drill-" + kind + "-round" + round).toString(),
+                    BitmapEncoder.BitmapFormat.PNG);
+        } catch (java.io.IOException e) {
+            spec.commandLine().getErr().println("could not write the chart: " + e.getMessage());
+        }
+    }
+
+    private static Connection connect(BatonNode node, TopologyFile.User u) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", u.user());
+        p.setProperty("password", u.password());
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("useServerPrepStmts", "true");
+        p.setProperty("connectTimeout", "5000");
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + node.proxy().port() + "/app", p);
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // a temporary folder
+        }
+    }
+}
