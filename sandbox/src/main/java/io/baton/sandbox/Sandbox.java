@@ -182,6 +182,7 @@ public final class Sandbox {
         TopologyFile topo = TopologyFile.read(dir);
         try {
             clearStaleSocketLock(r);
+            Files.deleteIfExists(r.layout().pidFile()); // a killed server's: it would name a dead PID
             ServerRecord rec = r.withPid(ServerProcess.spawn(r.command(), r.layout().stdout()));
             rec.write(r.layout().home());
             try (Connection c = awaitReady(rec, topo.user("root"), timeoutSeconds)) {
@@ -292,14 +293,16 @@ public final class Sandbox {
     private static Connection awaitReady(ServerRecord rec, TopologyFile.User root, int timeoutSeconds) throws SQLException {
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         SQLException last = null;
+        long goneSince = 0;
         while (System.nanoTime() < deadline) {
-            if (rec.livePid() == 0 && !Files.isRegularFile(rec.layout().pidFile())) {
-                // Before mysqld writes its pid file the recorded PID must still be alive.
-                if (!ProcessHandle.of(rec.pid()).map(ProcessHandle::isAlive).orElse(false)) {
-                    throw new SandboxException(rec.name() + " exited during start-up: "
-                            + ServerProcess.tail(rec.layout().errorLog(), 4) + " (log: " + rec.layout().errorLog() + ")");
-                }
-            } else if (rec.livePid() == 0) {
+            // Alive: the server of this datadir (by its pid file, or the PID recorded at spawn) exists.
+            // Gone for 2 s: it exited (a moment without either is normal while it starts).
+            boolean alive = rec.livePid() != 0 || ProcessHandle.of(rec.pid()).map(ProcessHandle::isAlive).orElse(false);
+            if (alive) {
+                goneSince = 0;
+            } else if (goneSince == 0) {
+                goneSince = System.nanoTime();
+            } else if (System.nanoTime() - goneSince > 2_000_000_000L) {
                 throw new SandboxException(rec.name() + " exited during start-up: "
                         + ServerProcess.tail(rec.layout().errorLog(), 4) + " (log: " + rec.layout().errorLog() + ")");
             }
