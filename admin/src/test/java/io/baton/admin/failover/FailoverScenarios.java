@@ -243,12 +243,14 @@ abstract class FailoverScenarios {
         assertNotNull(newSource, "runs after the failover scenario");
         FailoverEngine e = start(t, newSource, true);
         String from = newSource;
-        // A replica that runs both threads from the current source. In position mode the failover may
-        // have left a lagging replica out (it cannot catch up): then the rejoined old source serves.
-        String via = t.servers().stream().map(TopologyFile.Server::name)
-                .filter(n -> !n.equals(from) && !n.equals(oldSource) && healthyReplicaOf(t, n, from)).findFirst()
-                .orElseGet(() -> t.servers().stream().map(TopologyFile.Server::name)
-                        .filter(n -> !n.equals(from) && healthyReplicaOf(t, n, from)).findFirst().orElseThrow());
+        // A replica that runs both threads from the current source, other than the old source (force-
+        // rejoined with its errant transactions). In position mode the failover may have left a lagging
+        // replica out (it cannot catch up), and then there is nothing healthy to switch over to.
+        java.util.Optional<String> healthy = t.servers().stream().map(TopologyFile.Server::name)
+                .filter(n -> !n.equals(from) && !n.equals(oldSource) && healthyReplicaOf(t, n, from)).findFirst();
+        org.junit.jupiter.api.Assumptions.assumeTrue(healthy.isPresent(),
+                "no healthy replica of " + from + " besides the force-rejoined old source: the failover left the lagging one out");
+        String via = healthy.get();
         if (gtid(t)) {
             // The old source still carries its errant transaction (forced rejoin): promoting it would spread it.
             FailoverReport refused = e.switchover(oldSource, "test");
@@ -281,7 +283,10 @@ abstract class FailoverScenarios {
             for (long id : load.acked) {
                 assertTrue(onTarget.contains(id), "acknowledged row " + id + " lost by the switchover");
             }
-            awaitConverged(t, target, t.servers().stream().map(TopologyFile.Server::name).filter(n -> !n.equals(target)).toList());
+            // The force-rejoined old source is not expected to converge: its errant transactions stay
+            // there and may stop its replication on a duplicate key (TOPOLOGY-FACTS G26).
+            awaitConverged(t, target, t.servers().stream().map(TopologyFile.Server::name)
+                    .filter(n -> !n.equals(target) && !n.equals(oldSource)).toList());
             base += 1_000_000;
         }
     }
