@@ -198,7 +198,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
             buf.release();
             return;
         }
-        cum = cum == null ? buf : append(ctx, cum, buf);
+        cum = cum == null ? buf : append(ctx.alloc(), cum, buf);
         try {
             while (phase != Phase.READY && phase != Phase.CLOSED && cum != null) {
                 int frame = Packets.completeFrameLength(cum, cum.readerIndex(), Packets.MAX_PAYLOAD);
@@ -474,8 +474,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    static ByteBuf append(ChannelHandlerContext ctx, ByteBuf cum, ByteBuf in) {
-        ByteBuf merged = ctx.alloc().buffer(cum.readableBytes() + in.readableBytes());
+    static ByteBuf append(io.netty.buffer.ByteBufAllocator alloc, ByteBuf cum, ByteBuf in) {
+        ByteBuf merged = alloc.buffer(cum.readableBytes() + in.readableBytes());
         merged.writeBytes(cum).writeBytes(in);
         cum.release();
         in.release();

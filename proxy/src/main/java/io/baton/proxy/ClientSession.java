@@ -245,7 +245,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             buf.release();
             return;
         }
-        in = in == null ? buf : BackendConnection.append(ctx, in, buf);
+        in = in == null ? buf : BackendConnection.append(ctx.alloc(), in, buf);
         try {
             switch (phase) {
                 case GREETING, AUTH_SWITCH -> readLogin();
@@ -1096,7 +1096,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             msg.release();
             return;
         }
-        srv = srv == null ? msg : BackendConnection.append(b.channel().pipeline().firstContext(), srv, msg);
+        srv = srv == null ? msg : BackendConnection.append(b.channel().alloc(), srv, msg);
         ByteBuf buf = srv;
         int start = buf.readerIndex();
         int pos = start;

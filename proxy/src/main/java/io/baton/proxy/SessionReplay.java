@@ -111,7 +111,7 @@ final class SessionReplay implements BackendConnection.Listener {
             msg.release();
             return;
         }
-        cum = cum == null ? msg : BackendConnection.append(b.channel().pipeline().firstContext(), cum, msg);
+        cum = cum == null ? msg : BackendConnection.append(b.channel().alloc(), cum, msg);
         try {
             while (!finished) {
                 int frame = Packets.completeFrameLength(cum, cum.readerIndex(), Packets.MAX_PAYLOAD);

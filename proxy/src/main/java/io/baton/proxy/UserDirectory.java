@@ -27,7 +27,4 @@ public final class UserDirectory {
         return accounts.get(user);
     }
 
-    public int size() {
-        return accounts.size();
-    }
 }

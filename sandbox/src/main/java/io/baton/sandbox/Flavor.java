@@ -1,7 +1,6 @@
 package io.baton.sandbox;
 
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** A server family the sandbox can run, and where its binaries come from. */
@@ -56,7 +55,4 @@ public enum Flavor {
         return groupId == null ? null : groupId + ":" + artifactId + ":" + version;
     }
 
-    static Flavor fromId(String s) {
-        return parse(s.toLowerCase(Locale.ROOT));
-    }
 }

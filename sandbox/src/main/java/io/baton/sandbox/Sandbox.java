@@ -280,6 +280,17 @@ public final class Sandbox {
         }
     }
 
+    /** A loopback port the kernel considers free right now (for proxies, consoles and tests). */
+    public static int freeLoopbackPort() {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new SandboxException("no free loopback port: " + e.getMessage(), e);
+        }
+    }
+
     static boolean isPortFree(int port) {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,11 +59,7 @@ class ConsoleTest {
 
     @BeforeAll
     static void start(SandboxTopology t) throws Exception {
-        BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-        c.proxy.port = freePort();
-        c.admin.port = freePort();
-        c.failover.blockSeconds = 0;
-        c.failover.reportDir = Files.createTempDirectory("baton-reports").toString();
+        BatonConfig c = io.baton.admin.node.TestNodes.config(t);
         password = c.admin.password;
         node = BatonNode.start(c, null, null);
         assertNotNull(node.console(), "the console runs: the sandbox configuration has an admin password");
@@ -75,12 +70,6 @@ class ConsoleTest {
     static void stop() {
         if (node != null) {
             node.close();
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 
@@ -361,7 +350,7 @@ class ConsoleTest {
             a.host = "127.0.0.1";
             a.password = null;
             assertTrue(ConsoleServer.start(node, Map.of()).isEmpty(), "no password: no console");
-            a.port = freePort();
+            a.port = io.baton.sandbox.Sandbox.freeLoopbackPort();
             try (ConsoleServer fromEnv = ConsoleServer.start(node, Map.of(AdminPassword.ENV, "from-env")).orElseThrow();
                  ConsoleClient c = ConsoleClient.connect("127.0.0.1", fromEnv.port(), Duration.ofSeconds(5))) {
                 assertTrue(c.auth("from-env").ok());
@@ -534,7 +523,7 @@ class ConsoleTest {
         Run both = baton("admin", "--port", p, "--password", "x", "--password-file", pwFile.toString(), "-e", "HELP");
         assertEquals(BatonCli.EXIT_USAGE, both.code, both.err);
 
-        Run nobody = baton("admin", "--port", String.valueOf(freePort()), "--password", "x", "-e", "HELP");
+        Run nobody = baton("admin", "--port", String.valueOf(io.baton.sandbox.Sandbox.freeLoopbackPort()), "--password", "x", "-e", "HELP");
         assertEquals(BatonCli.EXIT_FAILED, nobody.code);
         assertTrue(nobody.err.contains("cannot reach the admin console"), nobody.err);
     }

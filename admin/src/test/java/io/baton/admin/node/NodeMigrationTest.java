@@ -11,9 +11,6 @@ import io.baton.admin.failover.FailoverReport;
 import io.baton.sandbox.SandboxTopology;
 import io.baton.sandbox.TopologyFile;
 import io.baton.sandbox.junit.WithSandbox;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -37,22 +34,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeMigrationTest {
 
-    static BatonConfig config(SandboxTopology t) throws Exception {
-        BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-        c.proxy.port = freePort();
-        c.admin.port = freePort(); // every running Baton binds its console and metrics ports too
-        c.metrics.port = freePort();
-        c.failover.blockSeconds = 0;
-        c.failover.reportDir = Files.createTempDirectory("baton-reports").toString();
-        return c;
-    }
-
-    static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     static Connection connect(BatonNode n, TopologyFile.User u, String extra) throws Exception {
         Properties p = new Properties();
         p.setProperty("user", u.user());
@@ -64,7 +45,7 @@ class NodeMigrationTest {
     @Test
     @Order(1)
     void idleSessionsKeepTheirStateThroughAnUnplannedFailover(SandboxTopology t) throws Exception {
-        try (BatonNode n = BatonNode.start(config(t), null, null);
+        try (BatonNode n = BatonNode.start(TestNodes.config(t), null, null);
              Connection c = connect(n, t.user("app"), "useServerPrepStmts=true&cachePrepStmts=true");
              Statement s = c.createStatement()) {
             String old = n.proxy().source().name();
@@ -119,7 +100,7 @@ class NodeMigrationTest {
     @Test
     @Order(2)
     void sysbenchWithPreparedStatementsRunsThroughASwitchover(SandboxTopology t) throws Exception {
-        try (BatonNode n = BatonNode.start(config(t), null, null)) {
+        try (BatonNode n = BatonNode.start(TestNodes.config(t), null, null)) {
             TopologyFile.User u = t.user("app");
             List<String> base = List.of("sysbench", "oltp_read_write", "--db-driver=mysql", "--mysql-host=127.0.0.1",
                     "--mysql-port=" + n.proxy().port(), "--mysql-user=" + u.user(), "--mysql-password=" + u.password(),

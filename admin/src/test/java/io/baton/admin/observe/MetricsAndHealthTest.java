@@ -11,7 +11,6 @@ import io.baton.admin.failover.FailoverReport;
 import io.baton.sandbox.SandboxTopology;
 import io.baton.sandbox.TopologyFile;
 import io.baton.sandbox.junit.WithSandbox;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,17 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class MetricsAndHealthTest {
 
     static BatonConfig config(SandboxTopology t) throws Exception {
-        BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-        c.proxy.port = freePort();
-        c.metrics.port = freePort();
-        c.failover.blockSeconds = 0;
-        return c;
-    }
-
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return io.baton.admin.node.TestNodes.config(t);
     }
 
     static Connection connect(BatonNode n, String user, String password, String extra) throws SQLException {

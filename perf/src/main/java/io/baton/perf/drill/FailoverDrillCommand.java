@@ -10,7 +10,6 @@ import io.baton.sandbox.SandboxOptions;
 import io.baton.sandbox.SandboxTopology;
 import io.baton.sandbox.TopologyFile;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -88,9 +87,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         List<Round> results = new ArrayList<>();
         try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2))) {
             BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-            c.proxy.port = freePort();
-            c.admin.port = freePort();
-            c.metrics.port = freePort();
+            c.proxy.port = Sandbox.freeLoopbackPort();
+            c.admin.port = Sandbox.freeLoopbackPort();
+            c.metrics.port = Sandbox.freeLoopbackPort();
             c.failover.blockSeconds = 0;
             c.failover.reportDir = dir.resolve("reports").toString();
             try (BatonNode node = BatonNode.start(c, dir.resolve("reports"), null)) {
@@ -320,11 +319,6 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + node.proxy().port() + "/app", p);
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static void sleep(long ms) {
         try {
