@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
 public final class ProxyServer implements RoutingControl, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
     private static final String FALLBACK_VERSION = "8.0.31";
+    private static final String IDLE_HANDLER = "idle";
 
-    private final ProxySettings settings;
+    /** Swapped whole by {@link #updateLimits}; sessions read it each time they use a limit. */
+    private volatile ProxySettings settings;
     private final UserDirectory users;
     private final SessionRegistry sessions = new SessionRegistry();
     private final Gate gate = new Gate();
@@ -74,7 +76,6 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         int threads = settings.ioThreads() > 0 ? settings.ioThreads() : Runtime.getRuntime().availableProcessors();
         boss = Transport.group(1, "baton-accept");
         workers = Transport.group(threads, "baton-io");
-        long idleMillis = settings.idleTimeout().toMillis();
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -86,7 +87,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // Reads only, like wait_timeout (time since the client last sent anything); watching
                         // writes too would attach a listener to every write on the hot path.
-                        ch.pipeline().addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast(IDLE_HANDLER, idleHandler(settings.idleTimeout()));
                         ch.pipeline().addLast("session", new ClientSession(ProxyServer.this, sessions.nextId()));
                     }
                 });
@@ -119,9 +120,47 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         }
     }
 
+    private static IdleStateHandler idleHandler(Duration idleTimeout) {
+        return new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Changes the limits of the running proxy (the console's SET): max connections, max packet size,
+     * idle timeout, login timeout, backend connect timeout and the gate's longest wait. Sessions read
+     * them each time they apply one; a changed idle timeout is installed in every open session, which
+     * counts its idleness from the change. Listen address, I/O threads and backend TLS are fixed at
+     * start and must stay as they are.
+     */
+    public void updateLimits(ProxySettings next) {
+        ProxySettings now = settings;
+        if (!now.host().equals(next.host()) || now.port() != next.port() || now.ioThreads() != next.ioThreads()
+                || now.backendTls() != next.backendTls()) {
+            throw new IllegalArgumentException("listen address, I/O threads and backend TLS are fixed when the proxy"
+                    + " starts");
+        }
+        settings = next;
+        if (!now.idleTimeout().equals(next.idleTimeout())) {
+            for (ClientSession s : sessions.all()) {
+                Channel ch = s.channel();
+                if (ch != null && ch.isActive()) {
+                    ch.eventLoop().execute(() -> {
+                        if (ch.pipeline().get(IDLE_HANDLER) != null) {
+                            ch.pipeline().replace(IDLE_HANDLER, IDLE_HANDLER, idleHandler(settings.idleTimeout()));
+                        }
+                    });
+                }
+            }
+        }
+        log.info("proxy limits now: maxConnections {}, maxPacketBytes {}, idleTimeout {} ms, connectTimeout {} ms,"
+                + " backendConnectTimeout {} ms, gate maxWait {} ms", next.maxConnections(), next.maxPacketBytes(),
+                next.idleTimeout().toMillis(), next.connectTimeout().toMillis(), next.backendConnectTimeout().toMillis(),
+                next.gateMaxWait().toMillis());
+    }
+
     // ----------------------------------------------------------------------------- for sessions
 
-    ProxySettings settings() {
+    /** The limits in force now. */
+    public ProxySettings settings() {
         return settings;
     }
 

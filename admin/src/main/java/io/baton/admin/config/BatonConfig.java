@@ -17,10 +17,17 @@ import java.util.List;
 /**
  * Baton's configuration file ({@code baton.yml}, as {@code ./baton sandbox up} writes it). Every key
  * has a default except the servers and users. Durations are written {@code 500ms}, {@code 10s},
- * {@code 2m}, {@code 1h} (or ISO-8601 such as {@code PT10S}).
+ * {@code 2m}, {@code 1h} (or ISO-8601 such as {@code PT10S}). Fields the console may SET at runtime are
+ * volatile: the monitor, the engine and the proxy read them from their own threads.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public final class BatonConfig {
+    /** Shorter monitor rounds would only load the servers: a round takes a connection check per server. */
+    public static final long MIN_MONITOR_INTERVAL_MS = 10;
+    /** Bounds of limits.maxPacketBytes (the protocol's own largest packet is 1 GiB, as max_allowed_packet). */
+    public static final int MIN_PACKET_BYTES = 1024;
+    public static final int MAX_PACKET_BYTES = 1024 * 1024 * 1024;
+
     public Listen proxy = new Listen(6033);
     public Admin admin = new Admin();
     public Listen metrics = new Listen(9033);
@@ -54,9 +61,9 @@ public final class BatonConfig {
         /** The console listens on loopback only unless this is true (the password crosses the network in clear). */
         public boolean allowRemote = false;
         /** Console connections at once; one more is told so and closed. */
-        public int maxConnections = 16;
+        public volatile int maxConnections = 16;
         /** A console session idle this long is closed (before AUTH: at most 1 minute). */
-        public Duration idleTimeout = Duration.ofMinutes(10);
+        public volatile Duration idleTimeout = Duration.ofMinutes(10);
 
         public Admin() {
             super(6032);
@@ -78,11 +85,11 @@ public final class BatonConfig {
     public static final class Monitor {
         public String user = "baton";
         public String password;
-        public Duration interval = Duration.ofMillis(500);
+        public volatile Duration interval = Duration.ofMillis(500);
         public Duration connectTimeout = Duration.ofSeconds(1);
         public Duration queryTimeout = Duration.ofSeconds(2);
         /** Consecutive failed checks before the source counts as unreachable. */
-        public int failedChecks = 3;
+        public volatile int failedChecks = 3;
     }
 
     public static final class Replication {
@@ -99,17 +106,17 @@ public final class BatonConfig {
     }
 
     public static final class Failover {
-        public boolean auto = true;
-        public int blockSeconds = 120;
-        public boolean autoRejoin = false;
+        public volatile boolean auto = true;
+        public volatile int blockSeconds = 120;
+        public volatile boolean autoRejoin = false;
         /** Longest a replica may take to apply its relay log during failover. */
-        public Duration applyTimeout = Duration.ofSeconds(30);
+        public volatile Duration applyTimeout = Duration.ofSeconds(30);
         /** Commands run before and after a failover with old and new source as arguments. */
         public String preHook;
         public String postHook;
-        public Duration hookTimeout = Duration.ofSeconds(30);
+        public volatile Duration hookTimeout = Duration.ofSeconds(30);
         /** A replica further behind than this is reported by the pre-flight checks as too far behind to promote. */
-        public int maxPromotionLagSeconds = 60;
+        public volatile int maxPromotionLagSeconds = 60;
         /**
          * Where failover reports are kept as JSON (the last 50), so that a later process knows what an
          * earlier failover did (rejoin in position mode needs it). Unset: in memory only.
@@ -118,16 +125,16 @@ public final class BatonConfig {
     }
 
     public static final class Gate {
-        public Duration maxWait = Duration.ofSeconds(10);
+        public volatile Duration maxWait = Duration.ofSeconds(10);
     }
 
     public static final class Limits {
-        public int maxConnections = 3000;
+        public volatile int maxConnections = 3000;
         /** Largest client packet Baton relays; the server's max_allowed_packet applies as well. */
-        public int maxPacketBytes = 1024 * 1024 * 1024;
-        public Duration idleTimeout = Duration.ofHours(8);
-        public Duration connectTimeout = Duration.ofSeconds(10);
-        public Duration backendConnectTimeout = Duration.ofSeconds(5);
+        public volatile int maxPacketBytes = 1024 * 1024 * 1024;
+        public volatile Duration idleTimeout = Duration.ofHours(8);
+        public volatile Duration connectTimeout = Duration.ofSeconds(10);
+        public volatile Duration backendConnectTimeout = Duration.ofSeconds(5);
         /** I/O threads of the proxy (0: one per core). */
         public int ioThreads = 0;
     }
@@ -228,6 +235,9 @@ public final class BatonConfig {
         }
         positive(errors, "admin.idleTimeout", admin.idleTimeout);
         positive(errors, "monitor.interval", monitor.interval);
+        if (monitor.interval != null && monitor.interval.toMillis() < MIN_MONITOR_INTERVAL_MS) {
+            errors.add("monitor.interval must be at least " + MIN_MONITOR_INTERVAL_MS + "ms");
+        }
         positive(errors, "gate.maxWait", gate.maxWait);
         positive(errors, "limits.idleTimeout", limits.idleTimeout);
         positive(errors, "limits.connectTimeout", limits.connectTimeout);
@@ -241,8 +251,8 @@ public final class BatonConfig {
         if (limits.maxConnections < 1) {
             errors.add("limits.maxConnections must be at least 1");
         }
-        if (limits.maxPacketBytes < 1024 || limits.maxPacketBytes > 1024 * 1024 * 1024) {
-            errors.add("limits.maxPacketBytes must be between 1024 and 1073741824");
+        if (limits.maxPacketBytes < MIN_PACKET_BYTES || limits.maxPacketBytes > MAX_PACKET_BYTES) {
+            errors.add("limits.maxPacketBytes must be between " + MIN_PACKET_BYTES + " and " + MAX_PACKET_BYTES);
         }
         if ((tls.certFile == null) != (tls.keyFile == null)) {
             errors.add("tls.certFile and tls.keyFile go together");

@@ -80,9 +80,11 @@ final class CommandCatalog {
                     "Opens the proxy's gate: held statements proceed on the current source.", false),
             new Spec("SET", "SET <key> = <value>", "change a setting at runtime",
                     "Changes a setting of the running Baton (not the configuration file). Runtime settings: "
-                            + String.join(", ", Settings.runtimeKeys()) + ". Others (monitor.interval, gate.maxWait,"
-                            + " limits.*, ...) are read when Baton starts: change them in the configuration file and"
-                            + " restart.", false));
+                            + String.join(", ", Settings.runtimeKeys()) + ". They take effect at once: the monitor's"
+                            + " next round uses a new interval, new statements a new gate wait, sessions the new limits"
+                            + " (open sessions stay open when maxConnections is lowered). Others (listen addresses,"
+                            + " TLS, limits.ioThreads, credentials, hooks) are read when Baton starts: change them in"
+                            + " the configuration file and restart.", false));
 
     private static final Pattern WORD = Pattern.compile("\"([^\"]*)\"|'([^']*)'|=|[^\\s=]+");
 

@@ -672,7 +672,8 @@ final class ConsoleCommands {
                 .data("released", waiting);
     }
 
-    private Reply set(List<String> args, Caller caller) {
+    /** One SET at a time: the proxy's limits are rebuilt from the whole configuration on each change. */
+    private synchronized Reply set(List<String> args, Caller caller) {
         if (args.size() != 3 || !args.get(1).equals("=")) {
             return Reply.error("SET needs <key> = <value>, e.g. SET failover.auto = false; runtime settings: "
                     + String.join(", ", Settings.runtimeKeys()));
@@ -702,6 +703,13 @@ final class ConsoleCommands {
             setting.set().accept(config, value);
         } catch (IllegalArgumentException e) {
             return Reply.error(setting.key() + " takes " + setting.accepts() + ": " + e.getMessage());
+        }
+        try {
+            setting.apply().accept(node);
+        } catch (RuntimeException e) {
+            setting.set().accept(config, String.valueOf(before)); // the running parts refused: keep file and runtime in step
+            log.warn("{}: SET {} = {} could not be applied: {}", caller.who(), setting.key(), value, e.getMessage());
+            return Reply.error(setting.key() + " could not be applied (" + e.getMessage() + "); it stays " + before);
         }
         Object after = setting.get().apply(config);
         log.info("{}: SET {} = {} (was {})", caller.who(), setting.key(), after, before);

@@ -1,6 +1,7 @@
 package io.baton.admin.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.baton.admin.BatonNode;
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.config.DurationText;
 import java.time.Duration;
@@ -10,40 +11,73 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * What {@code SET} may change in a running Baton: the settings the failover engine, the monitor's
- * health verdict and the console read each time they use them. Everything else is read once at
- * start (the monitor's schedule, the proxy's limits and gate wait, listen addresses) and is
- * refused with the reason; changing it means editing the configuration file and restarting.
+ * What {@code SET} may change in a running Baton: the failover engine's and the console's settings
+ * (read each time they are used), the monitor's interval (the schedule is replaced), the gate's
+ * longest wait and the proxy's limits (handed to the running proxy). Everything else is read once
+ * at start (listen addresses, TLS, I/O threads, credentials, hooks) and is refused with the reason;
+ * changing it means editing the configuration file and restarting.
  */
 final class Settings {
     private Settings() {
     }
 
-    /** A runtime-changeable setting: how to read it and how to parse and apply a new value. */
-    record Setting(String key, String accepts, Function<BatonConfig, Object> get, BiConsumer<BatonConfig, String> set) {
+    /**
+     * A runtime-changeable setting: how to read it, how to parse a new value into the configuration,
+     * and how to hand the configuration's new state to the running parts that copied it at start.
+     */
+    record Setting(String key, String accepts, Function<BatonConfig, Object> get, BiConsumer<BatonConfig, String> set,
+                   Consumer<BatonNode> apply) {
+        Setting(String key, String accepts, Function<BatonConfig, Object> get, BiConsumer<BatonConfig, String> set) {
+            this(key, accepts, get, set, node -> { });
+        }
     }
+
+    /** The proxy holds its limits and the gate's wait as one value: rebuilt from the configuration. */
+    private static final Consumer<BatonNode> PROXY = node -> node.proxy().updateLimits(BatonNode.settings(node.config()));
 
     private static final List<Setting> RUNTIME = List.of(
             new Setting("failover.auto", "true or false", c -> c.failover.auto, (c, v) -> c.failover.auto = bool(v)),
             new Setting("failover.autoRejoin", "true or false", c -> c.failover.autoRejoin,
                     (c, v) -> c.failover.autoRejoin = bool(v)),
             new Setting("failover.blockSeconds", "a whole number of seconds, 0 or more", c -> c.failover.blockSeconds,
-                    (c, v) -> c.failover.blockSeconds = integer(v, 0)),
+                    (c, v) -> c.failover.blockSeconds = integer(v, 0, Integer.MAX_VALUE)),
             new Setting("failover.applyTimeout", "a duration such as 30s", c -> DurationText.format(c.failover.applyTimeout),
-                    (c, v) -> c.failover.applyTimeout = duration(v)),
+                    (c, v) -> c.failover.applyTimeout = duration(v, 1)),
             new Setting("failover.hookTimeout", "a duration such as 30s", c -> DurationText.format(c.failover.hookTimeout),
-                    (c, v) -> c.failover.hookTimeout = duration(v)),
+                    (c, v) -> c.failover.hookTimeout = duration(v, 1)),
             new Setting("failover.maxPromotionLagSeconds", "a whole number of seconds, 0 or more",
-                    c -> c.failover.maxPromotionLagSeconds, (c, v) -> c.failover.maxPromotionLagSeconds = integer(v, 0)),
+                    c -> c.failover.maxPromotionLagSeconds,
+                    (c, v) -> c.failover.maxPromotionLagSeconds = integer(v, 0, Integer.MAX_VALUE)),
             new Setting("monitor.failedChecks", "a whole number, 1 or more", c -> c.monitor.failedChecks,
-                    (c, v) -> c.monitor.failedChecks = integer(v, 1)),
+                    (c, v) -> c.monitor.failedChecks = integer(v, 1, Integer.MAX_VALUE)),
+            new Setting("monitor.interval", "a duration of " + BatonConfig.MIN_MONITOR_INTERVAL_MS + "ms or more, such as"
+                    + " 500ms", c -> DurationText.format(c.monitor.interval),
+                    (c, v) -> c.monitor.interval = duration(v, BatonConfig.MIN_MONITOR_INTERVAL_MS),
+                    node -> node.monitor().reschedule()),
+            new Setting("gate.maxWait", "a duration such as 10s", c -> DurationText.format(c.gate.maxWait),
+                    (c, v) -> c.gate.maxWait = duration(v, 1), PROXY),
+            new Setting("limits.maxConnections", "a whole number, 1 or more (sessions open now stay open)",
+                    c -> c.limits.maxConnections, (c, v) -> c.limits.maxConnections = integer(v, 1, Integer.MAX_VALUE),
+                    PROXY),
+            new Setting("limits.maxPacketBytes", "a whole number of bytes from " + BatonConfig.MIN_PACKET_BYTES + " to "
+                    + BatonConfig.MAX_PACKET_BYTES, c -> c.limits.maxPacketBytes,
+                    (c, v) -> c.limits.maxPacketBytes = integer(v, BatonConfig.MIN_PACKET_BYTES, BatonConfig.MAX_PACKET_BYTES),
+                    PROXY),
+            new Setting("limits.idleTimeout", "a duration such as 8h (open sessions count their idleness from the change)",
+                    c -> DurationText.format(c.limits.idleTimeout), (c, v) -> c.limits.idleTimeout = duration(v, 1), PROXY),
+            new Setting("limits.connectTimeout", "a duration such as 10s", c -> DurationText.format(c.limits.connectTimeout),
+                    (c, v) -> c.limits.connectTimeout = duration(v, 1), PROXY),
+            new Setting("limits.backendConnectTimeout", "a duration such as 5s",
+                    c -> DurationText.format(c.limits.backendConnectTimeout),
+                    (c, v) -> c.limits.backendConnectTimeout = duration(v, 1), PROXY),
             new Setting("admin.idleTimeout", "a duration such as 10m", c -> DurationText.format(c.admin.idleTimeout),
-                    (c, v) -> c.admin.idleTimeout = duration(v)),
+                    (c, v) -> c.admin.idleTimeout = duration(v, 1)),
             new Setting("admin.maxConnections", "a whole number, 1 or more", c -> c.admin.maxConnections,
-                    (c, v) -> c.admin.maxConnections = integer(v, 1)));
+                    (c, v) -> c.admin.maxConnections = integer(v, 1, Integer.MAX_VALUE)));
 
     static List<String> runtimeKeys() {
         return RUNTIME.stream().map(Setting::key).toList();
@@ -62,15 +96,8 @@ final class Settings {
         if (k.equals("failover.prehook") || k.equals("failover.posthook")) {
             return "a hook runs commands on this machine: only the configuration file may set it (restart to apply)";
         }
-        if (k.equals("monitor.interval")) {
-            return "the monitor's schedule is fixed when it starts: change it in the configuration file and restart";
-        }
-        if (k.equals("gate.maxwait")) {
-            return "the proxy reads it when it starts (held statements and procedures must agree on it): change it in"
-                    + " the configuration file and restart";
-        }
-        if (k.startsWith("limits.")) {
-            return "the proxy's limits are fixed when it starts: change them in the configuration file and restart";
+        if (k.equals("limits.iothreads")) {
+            return "the proxy's event loops are made when it starts: change it in the configuration file and restart";
         }
         if (k.startsWith("proxy.") || k.startsWith("metrics.") || k.startsWith("admin.") || k.startsWith("tls.")) {
             return "listeners and TLS are set up when Baton starts: change it in the configuration file and restart";
@@ -160,7 +187,7 @@ final class Settings {
         };
     }
 
-    private static int integer(String v, int min) {
+    private static int integer(String v, int min, int max) {
         int n;
         try {
             n = Integer.parseInt(v.trim());
@@ -170,13 +197,30 @@ final class Settings {
         if (n < min) {
             throw new IllegalArgumentException(n + " is less than " + min);
         }
+        if (n > max) {
+            throw new IllegalArgumentException(n + " is more than " + max);
+        }
         return n;
     }
 
-    private static Duration duration(String v) {
-        Duration d = DurationText.parse(v);
+    /** As MySQL's wait_timeout: nothing Baton waits for needs more than a year. */
+    private static final Duration MAX_DURATION = Duration.ofDays(365);
+
+    private static Duration duration(String v, long minMillis) {
+        Duration d;
+        try {
+            d = DurationText.parse(v);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("'" + v + "' is too long");
+        }
+        if (d.compareTo(MAX_DURATION) > 0) {
+            throw new IllegalArgumentException("'" + v + "' is longer than 365 days");
+        }
         if (d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException("'" + v + "' is not a positive duration");
+        }
+        if (d.toMillis() < minMillis) {
+            throw new IllegalArgumentException("'" + v + "' is shorter than " + minMillis + "ms");
         }
         return d;
     }

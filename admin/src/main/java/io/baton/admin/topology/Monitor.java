@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -35,6 +36,10 @@ public final class Monitor implements AutoCloseable {
     private volatile String electedSource;
     private volatile boolean fencingHeld;
     private volatile boolean started;
+    /** The periodic round; replaced when monitor.interval changes at runtime. Guarded by {@link #scheduleLock}. */
+    private ScheduledFuture<?> schedule;
+    private long scheduledEvery;
+    private final Object scheduleLock = new Object();
 
     public Monitor(BatonConfig config) {
         this.config = config;
@@ -55,15 +60,43 @@ public final class Monitor implements AutoCloseable {
     }
 
     /** Starts the periodic checks (the first one at once). */
-    public synchronized void start() {
-        if (started) {
-            return;
+    public void start() {
+        long every;
+        synchronized (scheduleLock) {
+            if (started) {
+                return;
+            }
+            started = true;
+            every = config.monitor.interval.toMillis();
+            scheduledEvery = every;
+            schedule = scheduler.scheduleWithFixedDelay(this::roundQuietly, 0, every, TimeUnit.MILLISECONDS);
         }
-        started = true;
-        long every = config.monitor.interval.toMillis();
-        scheduler.scheduleWithFixedDelay(this::roundQuietly, 0, every, TimeUnit.MILLISECONDS);
         log.info("monitor started: {} server(s) every {} ms, failed after {} checks", probes.size(), every,
                 config.monitor.failedChecks);
+    }
+
+    /**
+     * Applies a changed {@code monitor.interval} to the running schedule: the round in progress (if
+     * any) finishes, the next one starts one new interval later. Nothing happens before {@link #start}.
+     */
+    public void reschedule() {
+        synchronized (scheduleLock) {
+            long every = config.monitor.interval.toMillis();
+            if (!started || scheduler.isShutdown() || every == scheduledEvery) {
+                return;
+            }
+            schedule.cancel(false);
+            schedule = scheduler.scheduleWithFixedDelay(this::roundQuietly, every, every, TimeUnit.MILLISECONDS);
+            log.info("monitor now checks every {} ms (was {} ms)", every, scheduledEvery);
+            scheduledEvery = every;
+        }
+    }
+
+    /** The interval the running schedule uses (0 before start). */
+    public long scheduledIntervalMillis() {
+        synchronized (scheduleLock) {
+            return scheduledEvery;
+        }
     }
 
     /** The latest snapshot (empty before the first round). */
@@ -170,7 +203,9 @@ public final class Monitor implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.shutdownNow();
+        synchronized (scheduleLock) { // no reschedule() onto a stopped scheduler
+            scheduler.shutdownNow();
+        }
         checkers.shutdownNow();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);
