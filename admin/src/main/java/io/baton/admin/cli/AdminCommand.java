@@ -140,49 +140,65 @@ public final class AdminCommand implements Callable<Integer> {
     /** A terminal: JLine line editing, completion of keywords, history in ~/.baton_admin_history (AUTH lines never). */
     private static int interactive(ConsoleClient client, String h, int p, PrintWriter out) throws IOException {
         try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
-            LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("baton-admin")
-                    .completer(new StringsCompleter(WORDS))
-                    .history(new DefaultHistory())
-                    .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".baton_admin_history"))
-                    .variable(LineReader.DISABLE_HISTORY, true) // added by hand below, without AUTH lines
-                    .option(LineReader.Option.CASE_INSENSITIVE, true)
-                    .build();
-            PrintWriter tw = terminal.writer();
-            tw.println(client.greeting());
-            tw.println("Connected to " + h + ":" + p + " and logged in. HELP lists the commands; QUIT or Ctrl-D leaves.");
-            tw.flush();
-            String prompt = "baton " + h + ":" + p + "> ";
-            while (true) {
-                String line;
-                try {
-                    line = reader.readLine(prompt);
-                } catch (UserInterruptException e) {
-                    continue; // Ctrl-C drops the line
-                } catch (EndOfFileException e) {
-                    line = "QUIT";
-                }
-                if (line == null || line.isBlank()) {
-                    continue;
-                }
-                String cmd = line.strip();
-                if (!cmd.regionMatches(true, 0, "AUTH", 0, 4)) {
-                    reader.getHistory().add(cmd);
-                }
-                try {
-                    client.send(cmd, l -> {
-                        tw.println(l);
-                        tw.flush();
-                    });
-                } catch (IOException e) {
-                    tw.println("baton: the admin console connection closed: " + e.getMessage());
+            return interactive(client, h, p, terminal, Path.of(System.getProperty("user.home"), ".baton_admin_history"));
+        }
+    }
+
+    /**
+     * The interactive loop on a given terminal (the system's, or one over streams in tests): reads a
+     * line with editing, sends it, prints the answer as it streams; QUIT or end of input leaves.
+     * Commands go to the history file, AUTH lines never.
+     */
+    public static int interactive(ConsoleClient client, String h, int p, Terminal terminal, Path historyFile)
+            throws IOException {
+        LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("baton-admin")
+                .completer(new StringsCompleter(WORDS))
+                .history(new WithoutAuthLines())
+                .variable(LineReader.HISTORY_FILE, historyFile)
+                .option(LineReader.Option.CASE_INSENSITIVE, true)
+                .build();
+        PrintWriter tw = terminal.writer();
+        tw.println(client.greeting());
+        tw.println("Connected to " + h + ":" + p + " and logged in. HELP lists the commands; QUIT or Ctrl-D leaves.");
+        tw.flush();
+        String prompt = "baton " + h + ":" + p + "> ";
+        while (true) {
+            String line;
+            try {
+                line = reader.readLine(prompt);
+            } catch (UserInterruptException e) {
+                continue; // Ctrl-C drops the line
+            } catch (EndOfFileException e) {
+                line = "QUIT";
+            }
+            if (line == null || line.isBlank()) {
+                continue;
+            }
+            String cmd = line.strip();
+            try {
+                client.send(cmd, l -> {
+                    tw.println(l);
                     tw.flush();
-                    saveHistory(reader);
-                    return cmd.equalsIgnoreCase("QUIT") ? 0 : BatonCli.EXIT_FAILED;
-                }
-                if (cmd.equalsIgnoreCase("QUIT")) {
-                    saveHistory(reader);
-                    return 0;
-                }
+                });
+            } catch (IOException e) {
+                tw.println("baton: the admin console connection closed: " + e.getMessage());
+                tw.flush();
+                saveHistory(reader);
+                return cmd.equalsIgnoreCase("QUIT") ? 0 : BatonCli.EXIT_FAILED;
+            }
+            if (cmd.equalsIgnoreCase("QUIT")) {
+                saveHistory(reader);
+                return 0;
+            }
+        }
+    }
+
+    /** The reader's history, except AUTH lines: a password never reaches memory history or the file. */
+    private static final class WithoutAuthLines extends DefaultHistory {
+        @Override
+        public void add(java.time.Instant time, String line) {
+            if (!line.strip().regionMatches(true, 0, "AUTH", 0, 4)) {
+                super.add(time, line);
             }
         }
     }

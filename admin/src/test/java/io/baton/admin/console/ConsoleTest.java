@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -296,10 +298,19 @@ class ConsoleTest {
             assertTrue(cfg.failover.auto);
             a = send(c, "SET failover.auto = maybe");
             assertEquals("ERROR failover.auto takes true or false: 'maybe' is not true or false", a.last());
-            a = send(c, "SET monitor.interval = 1s");
+            a = send(c, "SET limits.ioThreads = 4");
             assertFalse(a.ok());
-            assertTrue(a.message().contains("monitor.interval cannot be changed at runtime") && a.message().contains("restart"),
+            assertTrue(a.message().contains("limits.ioThreads cannot be changed at runtime") && a.message().contains("restart"),
                     a.last());
+            a = send(c, "SET monitor.interval = 1ms");
+            assertEquals("ERROR monitor.interval takes a duration of 10ms or more, such as 500ms: '1ms' is shorter than 10ms",
+                    a.last());
+            a = send(c, "SET limits.maxPacketBytes = 100");
+            assertFalse(a.ok());
+            assertTrue(a.message().contains("100 is less than 1024"), a.last());
+            a = send(c, "SET limits.idleTimeout = 99999999999999h");
+            assertFalse(a.ok(), a.last());
+            assertEquals(Duration.ofHours(8), cfg.limits.idleTimeout, "a refused value changes nothing");
             a = send(c, "SET admin.password = letmein");
             assertFalse(a.ok());
             assertFalse(a.last().contains("letmein"));
@@ -307,6 +318,109 @@ class ConsoleTest {
             assertTrue(a.message().contains("did you mean failover.blockSeconds"), a.last());
             a = send(c, "SET monitor.failedChecks 3");
             assertTrue(a.message().contains("SET needs <key> = <value>"), a.last());
+        }
+    }
+
+    @Test
+    @Order(9)
+    void setMonitorIntervalGateWaitAndLimitsTakesEffectInTheRunningProxy(SandboxTopology t) throws Exception {
+        BatonConfig cfg = node.config();
+        try (ConsoleClient c = login()) {
+            // monitor.interval: the running schedule is replaced.
+            assertEquals(cfg.monitor.interval.toMillis(), node.monitor().scheduledIntervalMillis());
+            String before = io.baton.admin.config.DurationText.format(cfg.monitor.interval);
+            ConsoleClient.Answer a = send(c, "SET monitor.interval = 750ms");
+            assertTrue(a.ok(), a.last());
+            assertEquals(750, node.monitor().scheduledIntervalMillis());
+            java.time.Instant seen = node.monitor().snapshot().takenAt();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!node.monitor().snapshot().takenAt().isAfter(seen) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(node.monitor().snapshot().takenAt().isAfter(seen), "the monitor keeps checking on the new schedule");
+            assertTrue(send(c, "SET monitor.interval = " + before).ok());
+
+            // gate.maxWait: a statement held at a paused gate gets ERR 1205 after the new wait.
+            assertTrue(send(c, "SET gate.maxWait = 300ms").ok());
+            assertEquals(300, node.proxy().settings().gateMaxWait().toMillis());
+            try (Connection app = connect(t); Statement s = app.createStatement()) {
+                assertTrue(send(c, "PAUSE").ok());
+                try {
+                    SQLException e = assertThrows(SQLException.class, () -> s.executeQuery("SELECT 1"));
+                    assertEquals(1205, e.getErrorCode(), e.getMessage());
+                    assertTrue(e.getMessage().contains("300 ms"), e.getMessage());
+                } finally {
+                    assertTrue(send(c, "RESUME").ok());
+                }
+                assertTrue(send(c, "SET gate.maxWait = 10s").ok());
+
+                // limits.maxPacketBytes: a larger statement gets ERR 1153, as from a server.
+                assertTrue(send(c, "SET limits.maxPacketBytes = 2048").ok());
+                String big = "SELECT '" + "x".repeat(4096) + "'";
+                SQLException tooBig = assertThrows(SQLException.class, () -> s.executeQuery(big));
+                assertEquals(1153, tooBig.getErrorCode(), tooBig.getMessage());
+            }
+            assertTrue(send(c, "SET limits.maxPacketBytes = 1073741824").ok());
+            try (Connection app = connect(t); Statement s = app.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT LENGTH('" + "x".repeat(4096) + "')")) {
+                assertTrue(rs.next());
+                assertEquals(4096, rs.getInt(1), "the limit is back");
+            }
+
+            // limits.maxConnections: one more session than allowed gets ERR 1040; open sessions stay.
+            awaitNoSessions();
+            try (Connection first = connect(t)) {
+                int open = node.proxy().sessions().open();
+                assertTrue(send(c, "SET limits.maxConnections = " + open).ok());
+                SQLException refused = assertThrows(SQLException.class, () -> connect(t).close());
+                assertEquals(1040, refused.getErrorCode(), refused.getMessage());
+                try (Statement s = first.createStatement(); ResultSet rs = s.executeQuery("SELECT 7")) {
+                    assertTrue(rs.next(), "a session open before the change stays");
+                }
+            } finally {
+                assertTrue(send(c, "SET limits.maxConnections = 3000").ok());
+            }
+
+            // limits.connectTimeout: a client that never logs in gets ERR 1043 after the new timeout.
+            assertTrue(send(c, "SET limits.connectTimeout = 500ms").ok());
+            try (Socket raw = new Socket("127.0.0.1", node.proxy().port())) {
+                raw.setSoTimeout(10_000);
+                byte[] all = raw.getInputStream().readAllBytes(); // the greeting, then the ERR, then the close
+                int greeting = (all[0] & 0xFF) | (all[1] & 0xFF) << 8 | (all[2] & 0xFF) << 16;
+                int err = 4 + greeting; // ERR: header, 0xFF, error code (2 bytes, little-endian)
+                assertTrue(all.length > err + 6, "an ERR follows the greeting: " + all.length + " bytes");
+                assertEquals(0xFF, all[err + 4] & 0xFF);
+                assertEquals(1043, (all[err + 5] & 0xFF) | (all[err + 6] & 0xFF) << 8);
+            } finally {
+                assertTrue(send(c, "SET limits.connectTimeout = 10s").ok());
+            }
+
+            // limits.idleTimeout: an open idle session is closed with ERR 4031 once idle for the new timeout.
+            awaitNoSessions();
+            try (Connection idle = connect(t)) {
+                assertEquals(1, node.proxy().sessions().open());
+                assertTrue(send(c, "SET limits.idleTimeout = 1s").ok());
+                awaitNoSessions();
+                assertEquals(0, node.proxy().sessions().open(), "the idle session was closed");
+                SQLException closed = assertThrows(SQLException.class, () -> {
+                    try (Statement s = idle.createStatement()) {
+                        s.executeQuery("SELECT 1");
+                    }
+                });
+                assertTrue(closed.getMessage().contains("inactivity") || closed.getSQLState().startsWith("08"),
+                        closed.getMessage());
+            } finally {
+                assertTrue(send(c, "SET limits.idleTimeout = 8h").ok());
+            }
+            assertEquals(Duration.ofHours(8), node.proxy().settings().idleTimeout());
+        }
+    }
+
+    /** Sessions end asynchronously after their client closes; waits (bounded) until none is open. */
+    private static void awaitNoSessions() throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (node.proxy().sessions().open() > 0 && System.nanoTime() < until) {
+            Thread.sleep(50);
         }
     }
 
@@ -496,6 +610,29 @@ class ConsoleTest {
 
     @Test
     @Order(17)
+    void theInteractiveClientSendsEachLineAndKeepsAHistoryWithoutAuthLines(@TempDir Path dir) throws Exception {
+        // The loop ./baton admin runs on a terminal, here on a JLine terminal over streams; end of input quits.
+        byte[] typed = ("show servers\nAUTH " + password + "\nSET nosuch = 1\n").getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+        Path history = dir.resolve("history");
+        int code;
+        try (ConsoleClient c = login();
+             org.jline.terminal.Terminal terminal = new org.jline.terminal.impl.DumbTerminal("test", "dumb",
+                     new java.io.ByteArrayInputStream(typed), screen, StandardCharsets.UTF_8)) {
+            code = io.baton.admin.cli.AdminCommand.interactive(c, "127.0.0.1", port, terminal, history);
+        }
+        String shown = screen.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, shown);
+        assertTrue(shown.contains("Connected to 127.0.0.1:" + port + " and logged in"), shown);
+        assertTrue(shown.contains("OK 3 server(s)"), shown);
+        assertTrue(shown.contains("ERROR no setting 'nosuch'"), shown);
+        String saved = Files.readString(history);
+        assertTrue(saved.contains("show servers") && saved.contains("SET nosuch = 1"), saved);
+        assertFalse(saved.contains("AUTH") || saved.contains(password), "AUTH lines are never kept: " + saved);
+    }
+
+    @Test
+    @Order(18)
     void batonAdminExitsZeroOnOkAndNonZeroOnError() throws Exception {
         String p = String.valueOf(port);
         Run ok = baton("admin", "--port", p, "--password", password, "-e", "SHOW SERVERS");
