@@ -60,7 +60,11 @@ public final class BatonNode implements AutoCloseable {
             }
             UserDirectory users = new UserDirectory();
             for (BatonConfig.User u : c.users) {
-                users.add(u.user, u.password);
+                if (u.passwordHash != null) {
+                    users.addHashed(u.user, u.passwordHash);
+                } else {
+                    users.add(u.user, u.password);
+                }
             }
             proxy = new ProxyServer(settings(c), users, new Endpoint(src.name, src.host, src.port),
                     c.tls.enabled ? TlsContexts.server(c.tls.certFile, c.tls.keyFile) : null, meters).start();

@@ -55,9 +55,12 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     static final String TRACKING = "SET SESSION session_track_schema=ON, session_track_system_variables='*', "
             + "session_track_state_change=ON";
 
-    /** Who to log in as, and how. */
-    record Login(String user, String password, String database, int characterSet, int clientCapabilities,
-                 long maxPacketSize, Map<String, String> connectAttributes, long sessionId) {
+    /**
+     * Who to log in as, and how: with the cleartext password, or (password null) with SHA1(password)
+     * recovered from the client's native login, which answers a native challenge only.
+     */
+    record Login(String user, String password, byte[] nativeStage1, String database, int characterSet,
+                 int clientCapabilities, long maxPacketSize, Map<String, String> connectAttributes, long sessionId) {
         @Override
         public String toString() {
             return "Login[" + user + ", db=" + database + "]"; // never the password
@@ -292,6 +295,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     private void sendHandshakeResponse() {
         Map<String, String> attrs = new LinkedHashMap<>(login.connectAttributes() == null ? Map.of() : login.connectAttributes());
         attrs.put("_baton_session", Long.toString(login.sessionId()));
+        if (login.password() == null && login.nativeStage1() != null) {
+            plugin = AuthPluginNames.MYSQL_NATIVE_PASSWORD; // all it can answer; the greeting's nonce serves both plugins
+        }
         HandshakeResponse41 r = new HandshakeResponse41(capabilities, login.maxPacketSize(), login.characterSet(), 0,
                 login.user(), authResponse(plugin, scramble),
                 (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null,
@@ -301,6 +307,12 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private byte[] authResponse(String pluginName, byte[] seed) {
         String pw = login.password();
+        if (pw == null && login.nativeStage1() != null) {
+            if (AuthPluginNames.MYSQL_NATIVE_PASSWORD.equals(pluginName)) {
+                return NativePassword.scrambleWithStage1Hash(login.nativeStage1(), seed);
+            }
+            throw passwordNeeded(pluginName);
+        }
         if (pw == null || pw.isEmpty()) {
             return new byte[0];
         }
@@ -310,6 +322,14 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
             // Cleartext only inside TLS; the server then switches to a plugin we speak, or refuses.
             default -> isTls() ? cleartext(pw) : new byte[0];
         };
+    }
+
+    /** Only SHA1(password) is known (a native hash in the config) and the server wants more. */
+    private ProtocolException passwordNeeded(String pluginName) {
+        return new ProtocolException(MySqlError.ER_ACCESS_DENIED_ERROR.withMessage("Baton cannot log in to "
+                + endpoint.address() + " as '" + login.user() + "': the server asks for " + pluginName
+                + " and Baton knows only the mysql_native_password hash of this user (configure users[].password,"
+                + " or use mysql_native_password for this account on every server)"));
     }
 
     private static byte[] cleartext(String pw) {
@@ -350,6 +370,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
                 return; // the OK follows
             }
             if (data[0] == CachingSha2Password.PERFORM_FULL_AUTHENTICATION) {
+                if (login.password() == null) {
+                    throw passwordNeeded(plugin);
+                }
                 if (isTls()) {
                     sendRaw(cleartext(login.password()));
                 } else {

@@ -12,6 +12,7 @@ import io.baton.protocol.ServerStatus;
 import io.baton.protocol.auth.AuthPluginNames;
 import io.baton.protocol.auth.CachingSha2Password;
 import io.baton.protocol.auth.NativePassword;
+import io.baton.protocol.auth.RsaPasswordCipher;
 import io.baton.protocol.message.AuthMoreData;
 import io.baton.protocol.message.AuthSwitchRequest;
 import io.baton.protocol.message.ComChangeUser;
@@ -97,6 +98,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private int seq;
     private HandshakeResponse41 login;
     private UserDirectory.Account account;
+    /** SHA1(password) from the client's native login, for an account configured with its *HEX hash only. */
+    private byte[] nativeStage1;
+    /** caching_sha2 full path in progress: 0 no, 1 waiting for the password or a key request, 2 for the RSA-encrypted one. */
+    private int fullAuthStep;
     private BackendConnection backend;
     private final ResponseFramer framer = new ResponseFramer();
     private final SessionState state = new SessionState();
@@ -358,27 +363,94 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void onAuthSwitchResponse(ByteBuf p) {
         byte[] resp = new byte[p.readableBytes()];
         p.readBytes(resp);
+        if (fullAuthStep > 0) {
+            onFullAuthentication(resp);
+            return;
+        }
         verify(authPlugin, resp);
     }
 
+    /**
+     * Checks a scramble for the plugin the client used. An account known only by its server hash is
+     * checked with what that hash allows: a *HEX hash checks native scrambles (a caching_sha2 client is
+     * switched to native), a caching_sha2 hash checks the password on the full path (a native client is
+     * switched to caching_sha2).
+     */
     private void verify(String plugin, byte[] response) {
-        String pw = account.password();
         boolean ok;
-        if (pw.isEmpty()) {
+        if (account.emptyPassword()) {
             ok = response.length == 0 || (response.length == 1 && response[0] == 0);
         } else if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
-            ok = CachingSha2Password.verify(response, scramble, pw.getBytes(StandardCharsets.UTF_8));
+            byte[] fast = account.fastAuthHash();
+            if (fast == null && account.needsFullAuthentication()) {
+                // As a server with an empty cache: ask for the password itself (over TLS, or RSA-encrypted).
+                fullAuthStep = 1;
+                phase = Phase.AUTH_SWITCH; // the next packets answer Baton, not the greeting
+                seq++;
+                write(new AuthMoreData(new byte[] {(byte) CachingSha2Password.PERFORM_FULL_AUTHENTICATION})::encode);
+                ch.flush();
+                return;
+            }
+            if (fast == null) {
+                switchAuth(AuthPluginNames.MYSQL_NATIVE_PASSWORD); // only the native hash is known
+                return;
+            }
+            ok = CachingSha2Password.verifyFast(response, scramble, fast);
         } else {
-            ok = response.length == 20 && NativePassword.verify(response, scramble, NativePassword.storedHash(pw));
+            byte[] stored = account.nativeStoredHash();
+            if (stored == null) {
+                switchAuth(AuthPluginNames.CACHING_SHA2_PASSWORD); // only the caching_sha2 hash is known
+                return;
+            }
+            byte[] stage1 = response.length == 20 ? NativePassword.recoverStage1Hash(response, scramble, stored) : null;
+            ok = stage1 != null;
+            nativeStage1 = ok && account.password() == null ? stage1 : null;
         }
         if (!ok) {
             denied(response.length > 0);
             return;
         }
-        if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD) && !pw.isEmpty()) {
+        if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD) && !account.emptyPassword()) {
             seq++;
             write(new AuthMoreData(new byte[] {(byte) CachingSha2Password.FAST_AUTH_SUCCESS})::encode);
         }
+        loggedIn();
+    }
+
+    /**
+     * caching_sha2 full path: the password in clear (only inside TLS), or a request for Baton's RSA
+     * public key and then the password encrypted with it; checked against the stored form.
+     */
+    private void onFullAuthentication(byte[] resp) {
+        boolean tls = ch.pipeline().get("tls") != null;
+        byte[] password;
+        if (fullAuthStep == 1 && tls) {
+            password = CachingSha2Password.passwordFromCleartext(resp);
+        } else if (fullAuthStep == 1 && resp.length == 1 && resp[0] == CachingSha2Password.REQUEST_PUBLIC_KEY) {
+            fullAuthStep = 2;
+            seq++;
+            byte[] pem = server.rsaPublicKeyPem().getBytes(StandardCharsets.US_ASCII);
+            write(new AuthMoreData(pem)::encode);
+            ch.flush();
+            return;
+        } else if (fullAuthStep == 2) {
+            try {
+                password = RsaPasswordCipher.decrypt(resp, scramble, server.rsaPrivateKey());
+            } catch (RuntimeException e) {
+                password = null; // not encrypted with our key: a wrong login, not an internal error
+            }
+        } else {
+            password = null; // a cleartext password over plain TCP: refused, as a server does
+        }
+        fullAuthStep = 0;
+        if (password == null || !account.verifyFull(password)) {
+            denied(true);
+            return;
+        }
+        loggedIn();
+    }
+
+    private void loggedIn() {
         cancelLoginDeadline();
         state.user = account.user();
         state.schema = (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null;
@@ -412,7 +484,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"), seq + 1);
             return;
         }
-        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), state.schema,
+        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), nativeStage1, state.schema,
                 state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
         backend = BackendConnection.open(ch.eventLoop(), source, l, server.settings(), server.backendTls(), this);
     }
@@ -829,10 +901,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         UserDirectory.Account acc = server.users().find(cu.user());
         String plugin = cu.authPluginName() != null ? cu.authPluginName() : AuthPluginNames.MYSQL_NATIVE_PASSWORD;
-        boolean ok = acc != null && (acc.password().isEmpty() ? cu.authResponse().length == 0
-                : plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)
-                ? CachingSha2Password.verify(cu.authResponse(), scramble, acc.password().getBytes(StandardCharsets.UTF_8))
-                : cu.authResponse().length == 20 && NativePassword.verify(cu.authResponse(), scramble, NativePassword.storedHash(acc.password())));
+        byte[] response = cu.authResponse();
+        boolean ok;
+        byte[] stage1 = null;
+        if (acc == null) {
+            ok = false;
+        } else if (acc.emptyPassword()) {
+            ok = response.length == 0;
+        } else if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
+            // A server-hash account not yet proven on the full path cannot be checked here (no AuthSwitch
+            // inside COM_CHANGE_USER): denied, as a server without a cache entry would need TLS or RSA.
+            byte[] fast = acc.fastAuthHash();
+            ok = fast != null && CachingSha2Password.verifyFast(response, scramble, fast);
+        } else {
+            byte[] stored = acc.nativeStoredHash();
+            stage1 = stored != null && response.length == 20 ? NativePassword.recoverStage1Hash(response, scramble, stored)
+                    : null;
+            ok = stage1 != null;
+        }
         if (!ok) {
             server.metrics().refused("access_denied");
             log.info("access denied for user '{}' from {} (change user)", cu.user(), remoteHost());
@@ -841,6 +927,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         BackendConnection old = backend;
         account = acc;
+        nativeStage1 = acc.password() == null ? stage1 : null;
         state.reset();
         state.user = acc.user();
         state.schema = cu.database() == null || cu.database().isEmpty() ? null : cu.database();
@@ -937,7 +1024,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         phase = Phase.MIGRATING;
         long t0 = System.nanoTime();
-        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), state.schema,
+        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), nativeStage1, state.schema,
                 state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
         int generation = ++moveGeneration;
         movingDone = f;

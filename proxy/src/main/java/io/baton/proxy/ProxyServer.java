@@ -2,6 +2,7 @@ package io.baton.proxy;
 
 import io.baton.protocol.Capabilities;
 import io.baton.protocol.auth.AuthPluginNames;
+import io.baton.protocol.auth.RsaPasswordCipher;
 import io.baton.protocol.message.HandshakeV10;
 import io.baton.proxy.routing.Endpoint;
 import io.baton.proxy.routing.RoutingControl;
@@ -46,6 +47,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private final ProxyMetrics metrics;
     private final SslContext clientTls;
     private final SslContext backendTls;
+    private volatile RsaKeys rsaKeys;
     private final AtomicReference<Endpoint> source = new AtomicReference<>();
     private volatile Greeting greeting = new Greeting(FALLBACK_VERSION + "-baton", AuthPluginNames.CACHING_SHA2_PASSWORD,
             Capabilities.CLIENT_SESSION_TRACK | Capabilities.CLIENT_DEPRECATE_EOF, 255);
@@ -63,6 +65,8 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         this.users = users;
         this.clientTls = clientTls;
         this.backendTls = settings.backendTls() ? TlsContexts.backend() : null;
+        // Made before any client arrives when an account needs it, so no event loop waits for the key.
+        this.rsaKeys = users.anyNeedsFullAuthentication() ? RsaKeys.generate() : null;
         this.metrics = new ProxyMetrics(meters == null ? new SimpleMeterRegistry() : meters, sessions, gate);
         this.source.set(initialSource);
     }
@@ -182,6 +186,36 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
 
     SslContext clientTls() {
         return clientTls;
+    }
+
+    /** PEM of the public key clients encrypt their password with on caching_sha2's full path. */
+    String rsaPublicKeyPem() {
+        return rsa().publicPem();
+    }
+
+    java.security.PrivateKey rsaPrivateKey() {
+        return rsa().keys().getPrivate();
+    }
+
+    private RsaKeys rsa() {
+        RsaKeys k = rsaKeys;
+        if (k == null) {
+            synchronized (this) {
+                if (rsaKeys == null) {
+                    rsaKeys = RsaKeys.generate();
+                }
+                k = rsaKeys;
+            }
+        }
+        return k;
+    }
+
+    /** Baton's own RSA key pair for caching_sha2's full path, as a server's auto-generated one. */
+    private record RsaKeys(java.security.KeyPair keys, String publicPem) {
+        static RsaKeys generate() {
+            java.security.KeyPair kp = RsaPasswordCipher.generateKeyPair();
+            return new RsaKeys(kp, RsaPasswordCipher.toPem(kp.getPublic()));
+        }
     }
 
     SslContext backendTls() {

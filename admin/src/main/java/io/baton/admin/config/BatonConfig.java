@@ -101,8 +101,14 @@ public final class BatonConfig {
 
     public static final class User {
         public String user;
-        /** Cleartext password (the proxy needs it to open backends as this user). */
+        /** Cleartext password (the proxy verifies clients with it and opens backends as this user). */
         public String password;
+        /**
+         * Instead of password: the server's stored form, mysql.user.authentication_string — {@code *HEX}
+         * for mysql_native_password, or HEX(authentication_string) of a caching_sha2_password account
+         * (clients then log in once on the full path: TLS, or RSA with allowPublicKeyRetrieval).
+         */
+        public String passwordHash;
     }
 
     public static final class Failover {
@@ -219,8 +225,17 @@ public final class BatonConfig {
                 if (users.get(i).user == null || users.get(i).user.isBlank()) {
                     errors.add("users[" + i + "].user is missing");
                 }
-                if (users.get(i).password == null) {
-                    errors.add("users[" + i + "].password is missing");
+                User u = users.get(i);
+                if (u.password == null && u.passwordHash == null) {
+                    errors.add("users[" + i + "].password (or passwordHash) is missing");
+                } else if (u.password != null && u.passwordHash != null) {
+                    errors.add("users[" + i + "]: give password or passwordHash, not both");
+                } else if (u.passwordHash != null) {
+                    try {
+                        new io.baton.proxy.UserDirectory().addHashed("check", u.passwordHash);
+                    } catch (IllegalArgumentException e) {
+                        errors.add("users[" + i + "].passwordHash: " + e.getMessage());
+                    }
                 }
             }
         }

@@ -90,7 +90,7 @@ final class Settings {
     /** Why a known key cannot be SET (it needs a restart, or only the file may set it). */
     static String whyNotAtRuntime(String key) {
         String k = key.toLowerCase(Locale.ROOT);
-        if (k.endsWith("password") || k.endsWith("passwordfile")) {
+        if (k.endsWith("password") || k.endsWith("passwordfile") || k.endsWith("passwordhash")) {
             return "credentials are never changed from the console: change them in the configuration file and restart";
         }
         if (k.equals("failover.prehook") || k.equals("failover.posthook")) {
@@ -139,7 +139,7 @@ final class Settings {
     }
 
     private static boolean isSecret(String field) {
-        return field.equalsIgnoreCase("password");
+        return field.equalsIgnoreCase("password") || field.equalsIgnoreCase("passwordHash");
     }
 
     private static void flatten(String prefix, JsonNode n, List<Map.Entry<String, String>> out) {

@@ -65,6 +65,16 @@ class BatonConfigTest {
         e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
         assertTrue(e.getMessage().contains("gate.maxWait") && e.getMessage().contains("500ms"), e.getMessage());
 
+        Files.writeString(f, "servers:\n  - name: db1\nusers:\n  - user: app\n    passwordHash: '*12'\n  - user: b\n"
+                + "    password: x\n    passwordHash: '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9'\n  - user: c\n");
+        e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
+        assertTrue(e.getMessage().contains("users[0].passwordHash: not a mysql_native_password hash"), e.getMessage());
+        assertTrue(e.getMessage().contains("users[1]: give password or passwordHash, not both"), e.getMessage());
+        assertTrue(e.getMessage().contains("users[2].password (or passwordHash) is missing"), e.getMessage());
+        Files.writeString(f, "servers:\n  - name: db1\nusers:\n  - user: app\n"
+                + "    passwordHash: '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9'\n");
+        assertEquals("*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9", BatonConfig.load(f).users.get(0).passwordHash);
+
         Files.writeString(f, "servers: []\nusers: []\n");
         e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
         assertTrue(e.getMessage().contains("at least one server") && e.getMessage().contains("at least one user"), e.getMessage());

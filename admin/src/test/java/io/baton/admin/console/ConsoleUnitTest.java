@@ -88,10 +88,16 @@ class ConsoleUnitTest {
         u.user = "app";
         u.password = "s3cret-app";
         c.users.add(u);
+        BatonConfig.User h = new BatonConfig.User();
+        h.user = "hashed";
+        h.passwordHash = "*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9"; // logs clients in as well as a password
+        c.users.add(h);
         String flat = Settings.flatten(c).toString();
-        assertFalse(flat.contains("s3cret"), flat);
+        assertFalse(flat.contains("s3cret") || flat.contains("6BB4837"), flat);
         assertTrue(flat.contains("users[0].password=*****"), flat);
-        assertFalse(Settings.redacted(c).toString().contains("s3cret"));
+        assertTrue(flat.contains("users[1].passwordHash=*****"), flat);
+        String tree = Settings.redacted(c).toString();
+        assertFalse(tree.contains("s3cret") || tree.contains("6BB4837"), tree);
         assertEquals("failover.auto", Settings.known(c, "FAILOVER.AUTO"));
     }
 }
