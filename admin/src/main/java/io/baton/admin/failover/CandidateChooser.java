@@ -8,9 +8,18 @@ import java.util.Optional;
 
 /**
  * Chooses the replica to promote: the most advanced one (it has executed everything every other
- * replica has), then the configured priority, then configuration order; never a never-promote
- * server. An operator's choice is honoured only if no replica is ahead of it: promoting a replica
- * that lacks transactions others have would lose them.
+ * replica has), then one without errant transactions, then the configured priority, then
+ * configuration order; never a never-promote server. An operator's choice is honoured only if no
+ * replica is ahead of it: promoting a replica that lacks transactions others have would lose them
+ * (in GTID mode the failover first lets it catch up from the most advanced one, so this refusal is
+ * what remains when that is impossible).
+ *
+ * <p>Errant transactions (written on a replica, not by the source) never make a replica less safe to
+ * promote: the caller leaves them out of the progress compared here, so a replica is "most advanced"
+ * by what it received from the source. Among equally advanced replicas one without errant
+ * transactions wins, since a promoted replica sends its errant transactions to every replica that
+ * follows it. When the only most advanced replica has errant transactions it is promoted all the same
+ * (anything else would lose acknowledged transactions) and a warning names them.
  */
 public final class CandidateChooser {
     private CandidateChooser() {
@@ -20,11 +29,22 @@ public final class CandidateChooser {
      * A replica that took part in the failover.
      *
      * @param order position in the configuration (earlier wins the last tie)
+     * @param progress what it executed of the source's history, its errant transactions left out
      * @param ineligible why it cannot be promoted (never-promote, no binary log, ...), or null
+     * @param errant its errant transactions, exactly, or null when it has none (or they were not checked)
      */
-    public record Candidate(String name, int priority, int order, Progress progress, String ineligible) {
+    public record Candidate(String name, int priority, int order, Progress progress, String ineligible, String errant) {
+        /** A replica whose errant transactions were not checked, or that has none. */
+        public Candidate(String name, int priority, int order, Progress progress, String ineligible) {
+            this(name, priority, order, progress, ineligible, null);
+        }
+
         boolean eligible() {
             return ineligible == null;
+        }
+
+        boolean clean() {
+            return errant == null;
         }
     }
 
@@ -51,13 +71,25 @@ public final class CandidateChooser {
         Comparator<Candidate> byPriority = Comparator.comparingInt(Candidate::priority).reversed()
                 .thenComparingInt(Candidate::order);
         if (!complete.isEmpty()) {
-            Candidate best = complete.stream().min(byPriority).orElseThrow();
+            Candidate best = complete.stream().min(Comparator.comparing((Candidate c) -> !c.clean()).thenComparing(byPriority))
+                    .orElseThrow();
             StringBuilder why = new StringBuilder(best.name() + " has executed everything any replica has ("
                     + best.progress() + ")");
             if (complete.size() > 1) {
+                List<Candidate> errantPeers = complete.stream().filter(c -> c != best && !c.clean()).toList();
                 why.append("; as advanced as ").append(String.join(", ", complete.stream().filter(c -> c != best)
-                        .map(Candidate::name).toList())).append(", chosen by priority ").append(best.priority())
-                        .append(" then configuration order");
+                        .map(Candidate::name).toList())).append(", chosen by ");
+                if (best.clean() && !errantPeers.isEmpty()) {
+                    why.append("having no errant transactions (").append(String.join("; ", errantPeers.stream()
+                            .map(c -> c.name() + " has " + c.errant()).toList())).append("), then ");
+                }
+                why.append("priority ").append(best.priority()).append(" then configuration order");
+            }
+            if (!best.clean()) {
+                warnings.add(errantWarning(best, complete.size() > 1
+                        ? "every replica as advanced has errant transactions too"
+                        : "it is the only replica that has everything the others executed: promoting another would lose"
+                        + " transactions the source acknowledged"));
             }
             return new Choice(Optional.of(best), why.toString(), warnings);
         }
@@ -73,6 +105,9 @@ public final class CandidateChooser {
                 warnings.add(o.name() + " has transactions " + best.name() + " lacks (" + missing + ")"
                         + (o.eligible() ? "; the replicas drifted apart" : "; it may not be promoted: " + o.ineligible()));
             }
+        }
+        if (!best.clean()) {
+            warnings.add(errantWarning(best, "it is the most advanced replica that may be promoted"));
         }
         return new Choice(Optional.of(best), best.name() + " is the most advanced replica that may be promoted ("
                 + best.progress() + "), but no promotable replica has everything: see the warnings", warnings);
@@ -102,8 +137,18 @@ public final class CandidateChooser {
                     + " executed; promoting it would lose them: choose the most advanced replica or let Baton choose",
                     warnings);
         }
+        if (!t.clean()) {
+            warnings.add(errantWarning(t, "it was requested"));
+        }
         return new Choice(Optional.of(t), requested + " as requested; it has executed everything any replica has ("
                 + t.progress() + ")", warnings);
+    }
+
+    /** The warning for a promoted replica with errant transactions: which, why it is promoted anyway, what follows. */
+    private static String errantWarning(Candidate c, String why) {
+        return c.name() + " is promoted with errant transactions (" + c.errant() + ") because " + why
+                + "; every replica that follows " + c.name() + " receives them: check what they are (they did not come"
+                + " from the source)";
     }
 
     private static boolean isAheadOrSame(Comparison c) {

@@ -140,6 +140,101 @@ public record ErrantTransactions(boolean found, String description, boolean bloc
                 false, null);
     }
 
+    // ------------------------------------------------------------------ failover: the source is gone
+
+    /**
+     * Failover, MySQL GTID: what a replica executed that the lost source had not executed when last
+     * seen ({@code GTID_SUBTRACT(replica, source as last seen)}), less the source's own transactions
+     * (its server_uuid): it may have committed more of those after it was last seen, and they reached
+     * the replica from it.
+     */
+    static GtidSet mysqlAtFailover(GtidSet replica, GtidSet sourceLastSeen, String sourceUuid) {
+        return withoutUuid(replica.subtract(sourceLastSeen), sourceUuid);
+    }
+
+    /**
+     * Failover, MySQL GTID, when this process never saw the lost source alive: only a replica's own
+     * writes (its server_uuid) can be told apart from the source's; those no other replica has are errant.
+     */
+    static GtidSet mysqlOwnWrites(GtidSet replica, String replicaUuid, GtidSet others) {
+        return onlyUuid(replica, replicaUuid).subtract(others);
+    }
+
+    /**
+     * Failover, MariaDB GTID (the analogue of {@link #mysqlAtFailover}): per domain, GTIDs of server ids
+     * other than the lost source's beyond what the source had from that server id when last seen.
+     * {@code gtid_binlog_state} keeps only the last GTID per domain and server id, so each entry names
+     * that last GTID and where the source stood.
+     *
+     * @param replicaHistory the replica's gtid_binlog_state and gtid_slave_pos together
+     * @param sourceHistory the same of the source as last seen
+     */
+    static List<String> mariaDbAtFailover(MariaDbGtids replicaHistory, MariaDbGtids sourceHistory, long sourceServerId,
+                                          String sourceName) {
+        List<String> out = new ArrayList<>();
+        for (MariaDbGtids.Gtid g : replicaHistory.gtids()) {
+            if (g.serverId() == sourceServerId) {
+                continue;
+            }
+            var had = sourceHistory.last(g.domain(), g.serverId());
+            if (had.map(MariaDbGtids.Gtid::seq).orElse(0L) < g.seq()) {
+                String e = g + " (the last from server_id " + g.serverId() + " in domain " + g.domain() + "; " + sourceName
+                        + " had " + had.map(h -> "up to " + h).orElse("none from it") + ")";
+                if (!out.contains(e)) {
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** MariaDB analogue of {@link #mysqlOwnWrites}: the replica's own server id GTIDs beyond what any other replica has. */
+    static List<String> mariaDbOwnWrites(MariaDbGtids replicaHistory, long replicaServerId, MariaDbGtids others) {
+        List<String> out = new ArrayList<>();
+        for (MariaDbGtids.Gtid g : replicaHistory.gtids()) {
+            if (g.serverId() != replicaServerId) {
+                continue;
+            }
+            var had = others.last(g.domain(), g.serverId());
+            if (had.map(MariaDbGtids.Gtid::seq).orElse(0L) < g.seq()) {
+                String e = g + " (written on server_id " + g.serverId() + " itself; the other replicas have "
+                        + had.map(h -> "up to " + h).orElse("none from it") + ")";
+                if (!out.contains(e)) {
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A MariaDB server's history: gtid_binlog_state (its binary log) and gtid_slave_pos (what it applied). */
+    static MariaDbGtids mariaDbHistory(ServerState s) {
+        return new MariaDbGtids(concat(s.gtidBinlogState().gtids(), s.gtidSlavePos().gtids()));
+    }
+
+    /** The set without the transactions of one server_uuid (tagged ones of that UUID included). */
+    static GtidSet withoutUuid(GtidSet set, String uuid) {
+        if (uuid == null || uuid.isBlank()) {
+            return set;
+        }
+        String u = uuid.trim().toLowerCase(java.util.Locale.ROOT);
+        GtidSet all = GtidSet.EMPTY;
+        for (String key : set.uuids()) {
+            if (key.equals(u) || key.startsWith(u + ":")) {
+                all = all.union(GtidSet.parse(key + ":1-" + (Long.MAX_VALUE / 2)));
+            }
+        }
+        return set.subtract(all);
+    }
+
+    /** The transactions of one server_uuid only. */
+    static GtidSet onlyUuid(GtidSet set, String uuid) {
+        if (uuid == null || uuid.isBlank()) {
+            return GtidSet.EMPTY;
+        }
+        return set.subtract(withoutUuid(set, uuid));
+    }
+
     private static List<MariaDbGtids.Gtid> concat(List<MariaDbGtids.Gtid> a, List<MariaDbGtids.Gtid> b) {
         List<MariaDbGtids.Gtid> out = new ArrayList<>(a);
         out.addAll(b);

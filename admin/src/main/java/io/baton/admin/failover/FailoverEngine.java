@@ -27,6 +27,15 @@ import org.slf4j.LoggerFactory;
  * {@code failover.auto} is on, at most once per {@code failover.blockSeconds}; a fenced server is
  * rejoined when {@code failover.autoRejoin} is on. The proxy is driven only through
  * {@link RoutingControl}.
+ *
+ * <p>Anti-flapping counts source changes only. An attempt that failed before promoting anyone (the
+ * candidate died, no replica could be promoted) changed nothing, so it does not start
+ * {@code failover.blockSeconds}: while the source stays dead the next automatic attempt follows after
+ * {@link #retryDelay}, which doubles with each failed attempt in a row up to blockSeconds. Meanwhile
+ * the gate stays closed and each held statement gets an error after {@code gate.maxWait}.
+ *
+ * <p>The engine also keeps each server's state as last seen reachable ({@link LastSeen}): a failover
+ * compares the replicas with what the lost source had executed to find errant transactions.
  */
 public final class FailoverEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FailoverEngine.class);
@@ -39,7 +48,13 @@ public final class FailoverEngine implements AutoCloseable {
     private final ExecutorService background;
     private final AtomicBoolean autoPending = new AtomicBoolean();
     private final Set<String> rejoinTried = ConcurrentHashMap.newKeySet();
+    private final LastSeen lastSeen = new LastSeen();
+    /** When the source last changed hands (failover.blockSeconds counts from here). */
     private volatile Instant lastFailoverAt = Instant.EPOCH;
+    /** Failovers in a row that failed without promoting anyone, and when the next automatic one may start. */
+    private volatile int failedInARow;
+    private volatile Instant retryAt = Instant.EPOCH;
+    private volatile FailoverReport.Listener automaticSteps;
     private volatile String lastNotice;
 
     public FailoverEngine(BatonConfig config, Monitor monitor, RoutingControl routing, ReportHistory history) {
@@ -79,8 +94,8 @@ public final class FailoverEngine implements AutoCloseable {
 
     /** As {@link #failover(String, String)}, telling {@code steps} (may be null) of each step as it runs. */
     public FailoverReport failover(String target, String trigger, FailoverReport.Listener steps) {
-        return runExclusive(FailoverReport.Kind.FAILOVER, trigger, r -> new FailoverProcedure(config, monitor, routing, r, target),
-                true, steps);
+        return runExclusive(FailoverReport.Kind.FAILOVER, trigger,
+                r -> new FailoverProcedure(config, monitor, routing, r, target, lastSeen), true, steps);
     }
 
     /** Planned switchover to {@code target} with the source alive. */
@@ -128,7 +143,7 @@ public final class FailoverEngine implements AutoCloseable {
             return report;
         } finally {
             if (movesSource) {
-                lastFailoverAt = Instant.now();
+                afterAttempt(report);
                 monitor.holdFencing(false);
             }
             history.add(report);
@@ -137,12 +152,53 @@ public final class FailoverEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts failover.blockSeconds when the source changed hands; after a failover that failed without
+     * promoting anyone, sets when the next automatic attempt may start instead.
+     */
+    private void afterAttempt(FailoverReport report) {
+        Instant now = Instant.now();
+        if (report.newSource() != null) {
+            lastFailoverAt = now;
+            failedInARow = 0;
+            retryAt = Instant.EPOCH;
+        } else if (report.kind() == FailoverReport.Kind.FAILOVER && !report.succeeded()) {
+            int n = ++failedInARow;
+            Duration delay = retryDelay(config, n);
+            retryAt = now.plus(delay);
+            log.warn("failover #{} promoted nobody ({} failed in a row): failover.blockSeconds does not apply; if the source"
+                    + " stays dead the next automatic attempt starts in {} ms", report.id(), n, delay.toMillis());
+        }
+    }
+
+    /**
+     * How long the engine waits before another automatic failover after {@code failedInARow} attempts
+     * that promoted nobody: as long as detecting a dead source takes (at least 1 s), doubling with each
+     * failure, at most failover.blockSeconds.
+     */
+    static Duration retryDelay(BatonConfig c, int failedInARow) {
+        long base = Math.max(1000, c.monitor.interval.toMillis() * c.monitor.failedChecks);
+        long cap = Math.max(base, c.failover.blockSeconds * 1000L);
+        long delay = base << Math.min(Math.max(0, failedInARow - 1), 20);
+        return Duration.ofMillis(Math.min(delay, cap));
+    }
+
+    /** Tells {@code steps} of each step of the procedures the engine starts by itself (automatic failover, rejoin). */
+    void watchAutomatic(FailoverReport.Listener steps) {
+        this.automaticSteps = steps;
+    }
+
     /** Called on the monitor's thread after each round. */
     private void onSnapshot(TopologySnapshot snapshot) {
+        lastSeen.record(snapshot);
         if (procedure.isLocked()) {
             return;
         }
         SourceHealth health = SourceHealth.assess(snapshot, config.monitor.failedChecks);
+        if (health.verdict() == SourceHealth.Verdict.ALIVE && failedInARow > 0) {
+            failedInARow = 0;
+            retryAt = Instant.EPOCH;
+        }
         if (health.verdict() == SourceHealth.Verdict.DEAD) {
             onDeadSource(health);
         } else if (health.verdict() == SourceHealth.Verdict.SUSPECT) {
@@ -165,11 +221,17 @@ public final class FailoverEngine implements AutoCloseable {
                     + config.failover.blockSeconds + " s); run failover to override");
             return;
         }
+        if (Instant.now().isBefore(retryAt)) {
+            notice("source " + health.source() + " is dead; the last " + failedInARow
+                    + " failover attempt(s) promoted nobody (see their reports): next automatic attempt at " + retryAt
+                    + "; run failover to try now");
+            return;
+        }
         if (autoPending.compareAndSet(false, true)) {
             log.warn("source {} is dead: {}; automatic failover", health.source(), health.reason());
             background.submit(() -> {
                 try {
-                    failover(null, "automatic: " + health.reason());
+                    failover(null, "automatic: " + health.reason(), automaticSteps);
                 } catch (IllegalStateException busy) {
                     log.info("automatic failover skipped: {}", busy.getMessage());
                 } finally {
@@ -189,7 +251,7 @@ public final class FailoverEngine implements AutoCloseable {
                 log.info("{} is fenced and replicates from nobody; failover.autoRejoin is on: rejoining it", s.name());
                 background.submit(() -> {
                     try {
-                        rejoin(s.name(), false, "automatic rejoin");
+                        rejoin(s.name(), false, "automatic rejoin", automaticSteps);
                     } catch (IllegalStateException busy) {
                         rejoinTried.remove(s.name());
                     }

@@ -4,6 +4,7 @@ import static io.baton.admin.failover.FailoverStep.step;
 
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.topology.GtidSet;
+import io.baton.admin.topology.MariaDbGtids;
 import io.baton.admin.topology.Monitor;
 import io.baton.admin.topology.ReplicaStatus;
 import io.baton.admin.topology.ServerConnection;
@@ -17,26 +18,49 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Failover when the source is lost: the manual's procedure (Switching Sources During Failover),
  * automated, with the traps of TOPOLOGY-FACTS.md avoided.
+ *
+ * <p>When a step fails the attempt stops there. Until the candidate is writable and routed nothing
+ * irreversible has happened: a candidate that failed half-way through its promotion (it died, it
+ * hung) is made read-only again if it answers, the monitor's elected source is put back, the replicas
+ * receive from the lost source again as before, and the gate stays closed while no writable source
+ * is routed (each held statement gets an error after gate.maxWait). A second attempt starts from there.
  */
 final class FailoverProcedure extends Procedure {
+    private static final Logger log = LoggerFactory.getLogger(FailoverProcedure.class);
+
     private final String requested;
+    private final LastSeen lastSeen;
     private ServerState oldSource;
+    /** The monitor's elected source before this attempt (promotion changes it; a failed attempt puts it back). */
+    private String electedBefore;
     /** Replicas taking part, in configuration order. */
     private final List<String> replicas = new ArrayList<>();
     private final Set<String> ioStopped = new LinkedHashSet<>();
     private final Map<String, ServerState> drained = new LinkedHashMap<>();
+    /** GTID mode: each replica's errant transactions, exactly (for the report and the choice). */
+    private final Map<String, String> errant = new LinkedHashMap<>();
+    /** MySQL GTID: the errant GTIDs per replica, left out of the progress that ranks candidates. */
+    private final Map<String, GtidSet> errantGtids = new LinkedHashMap<>();
     private String candidate;
     private final List<String> followers = new ArrayList<>();
+    /** The replica the requested candidate caught up from, or null. */
+    private String caughtUpFrom;
+    private boolean promotionStarted;
     private boolean promoted;
 
-    FailoverProcedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report, String requested) {
+    FailoverProcedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report, String requested,
+                      LastSeen lastSeen) {
         super(config, monitor, routing, report);
         this.requested = requested;
+        this.lastSeen = lastSeen;
     }
 
     @Override
@@ -46,9 +70,12 @@ final class FailoverProcedure extends Procedure {
                 step("close the gate", this::closeGate),
                 step("stop the IO threads", this::stopIoThreads),
                 step("apply the relay logs", this::applyRelayLogs),
+                step("find errant transactions", this::findErrant),
+                step("catch up the requested candidate", this::catchUpRequested),
                 step("choose the candidate", this::chooseCandidate),
                 step("pre-hook", this::preHook),
                 step("promote the candidate", () -> {
+                    promotionStarted = true;
                     String r = promote(candidate);
                     promoted = true;
                     return r;
@@ -68,6 +95,7 @@ final class FailoverProcedure extends Procedure {
         oldSource = topo.source().orElseThrow(() -> new StepFailedException(
                 "no source known: no writable server, and no replica says where it replicates from"));
         report.oldSource(oldSource.name());
+        electedBefore = monitor.electedSource();
         report.position(oldSource.name() + " (lost source)", oldSource.reachable() ? "reachable" : oldSource.error());
         if (oldSource.writable()) {
             throw new StepFailedException("the source " + oldSource.name() + " is alive and writable: use switchover to move it");
@@ -238,39 +266,244 @@ final class FailoverProcedure extends Procedure {
     }
 
     /**
-     * The most advanced replica, then priority; then which replicas can follow it. In position mode
-     * a replica behind the candidate cannot catch up (the new source's binary log starts after the
-     * promotion): it is reported and left out rather than silently missing transactions.
+     * Errant transactions: what each replica executed that the lost source did not write. The source
+     * is gone, so this uses what is known of it: its executed set as the monitor last saw it, less its
+     * own transactions (its server_uuid; on MariaDB its server_id), which it may have committed after
+     * that. Without any sight of the source (a process started after it died) only a replica's own
+     * writes can be told apart: those no other replica has. Nothing is refused here; the choice prefers
+     * replicas without errant transactions and the report names them.
      */
-    private String chooseCandidate() throws StepFailedException {
+    private String findErrant() {
+        if (!gtidMode) {
+            return "not checked in position mode: binary log events carry no origin (no GTID), so a replica's own"
+                    + " writes cannot be told from the source's; rejoin checks the old source against this report";
+        }
+        Optional<ServerState> seen = sourceAsLastSeen();
+        String basis;
+        if (seen.isPresent()) {
+            ServerState src = seen.get();
+            basis = "compared with " + src.name() + "'s " + (src.dialect() == Dialect.MARIADB ? "gtid_binlog_state "
+                    + src.gtidBinlogState() : "gtid_executed " + src.gtidExecuted()) + " as last seen at " + src.checkedAt()
+                    + "; its own transactions (" + (src.dialect() == Dialect.MARIADB ? "server_id " + src.serverId()
+                    : "server_uuid " + src.serverUuid()) + ") do not count: it may have committed more after that";
+        } else if (replicas.size() > 1) {
+            basis = oldSource.name() + " was never seen alive by this process, so its executed set is unknown: only each"
+                    + " replica's own writes were checked, against the other replicas";
+        } else {
+            return "not checked: " + oldSource.name() + " was never seen alive by this process and " + replicas.get(0)
+                    + " is the only replica, so nothing tells its own writes from the source's";
+        }
+        for (String r : replicas) {
+            checkErrant(r);
+        }
+        if (errant.isEmpty()) {
+            return "none on " + String.join(", ", replicas) + " (" + basis + ")";
+        }
+        List<String> clean = replicas.stream().filter(r -> !errant.containsKey(r)).toList();
+        return String.join("; ", errant.entrySet().stream().map(e -> e.getKey() + " has " + e.getValue()).toList())
+                + (clean.isEmpty() ? "" : "; none on " + String.join(", ", clean)) + " (" + basis + ")";
+    }
+
+    private Optional<ServerState> sourceAsLastSeen() {
+        return oldSource.reachable() ? Optional.of(oldSource) : lastSeen.of(oldSource.name());
+    }
+
+    /** Finds one replica's errant transactions (see {@link #findErrant}), records and logs them. */
+    private void checkErrant(String r) {
+        Optional<ServerState> seen = sourceAsLastSeen();
+        ServerState s = drained.get(r);
+        errant.remove(r);
+        errantGtids.remove(r);
+        String found;
+        if (s.dialect() == Dialect.MARIADB) {
+            List<String> e;
+            if (seen.isPresent()) {
+                ServerState src = seen.get();
+                e = ErrantTransactions.mariaDbAtFailover(ErrantTransactions.mariaDbHistory(s),
+                        ErrantTransactions.mariaDbHistory(src), src.serverId(), src.name());
+            } else {
+                List<MariaDbGtids.Gtid> others = new ArrayList<>();
+                replicas.stream().filter(o -> !o.equals(r))
+                        .forEach(o -> others.addAll(ErrantTransactions.mariaDbHistory(drained.get(o)).gtids()));
+                e = ErrantTransactions.mariaDbOwnWrites(ErrantTransactions.mariaDbHistory(s), s.serverId(),
+                        new MariaDbGtids(others));
+            }
+            found = e.isEmpty() ? null : String.join(", ", e);
+        } else {
+            GtidSet e;
+            if (seen.isPresent()) {
+                e = ErrantTransactions.mysqlAtFailover(s.gtidExecuted(), seen.get().gtidExecuted(), seen.get().serverUuid());
+            } else {
+                GtidSet others = GtidSet.EMPTY;
+                for (String o : replicas) {
+                    if (!o.equals(r)) {
+                        others = others.union(drained.get(o).gtidExecuted());
+                    }
+                }
+                e = ErrantTransactions.mysqlOwnWrites(s.gtidExecuted(), s.serverUuid(), others);
+            }
+            if (!e.isEmpty()) {
+                errantGtids.put(r, e);
+            }
+            found = e.isEmpty() ? null : e.toString();
+        }
+        if (found != null) {
+            errant.put(r, found);
+            report.errantTransactions(r, found);
+            log.warn("failover #{}: errant transactions on {} (not written by the source {}): {}", report.id(), r,
+                    oldSource.name(), found);
+        }
+    }
+
+    /** The replicas as the choice sees them: progress without errant transactions, priority, eligibility. */
+    private List<CandidateChooser.Candidate> candidates() {
         List<CandidateChooser.Candidate> cands = new ArrayList<>();
         for (String r : replicas) {
             BatonConfig.Server cfg = config.server(r);
             ServerState s = drained.get(r);
             String ineligible = cfg.neverPromote ? "is on the never-promote list" : !s.logBin() ? "has no binary log" : null;
-            cands.add(new CandidateChooser.Candidate(r, cfg.priority, config.servers.indexOf(cfg), progressOf(s), ineligible));
+            Progress received = errantGtids.containsKey(r)
+                    ? new Progress.Gtids(s.gtidExecuted().subtract(errantGtids.get(r))) : progressOf(s);
+            cands.add(new CandidateChooser.Candidate(r, cfg.priority, config.servers.indexOf(cfg), received, ineligible,
+                    errant.get(r)));
         }
+        return cands;
+    }
+
+    /**
+     * {@code failover --to X} when X lacks transactions another replica has (GTID mode): rather than
+     * refuse, X first replicates from the replica that has everything (auto-position) until it has
+     * executed all that one has, then the failover goes on with X. The replica it catches up from needs
+     * those transactions in its binary log (log_replica_updates, not purged). Position mode cannot do
+     * this (coordinates in one server's binary log mean nothing in another's): the choice refuses X.
+     */
+    private String catchUpRequested() throws StepFailedException {
+        if (requested == null) {
+            return "no candidate requested";
+        }
+        if (!replicas.contains(requested)) {
+            return "not done: " + requested + " does not take part (the choice says why)";
+        }
+        List<CandidateChooser.Candidate> cands = candidates();
+        CandidateChooser.Candidate x = cands.stream().filter(c -> c.name().equals(requested)).findFirst().orElseThrow();
+        List<String> ahead = cands.stream().filter(o -> o != x && !x.progress().missingFrom(o.progress()).isEmpty())
+                .map(o -> o.name() + " (" + x.progress().missingFrom(o.progress()) + ")").toList();
+        if (ahead.isEmpty()) {
+            return "not needed: " + requested + " has executed everything the other replicas have";
+        }
+        if (!gtidMode) {
+            return "not possible in position mode: " + requested + " lacks what " + String.join(", ", ahead)
+                    + " executed, and binary log coordinates cannot be carried from one replica to another";
+        }
+        if (!x.eligible()) {
+            return "not done: " + requested + " " + x.ineligible();
+        }
+        CandidateChooser.Choice best = CandidateChooser.choose(cands, null);
+        Optional<CandidateChooser.Candidate> from = best.chosen().filter(b -> cands.stream()
+                .allMatch(o -> b.progress().missingFrom(o.progress()).isEmpty()));
+        if (from.isEmpty()) {
+            return "not possible: no replica has everything the others executed (" + best.reason() + ")";
+        }
+        String m = from.get().name();
+        ServerState ms = drained.get(m);
+        if (!canCatchUp(ms, drained.get(requested))) {
+            return "not possible: " + m + " lacks what " + requested + " misses in its binary log (log_replica_updates OFF"
+                    + " or purged)";
+        }
+        long t0 = System.nanoTime();
+        int timeout = seconds(config.failover.applyTimeout);
+        String target = ms.dialect() == Dialect.MARIADB ? ms.gtidBinlogPos().toString() : ms.gtidExecuted().toString();
+        ServerConnection c;
+        try {
+            c = conn(requested);
+        } catch (SQLException e) {
+            throw new StepFailedException(requested + " is unreachable: " + message(e), e);
+        }
+        Dialect d = c.dialect();
+        boolean reached;
+        try {
+            c.exec(d.stopReplica());
+            c.exec(changeSourceTo(d, m));
+            c.exec(d.startReplica());
+            reached = d.gtidWaitReached(c.scalar(d.waitForGtids(target, timeout)));
+        } catch (SQLException e) {
+            pointBackAtOldSource(c);
+            throw new StepFailedException(requested + " failed while catching up from " + m + ": " + message(e), e);
+        }
+        if (!reached) {
+            pointBackAtOldSource(c);
+            throw new StepFailedException(requested + " did not execute everything " + m + " has (" + target
+                    + ") within failover.applyTimeout (" + timeout + " s); it replicates from " + oldSource.name() + " again");
+        }
+        caughtUpFrom = m;
+        try {
+            c.exec(d.stopReplica());
+            drained.put(requested, read(requested));
+        } catch (SQLException e) {
+            throw new StepFailedException(requested + " failed after catching up from " + m + ": " + message(e), e);
+        }
+        checkErrant(requested);
+        report.position(requested + " (caught up from " + m + ")", progressOf(drained.get(requested)).toString());
+        if (errant.containsKey(m)) {
+            report.warn(requested + " received " + m + "'s errant transactions (" + errant.get(m) + ") while catching up");
+        }
+        return requested + " replicated from " + m + " until it had executed " + target + " ("
+                + (System.nanoTime() - t0) / 1_000_000 + " ms): it lacked " + String.join(", ", ahead);
+    }
+
+    /** After a failed catch-up: the requested replica follows the lost source again, as before the attempt. */
+    private void pointBackAtOldSource(ServerConnection c) {
+        try {
+            Dialect d = c.dialect();
+            c.exec(d.stopReplica());
+            c.exec(changeSourceTo(d, oldSource.name()));
+            c.exec(d.startReplica());
+        } catch (SQLException | RuntimeException e) {
+            report.warn("could not point " + c.name() + " back at " + oldSource.name() + ": " + message(e));
+        }
+    }
+
+    /**
+     * The most advanced replica (by what it received from the source: errant transactions left out),
+     * then one without errant transactions, then priority; then which replicas can follow it. In
+     * position mode a replica behind the candidate cannot catch up (the new source's binary log starts
+     * after the promotion): it is reported and left out rather than silently missing transactions.
+     */
+    private String chooseCandidate() throws StepFailedException {
+        List<CandidateChooser.Candidate> cands = candidates();
         CandidateChooser.Choice choice = CandidateChooser.choose(cands, requested);
         choice.warnings().forEach(report::warn);
+        choice.warnings().forEach(w -> log.warn("failover #{}: {}", report.id(), w));
         report.choiceReason(choice.reason());
         CandidateChooser.Candidate chosen = choice.chosen().orElseThrow(() -> new StepFailedException(choice.reason()));
         candidate = chosen.name();
+        report.candidate(candidate);
         ServerState cand = drained.get(candidate);
         if (!gtidMode) {
             report.sourceLogApplied(cand.replica().executed().toString());
         }
+        Progress candProgress = progressOf(cand);
         List<String> notes = new ArrayList<>();
         for (CandidateChooser.Candidate o : cands) {
             if (o == chosen) {
                 continue;
             }
-            String lacksFromCandidate = o.progress().missingFrom(chosen.progress());
-            String extra = chosen.progress().missingFrom(o.progress());
+            // Followers are compared on everything they executed, errant transactions included: repointing a
+            // replica that has transactions the candidate lacks would leave them there, different from the source.
+            ServerState os = drained.get(o.name());
+            Progress oProgress = progressOf(os);
+            String lacksFromCandidate = oProgress.missingFrom(candProgress);
+            String extra = candProgress.missingFrom(oProgress);
+            if (extra.isEmpty() && errant.containsKey(o.name()) && os.dialect() == Dialect.MARIADB) {
+                // MariaDB's gtid_slave_pos does not show local writes: compare the histories as rejoin does.
+                ErrantTransactions e = ErrantTransactions.mariaDbGtid(os, cand);
+                extra = e.found() ? errant.get(o.name()) : "";
+            }
             if (!extra.isEmpty()) {
                 report.leaveOut(o.name(), "has transactions " + candidate + " lacks (" + extra
                         + "); repointing it would leave them there, different from the new source; check them, then rejoin it");
-                notes.add(o.name() + " left out (ahead)");
-            } else if (!lacksFromCandidate.isEmpty() && !canCatchUp(cand, drained.get(o.name()))) {
+                notes.add(o.name() + " left out (" + (errant.containsKey(o.name()) ? "errant transactions" : "ahead") + ")");
+            } else if (!lacksFromCandidate.isEmpty() && !canCatchUp(cand, os)) {
                 report.leaveOut(o.name(), "is behind " + candidate + " (missing " + lacksFromCandidate + ") and cannot catch up"
                         + (gtidMode ? ": " + candidate + " lacks them in its binary log (log_replica_updates OFF or purged)"
                         : " in position mode: " + candidate + "'s binary log starts at the promotion; rebuild it from " + candidate));
@@ -282,7 +515,8 @@ final class FailoverProcedure extends Procedure {
                 }
             }
         }
-        return candidate + ": " + choice.reason() + (notes.isEmpty() ? "" : "; " + String.join("; ", notes));
+        return candidate + ": " + choice.reason() + (notes.isEmpty() ? "" : "; " + String.join("; ", notes))
+                + (chosen.clean() ? "" : "; WARNING: promoted with errant transactions " + chosen.errant());
     }
 
     private boolean canCatchUp(ServerState cand, ServerState behind) {
@@ -325,24 +559,74 @@ final class FailoverProcedure extends Procedure {
     String stopSafely(String failedStep, Exception cause) {
         List<String> done = new ArrayList<>();
         if (!promoted) {
-            // Nothing irreversible happened: let the replicas receive again, as before the attempt.
+            // Nothing irreversible happened: undo a half-done promotion, let the replicas receive again as before.
+            if (promotionStarted) {
+                done.add(undoPromotion());
+            }
+            List<String> restarted = new ArrayList<>();
             for (String r : ioStopped) {
+                if (promotionStarted && r.equals(candidate)) {
+                    continue; // undoPromotion did it, or said why it could not
+                }
                 try {
                     ServerConnection c = conn(r);
-                    c.exec(c.dialect().startReplica());
+                    if (r.equals(requested) && caughtUpFrom != null) {
+                        pointBackAtOldSource(c); // it replicated from caughtUpFrom to catch up
+                    } else {
+                        c.exec(c.dialect().startReplica());
+                    }
+                    restarted.add(r);
                 } catch (SQLException | RuntimeException e) {
                     done.add("could not restart replication on " + r + " (" + message(e) + ")");
                 }
             }
-            if (!ioStopped.isEmpty()) {
-                done.add("replication restarted on " + String.join(", ", ioStopped) + " (nothing was promoted)");
+            if (!restarted.isEmpty()) {
+                done.add("replication restarted on " + String.join(", ", restarted) + " (nothing was promoted)");
             }
         } else {
             done.add(candidate + " was promoted and is the writable source; servers not yet repointed still point at "
                     + oldSource.name() + ": rejoin them");
         }
-        done.add(reopenGateIfSourceWritable());
+        String gate = reopenGateIfSourceWritable();
+        done.add(routing.isGateOpen() ? gate : gate + " (each held statement gets an error after gate.maxWait "
+                + config.gate.maxWait.toMillis() + " ms; the gate opens once a source is promoted and routed)");
         done.add("a second attempt can start from here");
         return String.join("; ", done);
+    }
+
+    /**
+     * The candidate failed half-way through its promotion (it died, or a statement failed): it must not
+     * stay the monitor's elected source, nor writable, nor without its replication configuration, so
+     * that a second attempt sees the topology as this one found it. If it does not answer, the monitor
+     * fences it when it comes back (it is no longer the elected source).
+     */
+    private String undoPromotion() {
+        monitor.setElectedSource(electedBefore);
+        try {
+            ServerConnection c = conn(candidate);
+            Dialect d = c.dialect();
+            c.setReadOnly(true);
+            String how = "";
+            boolean reset = c.replicaStatus() == null;
+            if (reset || caughtUpFrom != null) {
+                // RESET REPLICA ALL ran (or it replicated from caughtUpFrom to catch up): point it at the lost
+                // source where it stood, so that it takes part again.
+                if (!reset) {
+                    c.exec(d.stopReplica());
+                }
+                ServerState was = drained.get(candidate);
+                BatonConfig.Server src = config.server(oldSource.name());
+                String pw = config.replication.password == null ? "" : config.replication.password;
+                c.exec(d.changeSource(gtidMode ? Dialect.ChangeSource.gtid(src.host, src.port, config.replication.user, pw)
+                        : Dialect.ChangeSource.position(src.host, src.port, config.replication.user, pw,
+                        was.replica().executed().file(), was.replica().executed().pos())));
+                how = ", its replication configuration restored";
+            }
+            c.exec(d.startReplica());
+            return candidate + " is read-only again" + how + " and replicates from " + oldSource.name() + " as before";
+        } catch (SQLException | RuntimeException e) {
+            return candidate + " does not answer (" + message(e) + "): it is left out of a second attempt, and fenced by"
+                    + " the monitor if it comes back writable";
+        }
     }
 }

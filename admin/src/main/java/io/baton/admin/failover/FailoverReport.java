@@ -58,6 +58,13 @@ public final class FailoverReport {
     private final List<String> leftOut = new ArrayList<>();
     /** Position mode: the old source's binary log coordinates the new source had executed when promoted. */
     private String sourceLogApplied;
+    /** Failover: the replica chosen for promotion (set when chosen; {@code newSource} only once it is writable). */
+    private String candidate;
+    /**
+     * Failover: the errant transactions found per replica (transactions the lost source did not write),
+     * exactly; empty when none were found or they could not be checked (the step's result says which).
+     */
+    private final Map<String, String> errantTransactions = new LinkedHashMap<>();
 
     FailoverReport() {
         // for JSON
@@ -130,6 +137,14 @@ public final class FailoverReport {
 
     synchronized void choiceReason(String reason) {
         this.choiceReason = reason;
+    }
+
+    synchronized void candidate(String name) {
+        this.candidate = name;
+    }
+
+    synchronized void errantTransactions(String server, String transactions) {
+        errantTransactions.put(server, transactions);
     }
 
     synchronized void sourceLogApplied(String coordinates) {
@@ -219,6 +234,16 @@ public final class FailoverReport {
         return sourceLogApplied;
     }
 
+    /** The replica chosen for promotion, or null (not a failover, or it stopped before choosing). */
+    public synchronized String candidate() {
+        return candidate;
+    }
+
+    /** Errant transactions found per replica during a failover (server name to the exact transactions). */
+    public synchronized Map<String, String> errantTransactions() {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(errantTransactions));
+    }
+
     /** Total duration so far, or of the whole procedure once finished. */
     public synchronized Duration duration() {
         return Duration.ofMillis((finishedAtMillis == 0 ? System.currentTimeMillis() : finishedAtMillis) - startedAtMillis);
@@ -234,7 +259,8 @@ public final class FailoverReport {
     public synchronized String headline() {
         String what = kind.name().toLowerCase(java.util.Locale.ROOT) + " #" + id;
         String where = kind == Kind.REJOIN ? oldSource + " -> replica of " + newSource
-                : (oldSource == null ? "?" : oldSource) + " -> " + (newSource == null ? "?" : newSource);
+                : (oldSource == null ? "?" : oldSource) + " -> " + (newSource != null ? newSource
+                : candidate != null ? "? (candidate " + candidate + " not promoted)" : "?");
         String out = switch (outcome) {
             case SUCCEEDED -> "succeeded";
             case FAILED -> "FAILED at '" + stoppedAt + "': " + failure;
@@ -254,6 +280,8 @@ public final class FailoverReport {
             sb.append("  choice: ").append(choiceReason).append('\n');
         }
         positions.forEach((k, v) -> sb.append("  position ").append(k).append(": ").append(v).append('\n'));
+        errantTransactions.forEach((k, v) -> sb.append("  errant transactions on ").append(k).append(": ").append(v)
+                .append('\n'));
         leftOut.forEach(l -> sb.append("  left out ").append(l).append('\n'));
         warnings.forEach(w -> sb.append("  warning: ").append(w).append('\n'));
         return sb.toString();

@@ -156,6 +156,12 @@ abstract class FailoverScenarios {
         assertNotNull(newSource);
         assertNotEquals(lagging, gtid(t) ? newSource : "", "the lagging replica is not the most advanced");
         assertEquals(List.of("closeGate", "switchTo " + newSource, "openGate"), routing.calls);
+        String errantStep = stepResult(r, "find errant transactions");
+        if (gtid(t)) {
+            assertTrue(errantStep.startsWith("none on ") && r.errantTransactions().isEmpty(), errantStep);
+        } else {
+            assertTrue(errantStep.startsWith("not checked in position mode"), errantStep);
+        }
         if (down != null) {
             assertTrue(r.leftOut().stream().anyMatch(l -> l.startsWith(down + ":")), r.leftOut().toString());
         }
@@ -308,6 +314,12 @@ abstract class FailoverScenarios {
     }
 
     // ------------------------------------------------------------------------------------------------
+
+    /** The result of the named step (it must have run). */
+    static String stepResult(FailoverReport r, String step) {
+        return r.steps().stream().filter(s -> s.name().equals(step)).map(FailoverReport.StepRecord::result).findFirst()
+                .orElseThrow(() -> new AssertionError("no step '" + step + "' in\n" + r.describe()));
+    }
 
     static FailoverReport awaitReport(FailoverEngine e, long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;

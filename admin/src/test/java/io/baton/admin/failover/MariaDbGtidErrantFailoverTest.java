@@ -1,0 +1,8 @@
+package io.baton.admin.failover;
+
+import io.baton.sandbox.junit.WithSandbox;
+
+/** MariaDB 10.11, GTID (slave_pos): errant transactions at failover. */
+@WithSandbox(replicas = 2, flavor = "mariadb", mode = "gtid")
+class MariaDbGtidErrantFailoverTest extends ErrantFailoverScenarios {
+}
