@@ -382,6 +382,7 @@ final class ConsoleCommands {
         r.positions().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> out.add("position " + e.getKey() + ": " + e.getValue()));
         r.leftOut().forEach(l -> out.add("left out " + l));
+        r.errantTransactions().forEach((server, trx) -> out.add("errant transactions on " + server + ": " + trx));
         r.warnings().forEach(w -> out.add("warning: " + w));
         return out;
     }
@@ -399,6 +400,7 @@ final class ConsoleCommands {
         m.put("durationMillis", r.duration().toMillis());
         m.put("stoppedAt", r.stoppedAt());
         m.put("failure", r.failure());
+        m.put("candidate", r.candidate());
         m.put("choiceReason", r.choiceReason());
         List<Map<String, Object>> steps = new ArrayList<>();
         for (FailoverReport.StepRecord s : r.steps()) {
@@ -413,6 +415,7 @@ final class ConsoleCommands {
         m.put("steps", steps);
         m.put("positions", new LinkedHashMap<>(r.positions()));
         m.put("leftOut", r.leftOut());
+        m.put("errantTransactions", new LinkedHashMap<>(r.errantTransactions()));
         m.put("warnings", r.warnings());
         return m;
     }
