@@ -73,6 +73,12 @@ abstract class CandidateDiesScenarios {
             TopologyFile.Server src = t.server(source);
             WriteLoad load = new WriteLoad(src.host(), src.port(), "app", t.user("app").password(), 1, 1_000_000);
             load.awaitAcked(200, 20_000);
+            // Replication is asynchronous: let the survivor have at least 200 rows before it stops receiving.
+            long until = System.nanoTime() + 20_000_000_000L;
+            while (ids(t, survivor).size() < 200 && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertTrue(ids(t, survivor).size() >= 200, "the survivor received 200 rows within 20 s");
             // The survivor stops receiving: the first replica is the most advanced, chosen, and killed.
             exec(t, survivor, t.dialect().stopReplicaIoThread());
             load.awaitAcked(400, 20_000);
