@@ -168,6 +168,14 @@ abstract class FailoverScenarios {
 
         List<String> survivors = new ArrayList<>(replicas);
         survivors.remove(down);
+        // Position mode: a replica whose IO thread had received less than the candidate's when the source died
+        // cannot catch up (the candidate's binary log starts at the promotion); the report must say so.
+        List<String> behind = survivors.stream().filter(n -> r.leftOut().stream()
+                .anyMatch(l -> l.startsWith(n + ":") && l.contains("cannot catch up in position mode"))).toList();
+        if (gtid(t)) {
+            assertEquals(List.of(), behind, "in GTID mode every replica catches up");
+        }
+        survivors.removeAll(behind);
         assertExactlyOneWritable(t, newSource);
         NavigableSet<Long> onNew = ids(t, newSource);
         // Every acknowledged row up to the last one the new source has is there: no hole, only a lost tail.
@@ -185,7 +193,9 @@ abstract class FailoverScenarios {
             t.start(down);
             FailoverReport rejoin = e.rejoin(down, false, "test");
             assertTrue(rejoin.succeeded(), rejoin.describe());
-            awaitConverged(t, newSource, replicas);
+            List<String> following = new ArrayList<>(replicas);
+            following.removeAll(behind);
+            awaitConverged(t, newSource, following);
         }
         System.out.println("[failover] acked " + load.acked.size() + " rows, new source has " + onNew.size());
     }
