@@ -14,7 +14,8 @@ import java.util.Locale;
  * <pre>
  *   $A$ rrr $ salt(20 bytes) digest(43 chars)      70 bytes
  *   A       the digest type (SHA-256 crypt)
- *   rrr     rounds / 1000, three decimal digits (005 = 5000 rounds)
+ *   rrr     rounds / 1000, three HEX digits as the server writes them (005 = 5000 rounds, 00A = 10000;
+ *           caching_sha2_password_digest_rounds goes up to 4095000 = FFF)
  *   salt    20 random bytes, 7-bit, never NUL or '$' (may be control characters: copy it as hex)
  *   digest  SHA-256 crypt (Drepper, "Unix crypt using SHA-256") of the password with that salt and
  *           rounds, in crypt's base-64 alphabet ./0-9A-Za-z
@@ -28,7 +29,9 @@ public final class Sha2StoredHash {
     public static final int SALT_LENGTH = 20;
     public static final int DIGEST_LENGTH = 43;
     private static final int LENGTH = 7 + SALT_LENGTH + DIGEST_LENGTH;
-    private static final int MAX_ROUNDS = 999_000;
+    private static final int MAX_ROUNDS = 0xFFF * 1000;
+    /** As the server's own limit for caching_sha2 passwords: longer ones are never hashed (crypt is quadratic in it). */
+    public static final int MAX_PASSWORD_LENGTH = 256;
     private static final byte[] B64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
             .getBytes(StandardCharsets.US_ASCII);
     private static final byte[] B64_SORTED = sorted(B64);
@@ -55,10 +58,11 @@ public final class Sha2StoredHash {
         }
         int rounds = 0;
         for (int i = 3; i < 6; i++) {
-            if (s[i] < '0' || s[i] > '9') {
-                throw new IllegalArgumentException("not a caching_sha2_password hash: the rounds field is not 3 digits");
+            int digit = Character.digit(s[i], 16);
+            if (digit < 0) {
+                throw new IllegalArgumentException("not a caching_sha2_password hash: the rounds field is not 3 hex digits");
             }
-            rounds = rounds * 10 + (s[i] - '0');
+            rounds = rounds * 16 + digit;
         }
         if (rounds == 0) {
             throw new IllegalArgumentException("not a caching_sha2_password hash: 0 rounds");
@@ -106,7 +110,7 @@ public final class Sha2StoredHash {
     /** The authentication_string bytes. */
     public byte[] bytes() {
         byte[] out = new byte[LENGTH];
-        byte[] head = String.format(Locale.ROOT, "$A$%03d$", rounds / 1000).getBytes(StandardCharsets.US_ASCII);
+        byte[] head = String.format(Locale.ROOT, "$A$%03X$", rounds / 1000).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(head, 0, out, 0, 7);
         System.arraycopy(salt, 0, out, 7, SALT_LENGTH);
         System.arraycopy(digest, 0, out, 7 + SALT_LENGTH, DIGEST_LENGTH);
@@ -119,6 +123,9 @@ public final class Sha2StoredHash {
 
     /** Does {@code password} match? Constant-time in the final comparison. */
     public boolean matches(byte[] password) {
+        if (password.length > MAX_PASSWORD_LENGTH) {
+            return false;
+        }
         return MessageDigest.isEqual(crypt(password, salt, rounds), digest);
     }
 

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
@@ -65,12 +66,55 @@ class Sha2StoredHashTest {
         assertThrows(IllegalArgumentException.class, () -> Sha2StoredHash.parse(zeroRounds));
     }
 
+    @Test
+    void theRoundsFieldIsHexAsTheServerWritesIt() {
+        byte[] salt = ascii("abcdefghij0123456789");
+        Sha2StoredHash h = Sha2StoredHash.create(ascii("secret"), salt, 10_000);
+        assertEquals("$A$00A$", new String(h.bytes(), 0, 7, StandardCharsets.US_ASCII));
+        Sha2StoredHash back = Sha2StoredHash.parse(h.bytes());
+        assertEquals(10_000, back.rounds());
+        assertTrue(back.matches(ascii("secret")));
+        byte[] most = h.bytes();
+        most[3] = 'F';
+        most[4] = 'F';
+        most[5] = 'F';
+        assertEquals(0xFFF * 1000, Sha2StoredHash.parse(most).rounds(), "the server's largest digest_rounds");
+    }
+
+    @Test
+    void aPasswordLongerThanTheServersLimitIsNeverHashed() {
+        Sha2StoredHash h = Sha2StoredHash.create(ascii("x".repeat(256)), ascii("abcdefghij0123456789"), 5000);
+        assertTrue(h.matches(ascii("x".repeat(256))));
+        assertFalse(h.matches(new byte[1 << 20]), "a 1 MiB password is refused at once, not hashed");
+    }
+
+    /** Valid stored forms with one byte changed: each is rejected cleanly or parses to a hash the password fails. */
+    @Property(tries = 300)
+    void aMutatedStoredHashIsRejectedOrDoesNotMatch(@ForAll @IntRange(min = 0, max = 69) int at, @ForAll byte value) {
+        byte[] s = VALID.clone();
+        if (s[at] == value) {
+            return;
+        }
+        s[at] = value;
+        try {
+            Sha2StoredHash h = Sha2StoredHash.parse(s);
+            if (at >= 7) { // salt or digest changed: the password no longer matches
+                assertFalse(h.matches(ascii("secret")));
+            }
+        } catch (IllegalArgumentException expected) {
+            // rejected with the reason
+        }
+    }
+
     @Property(tries = 2000)
-    void theParserRejectsAnyMalformedInputWithIllegalArgument(@ForAll @Size(max = 100) byte[] input) {
+    void randomBytesAreRejectedWithIllegalArgument(@ForAll @Size(max = 100) byte[] input) {
         try {
             Sha2StoredHash.parse(input);
         } catch (IllegalArgumentException expected) {
             // rejected, as it should be for nearly every random input
         }
     }
+
+    private static final byte[] VALID = Sha2StoredHash.create("secret".getBytes(StandardCharsets.US_ASCII),
+            "abcdefghij0123456789".getBytes(StandardCharsets.US_ASCII), 5000).bytes();
 }
