@@ -100,8 +100,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private UserDirectory.Account account;
     /** SHA1(password) from the client's native login, for an account configured with its *HEX hash only. */
     private byte[] nativeStage1;
-    /** caching_sha2 full path in progress: 0 no, 1 waiting for the password or a key request, 2 for the RSA-encrypted one. */
+    /**
+     * caching_sha2 full path in progress: 0 no, 1 waiting for the password or a key request, 2 for the
+     * RSA-encrypted one, {@link #FULL_AUTH_CHECKING} while it is checked off the event loop.
+     */
     private int fullAuthStep;
+    private static final int FULL_AUTH_CHECKING = 3;
     private BackendConnection backend;
     private final ResponseFramer framer = new ResponseFramer();
     private final SessionState state = new SessionState();
@@ -211,6 +215,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         reserved = true;
         server.sessions().add(this);
+        server.installIdleTimeout(ch); // limits.idleTimeout may have changed since this channel was set up
         server.metrics().opened();
         scramble = newScramble();
         authPlugin = server.defaultAuthPlugin();
@@ -422,10 +427,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * public key and then the password encrypted with it; checked against the stored form.
      */
     private void onFullAuthentication(byte[] resp) {
+        if (fullAuthStep == FULL_AUTH_CHECKING) {
+            throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage(
+                    "Bad handshake: a packet while the password is being checked"));
+        }
         boolean tls = ch.pipeline().get("tls") != null;
-        byte[] password;
+        boolean encrypted;
         if (fullAuthStep == 1 && tls) {
-            password = CachingSha2Password.passwordFromCleartext(resp);
+            encrypted = false;
         } else if (fullAuthStep == 1 && resp.length == 1 && resp[0] == CachingSha2Password.REQUEST_PUBLIC_KEY) {
             fullAuthStep = 2;
             seq++;
@@ -434,20 +443,55 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             ch.flush();
             return;
         } else if (fullAuthStep == 2) {
-            try {
-                password = RsaPasswordCipher.decrypt(resp, scramble, server.rsaPrivateKey());
-            } catch (RuntimeException e) {
-                password = null; // not encrypted with our key: a wrong login, not an internal error
-            }
+            encrypted = true;
         } else {
-            password = null; // a cleartext password over plain TCP: refused, as a server does
-        }
-        fullAuthStep = 0;
-        if (password == null || !account.verifyFull(password)) {
-            denied(true);
+            fullAuthStep = 0;
+            denied(true); // a cleartext password over plain TCP: refused, as a server does
             return;
         }
-        loggedIn();
+        // RSA decryption and SHA-256 crypt take milliseconds (seconds with many digest rounds): never on the
+        // event loop. The answer comes back to it; the login deadline still applies meanwhile.
+        fullAuthStep = FULL_AUTH_CHECKING;
+        UserDirectory.Account acc = account;
+        byte[] nonce = scramble;
+        try {
+            server.passwordChecks().execute(() -> {
+                boolean ok;
+                try {
+                    byte[] password = encrypted ? RsaPasswordCipher.decrypt(resp, nonce, server.rsaPrivateKey())
+                            : CachingSha2Password.passwordFromCleartext(resp);
+                    ok = acc.verifyFull(password);
+                } catch (RuntimeException e) {
+                    ok = false; // not encrypted with Baton's key: a wrong login, not an internal error
+                }
+                boolean verdict = ok;
+                executeOnLoop(() -> {
+                    if (phase != Phase.AUTH_SWITCH || fullAuthStep != FULL_AUTH_CHECKING) {
+                        return; // closed meanwhile (login deadline, client gone)
+                    }
+                    fullAuthStep = 0;
+                    if (verdict) {
+                        loggedIn();
+                    } else {
+                        denied(true);
+                    }
+                });
+            });
+        } catch (java.util.concurrent.RejectedExecutionException busy) {
+            fullAuthStep = 0;
+            server.metrics().refused("password_checks_busy");
+            sendErrAndClose(MySqlError.ER_CON_COUNT_ERROR.withMessage("Too many connections: Baton is checking "
+                    + "too many passwords at once; try again"), seq + 1);
+        }
+    }
+
+    /** Runs on this session's event loop; nothing if the loop has stopped (the proxy is closing). */
+    private void executeOnLoop(Runnable r) {
+        try {
+            ch.eventLoop().execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the session goes with its event loop
+        }
     }
 
     private void loggedIn() {
@@ -611,7 +655,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             if (clientStream > 0) {
                 int n = Math.min(clientStream, avail);
-                b.channel().write(in.retainedSlice(ri, n));
+                b.channel().write(in.retainedSlice(ri, n), b.channel().voidPromise());
                 in.skipBytes(n);
                 clientStream -= n;
                 wrote = true;
@@ -634,7 +678,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
                 int n = Math.min(avail, Packets.HEADER_SIZE + len);
                 replySeq = (Packets.sequenceId(in, ri) + 1) & 0xFF;
-                b.channel().write(in.retainedSlice(ri, n));
+                b.channel().write(in.retainedSlice(ri, n), b.channel().voidPromise());
                 in.skipBytes(n);
                 clientStream = Packets.HEADER_SIZE + len - n;
                 wrote = true;
@@ -691,10 +735,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             commandStartNanos = server.metrics().command(cmd, in, ri + Packets.HEADER_SIZE, len);
             if (replacement != null) {
                 in.skipBytes(Packets.HEADER_SIZE + len);
-                b.channel().write(replacement);
+                b.channel().write(replacement, b.channel().voidPromise());
             } else {
                 int n = Math.min(avail, Packets.HEADER_SIZE + len);
-                b.channel().write(in.retainedSlice(ri, n));
+                b.channel().write(in.retainedSlice(ri, n), b.channel().voidPromise());
                 in.skipBytes(n);
                 clientStream = Packets.HEADER_SIZE + len - n;
             }
@@ -818,7 +862,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int typesLen = 2 * ps.params;
         if (in.getUnsignedByte(flagAt) == 1) {
             if (flagAt + 1 + typesLen <= payload + len) {
-                ps.types = new byte[typesLen];
+                if (ps.types == null || ps.types.length != typesLen) {
+                    ps.types = new byte[typesLen]; // drivers send the types with every execute: keep the array
+                }
                 in.getBytes(flagAt + 1, ps.types);
                 ps.typesSent = true;
             }
@@ -1202,7 +1248,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     // not reading a response now, so it is not told; the close is handled as such.
                     log.debug("session {}: {} unsolicited bytes from {}", id, end - pos, b.endpoint());
                     if (pos > start) {
-                        ch.write(buf.retainedSlice(start, pos - start));
+                        ch.write(buf.retainedSlice(start, pos - start), ch.voidPromise());
                     }
                     start = end;
                     pos = end;
@@ -1231,9 +1277,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     ByteBuf replacement = onServerPacket(buf, pos, len, packetSeq);
                     if (replacement != null) {
                         if (pos > start) {
-                            ch.write(buf.retainedSlice(start, pos - start));
+                            ch.write(buf.retainedSlice(start, pos - start), ch.voidPromise());
                         }
-                        ch.write(replacement);
+                        ch.write(replacement, ch.voidPromise());
                         start = pos + Packets.HEADER_SIZE + len;
                     }
                     pos += Packets.HEADER_SIZE + len;
@@ -1251,7 +1297,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
             }
             if (pos > start) {
-                ch.write(buf.retainedSlice(start, pos - start));
+                ch.write(buf.retainedSlice(start, pos - start), ch.voidPromise());
             }
             buf.readerIndex(pos);
         } catch (ProtocolException e) {

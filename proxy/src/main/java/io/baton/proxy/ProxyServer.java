@@ -48,6 +48,16 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private final SslContext clientTls;
     private final SslContext backendTls;
     private volatile RsaKeys rsaKeys;
+    /**
+     * Where caching_sha2 full-path passwords are checked (RSA decryption, SHA-256 crypt): off the event
+     * loops, at most two at once, a bounded queue; beyond it a login gets ERR 1040.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor passwordChecks = new java.util.concurrent.ThreadPoolExecutor(
+            2, 2, 30, TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256), r -> {
+                Thread t = new Thread(r, "baton-password-check");
+                t.setDaemon(true);
+                return t;
+            });
     private final AtomicReference<Endpoint> source = new AtomicReference<>();
     private volatile Greeting greeting = new Greeting(FALLBACK_VERSION + "-baton", AuthPluginNames.CACHING_SHA2_PASSWORD,
             Capabilities.CLIENT_SESSION_TRACK | Capabilities.CLIENT_DEPRECATE_EOF, 255);
@@ -67,6 +77,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         this.backendTls = settings.backendTls() ? TlsContexts.backend() : null;
         // Made before any client arrives when an account needs it, so no event loop waits for the key.
         this.rsaKeys = users.anyNeedsFullAuthentication() ? RsaKeys.generate() : null;
+        passwordChecks.allowCoreThreadTimeOut(true);
         this.metrics = new ProxyMetrics(meters == null ? new SimpleMeterRegistry() : meters, sessions, gate);
         this.source.set(initialSource);
     }
@@ -129,6 +140,19 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     }
 
     /**
+     * On the channel's event loop: replaces its idle handler if limits.idleTimeout differs from the one
+     * it has (a session set up just before a change, or any open session after one). Idleness then
+     * counts from now.
+     */
+    void installIdleTimeout(Channel ch) {
+        IdleStateHandler h = (IdleStateHandler) ch.pipeline().get(IDLE_HANDLER);
+        long want = settings.idleTimeout().toMillis();
+        if (h != null && h.getReaderIdleTimeInMillis() != want) {
+            ch.pipeline().replace(IDLE_HANDLER, IDLE_HANDLER, idleHandler(settings.idleTimeout()));
+        }
+    }
+
+    /**
      * Changes the limits of the running proxy (the console's SET): max connections, max packet size,
      * idle timeout, login timeout, backend connect timeout and the gate's longest wait. Sessions read
      * them each time they apply one; a changed idle timeout is installed in every open session, which
@@ -147,11 +171,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
             for (ClientSession s : sessions.all()) {
                 Channel ch = s.channel();
                 if (ch != null && ch.isActive()) {
-                    ch.eventLoop().execute(() -> {
-                        if (ch.pipeline().get(IDLE_HANDLER) != null) {
-                            ch.pipeline().replace(IDLE_HANDLER, IDLE_HANDLER, idleHandler(settings.idleTimeout()));
-                        }
-                    });
+                    ch.eventLoop().execute(() -> installIdleTimeout(ch));
                 }
             }
         }
@@ -186,6 +206,10 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
 
     SslContext clientTls() {
         return clientTls;
+    }
+
+    java.util.concurrent.Executor passwordChecks() {
+        return passwordChecks;
     }
 
     /** PEM of the public key clients encrypt their password with on caching_sha2's full path. */
@@ -336,5 +360,6 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         if (workers != null) {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
+        passwordChecks.shutdownNow();
     }
 }

@@ -81,10 +81,7 @@ public final class UserDirectory {
                 learnedPassword = new String(password, StandardCharsets.UTF_8);
                 return true;
             }
-            if (nativeStoredHash != null && nativeStoredHash.length > 0) {
-                return java.security.MessageDigest.isEqual(NativePassword.storedHash(password), nativeStoredHash);
-            }
-            return false;
+            return false; // a native-hash account never takes the full path: it is switched to native
         }
 
         boolean hasSha2StoredHash() {
@@ -111,15 +108,25 @@ public final class UserDirectory {
      * @throws IllegalArgumentException naming the forms accepted
      */
     public UserDirectory addHashed(String user, String passwordHash) {
-        String h = passwordHash.strip();
-        Account a;
-        if (h.isEmpty() || h.startsWith("*")) {
-            a = new Account(user, null, NativePassword.parseStoredHash(h), null);
-        } else {
-            a = new Account(user, null, null, Sha2StoredHash.parse(h));
-        }
-        accounts.put(user, a);
+        accounts.put(user, hashed(user, passwordHash));
         return this;
+    }
+
+    /**
+     * Checks a stored form as {@link #addHashed} would take it.
+     *
+     * @throws IllegalArgumentException naming the forms accepted
+     */
+    public static void checkHash(String passwordHash) {
+        hashed("check", passwordHash);
+    }
+
+    private static Account hashed(String user, String passwordHash) {
+        String h = passwordHash.strip();
+        if (h.isEmpty() || h.startsWith("*")) {
+            return new Account(user, null, NativePassword.parseStoredHash(h), null);
+        }
+        return new Account(user, null, null, Sha2StoredHash.parse(h));
     }
 
     public Account find(String user) {

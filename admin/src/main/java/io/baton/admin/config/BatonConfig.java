@@ -232,7 +232,7 @@ public final class BatonConfig {
                     errors.add("users[" + i + "]: give password or passwordHash, not both");
                 } else if (u.passwordHash != null) {
                     try {
-                        new io.baton.proxy.UserDirectory().addHashed("check", u.passwordHash);
+                        io.baton.proxy.UserDirectory.checkHash(u.passwordHash);
                     } catch (IllegalArgumentException e) {
                         errors.add("users[" + i + "].passwordHash: " + e.getMessage());
                     }
