@@ -707,13 +707,7 @@ final class ConsoleCommands {
         } catch (IllegalArgumentException e) {
             return Reply.error(setting.key() + " takes " + setting.accepts() + ": " + e.getMessage());
         }
-        try {
-            setting.apply().accept(node);
-        } catch (RuntimeException e) {
-            setting.set().accept(config, String.valueOf(before)); // the running parts refused: keep file and runtime in step
-            log.warn("{}: SET {} = {} could not be applied: {}", caller.who(), setting.key(), value, e.getMessage());
-            return Reply.error(setting.key() + " could not be applied (" + e.getMessage() + "); it stays " + before);
-        }
+        setting.apply().accept(node);
         Object after = setting.get().apply(config);
         log.info("{}: SET {} = {} (was {})", caller.who(), setting.key(), after, before);
         return Reply.ok(setting.key() + " = " + after + " (was " + before + "); in effect now, not written to the"

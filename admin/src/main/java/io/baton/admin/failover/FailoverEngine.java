@@ -177,10 +177,16 @@ public final class FailoverEngine implements AutoCloseable {
      * failure, at most failover.blockSeconds.
      */
     static Duration retryDelay(BatonConfig c, int failedInARow) {
-        long base = Math.max(1000, c.monitor.interval.toMillis() * c.monitor.failedChecks);
-        long cap = Math.max(base, c.failover.blockSeconds * 1000L);
-        long delay = base << Math.min(Math.max(0, failedInARow - 1), 20);
-        return Duration.ofMillis(Math.min(delay, cap));
+        long cap = Math.max(1000, c.failover.blockSeconds * 1000L);
+        long base = Math.max(1000, saturatedMultiply(c.monitor.interval.toMillis(), c.monitor.failedChecks));
+        long delay = saturatedMultiply(base, 1L << Math.min(Math.max(0, failedInARow - 1), 20));
+        return Duration.ofMillis(Math.min(delay, Math.max(base, cap)));
+    }
+
+    private static long saturatedMultiply(long a, long b) {
+        long high = Math.multiplyHigh(a, b);
+        long low = a * b;
+        return high == 0 && low >= 0 ? low : Long.MAX_VALUE;
     }
 
     /** Tells {@code steps} of each step of the procedures the engine starts by itself (automatic failover, rejoin). */

@@ -38,6 +38,8 @@ final class FailoverProcedure extends Procedure {
 
     private final String requested;
     private final LastSeen lastSeen;
+    /** Why the lost source's last-seen state was not used to find errant transactions. */
+    private String lastSeenIgnored;
     private ServerState oldSource;
     /** The monitor's elected source before this attempt (promotion changes it; a failed attempt puts it back). */
     private String electedBefore;
@@ -287,10 +289,10 @@ final class FailoverProcedure extends Procedure {
                     + "; its own transactions (" + (src.dialect() == Dialect.MARIADB ? "server_id " + src.serverId()
                     : "server_uuid " + src.serverUuid()) + ") do not count: it may have committed more after that";
         } else if (replicas.size() > 1) {
-            basis = oldSource.name() + " was never seen alive by this process, so its executed set is unknown: only each"
-                    + " replica's own writes were checked, against the other replicas";
+            basis = lastSeenIgnored + ", so its executed set is not known well enough: only each replica's own writes"
+                    + " were checked, against the other replicas";
         } else {
-            return "not checked: " + oldSource.name() + " was never seen alive by this process and " + replicas.get(0)
+            return "not checked: " + lastSeenIgnored + " and " + replicas.get(0)
                     + " is the only replica, so nothing tells its own writes from the source's";
         }
         for (String r : replicas) {
@@ -304,8 +306,34 @@ final class FailoverProcedure extends Procedure {
                 + (clean.isEmpty() ? "" : "; none on " + String.join(", ", clean)) + " (" + basis + ")";
     }
 
+    /**
+     * The lost source as the monitor last saw it, when that sight can tell errant transactions: recent
+     * (what it executed since is only its own writes) and not itself a replica (an intermediate source
+     * goes on receiving other servers' transactions, which would look errant on the replicas). Else
+     * empty, and {@link #lastSeenIgnored} says why.
+     */
     private Optional<ServerState> sourceAsLastSeen() {
-        return oldSource.reachable() ? Optional.of(oldSource) : lastSeen.of(oldSource.name());
+        if (oldSource.reachable()) {
+            return Optional.of(oldSource);
+        }
+        Optional<ServerState> seen = lastSeen.of(oldSource.name());
+        if (seen.isEmpty()) {
+            lastSeenIgnored = oldSource.name() + " was never seen alive by this process";
+            return seen;
+        }
+        java.time.Duration age = java.time.Duration.between(seen.get().checkedAt(), java.time.Instant.now());
+        java.time.Duration fresh = java.time.Duration.ofSeconds(10)
+                .plus(config.monitor.interval.multipliedBy(10L * Math.max(1, config.monitor.failedChecks)));
+        if (age.compareTo(fresh) > 0) {
+            lastSeenIgnored = oldSource.name() + " was last seen alive " + age.toSeconds() + " s ago (more may have reached"
+                    + " it since)";
+            return Optional.empty();
+        }
+        if (seen.get().replica() != null) {
+            lastSeenIgnored = oldSource.name() + " was itself a replica (transactions from its own source kept arriving)";
+            return Optional.empty();
+        }
+        return seen;
     }
 
     /** Finds one replica's errant transactions (see {@link #findErrant}), records and logs them. */
@@ -614,12 +642,16 @@ final class FailoverProcedure extends Procedure {
                 if (!reset) {
                     c.exec(d.stopReplica());
                 }
-                ServerState was = drained.get(candidate);
-                BatonConfig.Server src = config.server(oldSource.name());
-                String pw = config.replication.password == null ? "" : config.replication.password;
-                c.exec(d.changeSource(gtidMode ? Dialect.ChangeSource.gtid(src.host, src.port, config.replication.user, pw)
-                        : Dialect.ChangeSource.position(src.host, src.port, config.replication.user, pw,
-                        was.replica().executed().file(), was.replica().executed().pos())));
+                if (gtidMode) {
+                    c.exec(changeSourceTo(d, oldSource.name()));
+                } else {
+                    // Where it stood in the lost source's binary log (the coordinates RESET REPLICA ALL dropped).
+                    ServerState was = drained.get(candidate);
+                    BatonConfig.Server src = config.server(oldSource.name());
+                    String pw = config.replication.password == null ? "" : config.replication.password;
+                    c.exec(d.changeSource(Dialect.ChangeSource.position(src.host, src.port, config.replication.user, pw,
+                            was.replica().executed().file(), was.replica().executed().pos())));
+                }
                 how = ", its replication configuration restored";
             }
             c.exec(d.startReplica());

@@ -183,6 +183,10 @@ class CandidateChooserTest {
         c.monitor.interval = java.time.Duration.ofSeconds(1);
         c.failover.blockSeconds = 0;
         assertEquals(3000, FailoverEngine.retryDelay(c, 7).toMillis(), "as long as detection takes, even without blockSeconds");
+        c.monitor.interval = java.time.Duration.ofDays(365); // the largest SET allows, with a huge failedChecks
+        c.monitor.failedChecks = Integer.MAX_VALUE;
+        c.failover.blockSeconds = 120;
+        assertTrue(FailoverEngine.retryDelay(c, 30).toMillis() > 0, "saturates, never overflows to a negative delay");
     }
 
     @Test

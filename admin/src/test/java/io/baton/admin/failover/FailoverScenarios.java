@@ -175,6 +175,11 @@ abstract class FailoverScenarios {
         if (gtid(t)) {
             assertEquals(List.of(), behind, "in GTID mode every replica catches up");
         }
+        for (String b : behind) { // only a replica that had received other than the new source
+            String pos = r.positions().get(b);
+            assertNotNull(pos, r.positions().toString());
+            assertFalse(pos.contains(r.positions().get(newSource).replaceAll(";.*", "")), pos + " vs the new source");
+        }
         survivors.removeAll(behind);
         assertExactlyOneWritable(t, newSource);
         NavigableSet<Long> onNew = ids(t, newSource);
