@@ -20,6 +20,11 @@ public final class BatonCli implements Callable<Integer> {
     public static final int EXIT_FAILED = 1;
 
     public static void main(String[] args) {
+        // Netty's leak detector samples buffers with a stack trace each: worth it in tests (where it stays on),
+        // not on a production data path. -Dio.netty.leakDetection.level=... still chooses.
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         System.exit(run(args));
     }
 
