@@ -60,7 +60,7 @@ public record ErrantTransactions(boolean found, String description, boolean bloc
     static ErrantTransactions mariaDbGtid(ServerState server, ServerState source) {
         List<MariaDbGtids.Gtid> mine = new ArrayList<>(server.gtidBinlogState().gtids());
         mine.addAll(server.gtidSlavePos().gtids());
-        MariaDbGtids theirs = new MariaDbGtids(concat(source.gtidBinlogState().gtids(), source.gtidSlavePos().gtids()));
+        MariaDbGtids theirs = mariaDbHistory(source);
         List<String> errant = new ArrayList<>();
         Map<Long, MariaDbGtids.Gtid> start = new TreeMap<>();
         for (MariaDbGtids.Gtid g : mine) {
@@ -171,34 +171,31 @@ public record ErrantTransactions(boolean found, String description, boolean bloc
      */
     static List<String> mariaDbAtFailover(MariaDbGtids replicaHistory, MariaDbGtids sourceHistory, long sourceServerId,
                                           String sourceName) {
-        List<String> out = new ArrayList<>();
-        for (MariaDbGtids.Gtid g : replicaHistory.gtids()) {
-            if (g.serverId() == sourceServerId) {
-                continue;
-            }
-            var had = sourceHistory.last(g.domain(), g.serverId());
-            if (had.map(MariaDbGtids.Gtid::seq).orElse(0L) < g.seq()) {
-                String e = g + " (the last from server_id " + g.serverId() + " in domain " + g.domain() + "; " + sourceName
-                        + " had " + had.map(h -> "up to " + h).orElse("none from it") + ")";
-                if (!out.contains(e)) {
-                    out.add(e);
-                }
-            }
-        }
-        return out;
+        return mariaDbBeyond(replicaHistory, g -> g.serverId() != sourceServerId, sourceHistory,
+                g -> "the last from server_id " + g.serverId() + " in domain " + g.domain() + "; " + sourceName + " had");
     }
 
     /** MariaDB analogue of {@link #mysqlOwnWrites}: the replica's own server id GTIDs beyond what any other replica has. */
     static List<String> mariaDbOwnWrites(MariaDbGtids replicaHistory, long replicaServerId, MariaDbGtids others) {
+        return mariaDbBeyond(replicaHistory, g -> g.serverId() == replicaServerId, others,
+                g -> "written on server_id " + g.serverId() + " itself; the other replicas have");
+    }
+
+    /**
+     * The replica's GTIDs chosen by {@code which} that are beyond what {@code reference} has from the
+     * same domain and server id, each named with {@code why} and how far the reference goes.
+     */
+    private static List<String> mariaDbBeyond(MariaDbGtids replicaHistory, java.util.function.Predicate<MariaDbGtids.Gtid> which,
+                                              MariaDbGtids reference,
+                                              java.util.function.Function<MariaDbGtids.Gtid, String> why) {
         List<String> out = new ArrayList<>();
         for (MariaDbGtids.Gtid g : replicaHistory.gtids()) {
-            if (g.serverId() != replicaServerId) {
+            if (!which.test(g)) {
                 continue;
             }
-            var had = others.last(g.domain(), g.serverId());
+            var had = reference.last(g.domain(), g.serverId());
             if (had.map(MariaDbGtids.Gtid::seq).orElse(0L) < g.seq()) {
-                String e = g + " (written on server_id " + g.serverId() + " itself; the other replicas have "
-                        + had.map(h -> "up to " + h).orElse("none from it") + ")";
+                String e = g + " (" + why.apply(g) + " " + had.map(h -> "up to " + h).orElse("none from it") + ")";
                 if (!out.contains(e)) {
                     out.add(e);
                 }
@@ -214,25 +211,12 @@ public record ErrantTransactions(boolean found, String description, boolean bloc
 
     /** The set without the transactions of one server_uuid (tagged ones of that UUID included). */
     static GtidSet withoutUuid(GtidSet set, String uuid) {
-        if (uuid == null || uuid.isBlank()) {
-            return set;
-        }
-        String u = uuid.trim().toLowerCase(java.util.Locale.ROOT);
-        GtidSet all = GtidSet.EMPTY;
-        for (String key : set.uuids()) {
-            if (key.equals(u) || key.startsWith(u + ":")) {
-                all = all.union(GtidSet.parse(key + ":1-" + (Long.MAX_VALUE / 2)));
-            }
-        }
-        return set.subtract(all);
+        return uuid == null || uuid.isBlank() ? set : set.ofUuid(uuid, false);
     }
 
     /** The transactions of one server_uuid only. */
     static GtidSet onlyUuid(GtidSet set, String uuid) {
-        if (uuid == null || uuid.isBlank()) {
-            return GtidSet.EMPTY;
-        }
-        return set.subtract(withoutUuid(set, uuid));
+        return uuid == null || uuid.isBlank() ? GtidSet.EMPTY : set.ofUuid(uuid, true);
     }
 
     private static List<MariaDbGtids.Gtid> concat(List<MariaDbGtids.Gtid> a, List<MariaDbGtids.Gtid> b) {

@@ -97,6 +97,22 @@ public final class GtidSet {
         return List.copyOf(sets.keySet());
     }
 
+    /**
+     * The transactions of one server_uuid ({@code keep}) or of every other one ({@code !keep}); a
+     * UUID's tagged transactions ({@code uuid:tag}, 8.4+) count as that UUID's.
+     */
+    public GtidSet ofUuid(String uuid, boolean keep) {
+        String u = uuid.trim().toLowerCase(java.util.Locale.ROOT);
+        TreeMap<String, List<long[]>> out = new TreeMap<>();
+        for (Map.Entry<String, List<long[]>> e : sets.entrySet()) {
+            boolean same = e.getKey().equals(u) || e.getKey().startsWith(u + ":");
+            if (same == keep) {
+                out.put(e.getKey(), e.getValue());
+            }
+        }
+        return new GtidSet(out);
+    }
+
     /** Whether every transaction of {@code other} is in this set. */
     public boolean containsAll(GtidSet other) {
         return other.subtract(this).isEmpty();

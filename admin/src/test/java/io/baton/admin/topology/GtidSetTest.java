@@ -62,6 +62,16 @@ class GtidSetTest {
     }
 
     @Test
+    void transactionsOfOneUuidIncludingItsTaggedOnes() {
+        String a = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        String b = "4e11fa47-71ca-11e1-9e33-c80aa9429562";
+        GtidSet s = GtidSet.parse(a + ":1-5," + a + ":blue:1-2," + b + ":1-3");
+        assertEquals(GtidSet.parse(a + ":1-5," + a + ":blue:1-2"), s.ofUuid(a.toUpperCase(), true));
+        assertEquals(GtidSet.parse(b + ":1-3"), s.ofUuid(a, false));
+        assertEquals(GtidSet.EMPTY, s.ofUuid("5e11fa47-71ca-11e1-9e33-c80aa9429562", true));
+    }
+
+    @Test
     void mariaDbListsAndPositions() {
         MariaDbGtids state = MariaDbGtids.parse("0-2-9,0-1-6,1-1-3");
         assertEquals("0-1-6,0-2-9,1-1-3", state.toString());
