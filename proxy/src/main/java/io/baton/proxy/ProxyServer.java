@@ -88,7 +88,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         if (s != null) {
             probe(s);
         }
-        int threads = settings.ioThreads() > 0 ? settings.ioThreads() : Runtime.getRuntime().availableProcessors();
+        int threads = settings.effectiveIoThreads();
         boss = Transport.group(1, "baton-accept");
         workers = Transport.group(threads, "baton-io");
         ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())

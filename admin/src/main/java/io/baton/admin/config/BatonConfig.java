@@ -27,6 +27,8 @@ public final class BatonConfig {
     /** Bounds of limits.maxPacketBytes (the protocol's own largest packet is 1 GiB, as max_allowed_packet). */
     public static final int MIN_PACKET_BYTES = 1024;
     public static final int MAX_PACKET_BYTES = 1024 * 1024 * 1024;
+    /** Upper bound of limits.ioThreads: more event loops than this only add threads that sleep. */
+    public static final int MAX_IO_THREADS = 256;
 
     public Listen proxy = new Listen(6033);
     public Admin admin = new Admin();
@@ -141,7 +143,7 @@ public final class BatonConfig {
         public volatile Duration idleTimeout = Duration.ofHours(8);
         public volatile Duration connectTimeout = Duration.ofSeconds(10);
         public volatile Duration backendConnectTimeout = Duration.ofSeconds(5);
-        /** I/O threads of the proxy (0: one per core). */
+        /** Event-loop threads of the proxy (0: half the cores, at least one). */
         public int ioThreads = 0;
     }
 
@@ -265,6 +267,10 @@ public final class BatonConfig {
         }
         if (limits.maxConnections < 1) {
             errors.add("limits.maxConnections must be at least 1");
+        }
+        if (limits.ioThreads < 0 || limits.ioThreads > MAX_IO_THREADS) {
+            errors.add("limits.ioThreads must be 0 (half the cores) or between 1 and " + MAX_IO_THREADS + ", not "
+                    + limits.ioThreads);
         }
         if (limits.maxPacketBytes < MIN_PACKET_BYTES || limits.maxPacketBytes > MAX_PACKET_BYTES) {
             errors.add("limits.maxPacketBytes must be between " + MIN_PACKET_BYTES + " and " + MAX_PACKET_BYTES);

@@ -75,6 +75,13 @@ class BatonConfigTest {
                 + "    passwordHash: '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9'\n");
         assertEquals("*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9", BatonConfig.load(f).users.get(0).passwordHash);
 
+        Files.writeString(f, "servers:\n  - name: db1\nusers:\n  - user: app\n    password: x\nlimits:\n  ioThreads: -1\n");
+        e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
+        assertTrue(e.getMessage().contains("limits.ioThreads must be 0 (half the cores) or between 1 and 256, not -1"),
+                e.getMessage());
+        Files.writeString(f, "servers:\n  - name: db1\nusers:\n  - user: app\n    password: x\nlimits:\n  ioThreads: 3\n");
+        assertEquals(3, BatonConfig.load(f).limits.ioThreads);
+
         Files.writeString(f, "servers: []\nusers: []\n");
         e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
         assertTrue(e.getMessage().contains("at least one server") && e.getMessage().contains("at least one user"), e.getMessage());
