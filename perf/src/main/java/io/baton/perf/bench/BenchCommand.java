@@ -79,12 +79,17 @@ public final class BenchCommand implements Callable<Integer> {
             description = "JVM options of a Baton process (--baton process), e.g. -XX:StartFlightRecording=filename=baton.jfr")
     String batonJavaOpts;
 
+    @Option(names = "--haproxy-threads", defaultValue = "0", paramLabel = "N",
+            description = "HAProxy's nbthread (default: 0, HAProxy's own default of one thread per CPU).")
+    int haproxyThreads;
+
     @Override
     public Integer call() throws Exception {
         Workload w = Workload.of(workload);
         check(threads >= 1 && threads <= 1024, "--threads must be between 1 and 1024");
         check(duration >= 1 && warmup >= 0 && rounds >= 1, "--duration and --rounds must be at least 1, --warmup at least 0");
         check(tableSize >= 100, "--table-size must be at least 100");
+        check(haproxyThreads >= 0 && haproxyThreads <= 64, "--haproxy-threads must be between 0 and 64");
         check(batonMode.equals("in-process") || batonMode.equals("process"), "--baton must be in-process or process");
         for (String t : targets) {
             check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY).contains(t),
@@ -130,7 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             String haproxyVersion = null;
             if (order.contains(Target.HAPROXY)) {
-                Haproxy h = res.add(Haproxy.start(haproxyBinary.orElseThrow(), work, src.host(), src.port()));
+                Haproxy h = res.add(Haproxy.start(haproxyBinary.orElseThrow(), work, src.host(), src.port(), haproxyThreads));
                 haproxyVersion = Haproxy.version(haproxyBinary.get());
                 System.out.println("bench: HAProxy " + haproxyVersion + " (TCP mode) on port " + h.port() + ", pid " + h.pid());
                 cpu.put(Target.HAPROXY, ProxyCpu.ofProcess(h.pid()));
@@ -146,7 +151,8 @@ public final class BenchCommand implements Callable<Integer> {
             settings.put("tableSize", tableSize);
             settings.put("targets", order);
             settings.put("baton", batonMode + (batonJavaOpts.isBlank() ? "" : " " + batonJavaOpts));
-            settings.put("haproxy", haproxyVersion);
+            settings.put("haproxy", haproxyVersion == null ? null
+                    : haproxyVersion + (haproxyThreads > 0 ? ", nbthread " + haproxyThreads : ", default threads"));
             settings.put("client", "Connector/J, useServerPrepStmts=true, cachePrepStmts=true, sslMode=DISABLED");
             settings.put("command", "baton bench " + String.join(" ", commandLine()));
 
@@ -211,6 +217,9 @@ public final class BenchCommand implements Callable<Integer> {
                 "--baton", batonMode));
         if (!batonJavaOpts.isBlank()) {
             a.add("--baton-java-opts='" + batonJavaOpts + "'");
+        }
+        if (haproxyThreads > 0) {
+            a.add("--haproxy-threads " + haproxyThreads);
         }
         if (dir != null) {
             a.add("--dir " + dir);

@@ -35,11 +35,13 @@ final class Haproxy implements AutoCloseable {
         return Optional.empty();
     }
 
-    static String config(int port, String backendHost, int backendPort) {
+    /** {@code threads} 0 leaves HAProxy's own default (one thread per CPU). */
+    static String config(int port, String backendHost, int backendPort, int threads) {
         return """
                 # Written by './baton bench': HAProxy in TCP mode in front of the sandbox source.
                 global
                     maxconn 4096
+                %s
 
                 defaults
                     mode tcp
@@ -50,14 +52,15 @@ final class Haproxy implements AutoCloseable {
                 listen mysql
                     bind 127.0.0.1:%d
                     server source %s:%d
-                """.formatted(port, backendHost, backendPort);
+                """.formatted(threads > 0 ? "    nbthread " + threads : "", port, backendHost, backendPort);
     }
 
-    static Haproxy start(Path binary, Path workDir, String backendHost, int backendPort) throws IOException, InterruptedException {
+    static Haproxy start(Path binary, Path workDir, String backendHost, int backendPort, int threads)
+            throws IOException, InterruptedException {
         int port = LoopbackPort.free();
         Files.createDirectories(workDir);
         Path cfg = workDir.resolve("haproxy.cfg");
-        Files.writeString(cfg, config(port, backendHost, backendPort));
+        Files.writeString(cfg, config(port, backendHost, backendPort, threads));
         ChildProcess p = ChildProcess.start("haproxy", List.of(binary.toString(), "-db", "-f", cfg.toString()),
                 workDir.resolve("haproxy.log"));
         try {
