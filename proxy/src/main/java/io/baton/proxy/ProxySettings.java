@@ -30,8 +30,8 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
      * Event loops when none are configured: half the cores, at least one. Baton shares its host's
      * cores with the clients and often with a server; one loop relays tens of thousands of statements
      * a second, and fewer loops find more sockets ready per wake-up. Measured on 2 cores (perf/RESULTS.md):
-     * one loop instead of two halved the context switches per statement and took about a quarter
-     * less CPU per statement.
+     * one loop instead of two halved the context switches per statement and took 12-34 % less CPU
+     * per statement.
      */
     public static int autoIoThreads(int cores) {
         return Math.max(1, cores / 2);
