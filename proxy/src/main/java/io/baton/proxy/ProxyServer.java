@@ -301,22 +301,28 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         long deadline = t0 + timeout.toNanos();
         int moved = 0;
         int failed = 0;
+        boolean interrupted = false;
         for (CompletableFuture<Boolean> f : moves) {
-            try {
-                long left = Math.max(1, deadline - System.nanoTime());
-                if (f.get(left, TimeUnit.NANOSECONDS)) {
-                    moved++;
-                } else {
+            while (true) {
+                try {
+                    long left = Math.max(1, deadline - System.nanoTime());
+                    if (f.get(left, TimeUnit.NANOSECONDS)) {
+                        moved++;
+                    } else {
+                        failed++;
+                    }
+                } catch (TimeoutException | ExecutionException e) {
                     failed++;
+                } catch (InterruptedException e) {
+                    // The wait is bounded by the deadline: finish counting, and keep the interrupt for the caller.
+                    interrupted = true;
+                    continue;
                 }
-            } catch (TimeoutException e) {
-                failed++;
-            } catch (ExecutionException e) {
-                failed++;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 break;
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         log.info("routing switched from {} to {}: {} session(s) moved, {} not, in {} ms", old, newSource, moved, failed, ms);

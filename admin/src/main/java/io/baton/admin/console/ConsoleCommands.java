@@ -383,6 +383,10 @@ final class ConsoleCommands {
                 .forEach(e -> out.add("position " + e.getKey() + ": " + e.getValue()));
         r.leftOut().forEach(l -> out.add("left out " + l));
         r.errantTransactions().forEach((server, trx) -> out.add("errant transactions on " + server + ": " + trx));
+        if (r.recovery() != null) {
+            out.add("recovery: " + r.recovery());
+        }
+        r.retries().forEach(x -> out.add("retry: " + x));
         r.warnings().forEach(w -> out.add("warning: " + w));
         return out;
     }
@@ -417,6 +421,9 @@ final class ConsoleCommands {
         m.put("leftOut", r.leftOut());
         m.put("errantTransactions", new LinkedHashMap<>(r.errantTransactions()));
         m.put("warnings", r.warnings());
+        m.put("routed", r.isRouted());
+        m.put("recovery", r.recovery());
+        m.put("retries", r.retries());
         return m;
     }
 

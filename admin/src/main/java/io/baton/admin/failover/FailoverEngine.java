@@ -10,6 +10,7 @@ import io.baton.proxy.routing.Endpoint;
 import io.baton.proxy.routing.RoutingControl;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +35,17 @@ import org.slf4j.LoggerFactory;
  * {@link #retryDelay}, which doubles with each failed attempt in a row up to blockSeconds. Meanwhile
  * the gate stays closed and each held statement gets an error after {@code gate.maxWait}.
  *
+ * <p>An attempt that stops after its promotion has finished routing to the promoted server (see
+ * {@link FailoverProcedure}); the followers it did not repoint are retried in the background
+ * ({@link RepointRetry}) after each monitor round, with the same backoff, until they replicate from
+ * the new source or a later procedure changes the source. A promoted server that could not be routed
+ * (it did not answer just then) is routed as soon as the monitor sees it writable; failover.blockSeconds
+ * starts only once the new source is routed, so it never keeps the gate closed on a dead server.
+ *
+ * <p>Stopping Baton does not cut a procedure short: {@link #close} lets the running one finish (a
+ * failover not yet promoting stops before its next step and restores the replicas), for at most
+ * gate.maxWait, before it interrupts it.
+ *
  * <p>The engine also keeps each server's state as last seen reachable ({@link LastSeen}): a failover
  * compares the replicas with what the lost source had executed to find errant transactions.
  */
@@ -56,6 +68,18 @@ public final class FailoverEngine implements AutoCloseable {
     private volatile Instant retryAt = Instant.EPOCH;
     private volatile FailoverReport.Listener automaticSteps;
     private volatile String lastNotice;
+    /** Set by {@link #close}: procedures stop before their next step while they still can. */
+    private volatile boolean closing;
+    private volatile Procedure.Fault fault = (r, s) -> { };
+    /** Followers failovers left behind, by server: repointed in the background. */
+    private final Map<String, PendingRetry> repointRetries = new ConcurrentHashMap<>();
+    /** A server promoted by an attempt that could not route to it (it did not answer then), or null. */
+    private volatile String promotedUnrouted;
+    private final AtomicBoolean retryPending = new AtomicBoolean();
+
+    /** One follower to repoint: what the failover left, how many retries failed, when the next may run. */
+    private record PendingRetry(FailoverProcedure.Pending pending, long failoverId, int failures, Instant nextAt) {
+    }
 
     public FailoverEngine(BatonConfig config, Monitor monitor, RoutingControl routing, ReportHistory history) {
         this.config = config;
@@ -124,6 +148,9 @@ public final class FailoverEngine implements AutoCloseable {
     private FailoverReport runExclusive(FailoverReport.Kind kind, String trigger, Function<FailoverReport, Procedure> make,
                                         boolean movesSource, FailoverReport.Listener steps) {
         String oldSource = monitor.electedSource();
+        if (closing) {
+            throw new IllegalStateException("Baton is stopping: no new " + kind.name().toLowerCase(java.util.Locale.ROOT));
+        }
         if (!procedure.tryLock()) {
             throw new IllegalStateException("another failover, switchover or rejoin is running; try again when it is done");
         }
@@ -134,7 +161,14 @@ public final class FailoverEngine implements AutoCloseable {
                 monitor.holdFencing(true); // the source changes hands: the monitor must not fence either side meanwhile
             }
             try (Procedure p = make.apply(report)) {
-                p.run();
+                p.stopping(() -> closing).fault(fault).run();
+                if (p instanceof FailoverProcedure f) {
+                    for (FailoverProcedure.Pending x : f.pendingRepoints()) {
+                        repointRetries.put(x.server(), new PendingRetry(x, report.id(), 0, Instant.now()));
+                        log.info("failover #{} left {} behind: it is repointed at {} in the background", report.id(),
+                                x.server(), x.source());
+                    }
+                }
             }
             return report;
         } catch (RuntimeException e) {
@@ -158,10 +192,22 @@ public final class FailoverEngine implements AutoCloseable {
      */
     private void afterAttempt(FailoverReport report) {
         Instant now = Instant.now();
-        if (report.newSource() != null) {
+        if (report.newSource() != null && report.isRouted()) {
             lastFailoverAt = now;
             failedInARow = 0;
             retryAt = Instant.EPOCH;
+            promotedUnrouted = null;
+        } else if (report.newSource() != null) {
+            // Promoted but not routed (it did not answer when the attempt ended): no blockSeconds, which would
+            // hold the gate closed on the dead old source. Routing follows it once the monitor sees it
+            // writable; if it is dead, the next automatic attempt replaces it after the backoff.
+            promotedUnrouted = report.newSource();
+            int n = ++failedInARow;
+            Duration delay = retryDelay(config, n);
+            retryAt = now.plus(delay);
+            log.warn("{} #{} promoted {} but could not route to it: routing follows it once the monitor sees it writable;"
+                    + " failover.blockSeconds does not apply", report.kind().name().toLowerCase(java.util.Locale.ROOT),
+                    report.id(), report.newSource());
         } else if (report.kind() == FailoverReport.Kind.FAILOVER && !report.succeeded()) {
             int n = ++failedInARow;
             Duration delay = retryDelay(config, n);
@@ -210,9 +256,99 @@ public final class FailoverEngine implements AutoCloseable {
         } else if (health.verdict() == SourceHealth.Verdict.SUSPECT) {
             notice("source " + health.source() + " suspect: " + health.reason());
         }
+        if (health.verdict() == SourceHealth.Verdict.ALIVE) {
+            routePromoted(snapshot);
+            retryRepoints();
+        }
         if (config.failover.autoRejoin && health.verdict() == SourceHealth.Verdict.ALIVE) {
             autoRejoin(snapshot);
         }
+    }
+
+    /** A promoted server the attempt could not route to, now seen writable: route to it and open the gate. */
+    private void routePromoted(TopologySnapshot snapshot) {
+        String name = promotedUnrouted;
+        if (name == null || !name.equals(monitor.electedSource())
+                || snapshot.server(name).filter(ServerState::writable).isEmpty()) {
+            return;
+        }
+        promotedUnrouted = null;
+        background.submit(() -> {
+            if (!procedure.tryLock()) {
+                promotedUnrouted = name; // a procedure runs: the next round tries again
+                return;
+            }
+            try {
+                BatonConfig.Server s = config.server(name);
+                RoutingControl.MigrationSummary m = routing.switchTo(new Endpoint(s.name, s.host, s.port), config.gate.maxWait);
+                routing.openGate();
+                lastFailoverAt = Instant.now();
+                failedInARow = 0;
+                retryAt = Instant.EPOCH;
+                log.warn("{} (promoted by the last failover) answers and is writable: routed to it ({} session(s) moved,"
+                        + " {} failed) and the gate is open", name, m.moved(), m.failed());
+            } finally {
+                procedure.unlock();
+            }
+        });
+    }
+
+    /** Repoints, one at a time in the background, the followers failovers left behind whose retry is due. */
+    private void retryRepoints() {
+        if (repointRetries.isEmpty() || closing) {
+            return;
+        }
+        Instant now = Instant.now();
+        PendingRetry due = repointRetries.values().stream().filter(p -> !now.isBefore(p.nextAt())).findFirst().orElse(null);
+        if (due == null || !retryPending.compareAndSet(false, true)) {
+            return;
+        }
+        background.submit(() -> {
+            try {
+                retryRepoint(due);
+            } finally {
+                retryPending.set(false);
+            }
+        });
+    }
+
+    private void retryRepoint(PendingRetry due) {
+        String server = due.pending().server();
+        if (!due.pending().source().equals(monitor.electedSource())) {
+            repointRetries.remove(server);
+            log.warn("{} is no longer repointed at {} (failover #{}): the source is {} now", server, due.pending().source(),
+                    due.failoverId(), monitor.electedSource());
+            return;
+        }
+        FailoverReport r;
+        try {
+            r = runExclusive(FailoverReport.Kind.REJOIN, "retry " + (due.failures() + 1) + " of failover #" + due.failoverId()
+                    + ": repoint " + server + " at " + due.pending().source(),
+                    rep -> new RepointRetry(config, monitor, routing, rep, due.pending(), due.failoverId()), false,
+                    automaticSteps);
+        } catch (IllegalStateException busy) {
+            return; // another procedure runs: the next round tries again
+        }
+        if (r.succeeded()) {
+            repointRetries.remove(server);
+            log.info("{} replicates from {}: failover #{} is complete", server, due.pending().source(), due.failoverId());
+        } else {
+            int n = due.failures() + 1;
+            Duration delay = retryDelay(config, n);
+            repointRetries.put(server, new PendingRetry(due.pending(), due.failoverId(), n, Instant.now().plus(delay)));
+            log.warn("repointing {} at {} failed ({} in a row): next retry in {} ms", server, due.pending().source(), n,
+                    delay.toMillis());
+        }
+    }
+
+    /** Followers left behind by failovers and not yet repointed (for the console and tests). */
+    public java.util.List<String> pendingRepoints() {
+        return java.util.List.copyOf(new java.util.TreeSet<>(repointRetries.keySet()));
+    }
+
+    /** Tests: a fault run as each step of every procedure starts (what it throws fails the step). */
+    void injectFault(Procedure.Fault f) {
+        this.fault = f == null ? (r, s) -> { } : f;
     }
 
     private void onDeadSource(SourceHealth health) {
@@ -274,12 +410,24 @@ public final class FailoverEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the engine. A running procedure is not interrupted at once: one that has not started promoting
+     * stops before its next step (restoring the replicas), one past the promotion finishes routing; both
+     * get at most gate.maxWait. Only then is it interrupted.
+     */
     @Override
     public void close() {
-        background.shutdownNow();
+        closing = true;
+        background.shutdown();
         try {
+            long waitMs = Math.max(1000, config.gate.maxWait.toMillis());
+            if (procedure.isLocked() && !background.awaitTermination(waitMs, TimeUnit.MILLISECONDS)) {
+                log.warn("a procedure still runs after gate.maxWait ({} ms) while Baton stops: interrupting it", waitMs);
+            }
+            background.shutdownNow();
             background.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
+            background.shutdownNow();
             Thread.currentThread().interrupt();
         }
     }

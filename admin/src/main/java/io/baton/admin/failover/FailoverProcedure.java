@@ -57,6 +57,8 @@ final class FailoverProcedure extends Procedure {
     private String caughtUpFrom;
     private boolean promotionStarted;
     private boolean promoted;
+    private boolean retriesNoted;
+    private boolean postHookStarted;
 
     FailoverProcedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report, String requested,
                       LastSeen lastSeen) {
@@ -82,13 +84,42 @@ final class FailoverProcedure extends Procedure {
                     promoted = true;
                     return r;
                 }),
-                step("repoint the replicas", () -> repoint(followers, candidate, Map.of())),
+                step("repoint the replicas", () -> {
+                    String r = repoint(followers, candidate, Map.of());
+                    noteRetries();
+                    return r;
+                }),
                 step("route to the new source", this::route),
                 step("open the gate", () -> {
                     routing.openGate();
+                    report.routed();
                     return "open: statements proceed on " + candidate;
                 }),
                 step("post-hook", this::postHook));
+    }
+
+    @Override
+    boolean mayStopBeforeNextStep() {
+        return !promotionStarted; // once promoting, the attempt finishes (or undoes a half-done promotion)
+    }
+
+    /** Followers the attempt did not get replicating from the new source: a background retry repoints them. */
+    List<Pending> pendingRepoints() {
+        return followers.stream().filter(f -> promoted && !repointedOk.contains(f))
+                .map(f -> new Pending(f, candidate, progressOf(drained.get(f)))).toList();
+    }
+
+    /** A follower left behind: where it stood when the candidate was chosen (it must still stand there to be repointed). */
+    record Pending(String server, String source, Progress chosenAt) {
+    }
+
+    private void noteRetries() {
+        if (!retriesNoted) {
+            retriesNoted = true;
+            for (Pending p : pendingRepoints()) {
+                report.retry("repoint " + p.server() + " at " + p.source() + " (in the background, until it replicates)");
+            }
+        }
     }
 
     /** Finds the lost source and the replicas that take part; records the warnings. */
@@ -258,13 +289,6 @@ final class FailoverProcedure extends Procedure {
             return false;
         }
         return GtidSet.parse(st.executedGtidSet()).containsAll(GtidSet.parse(st.retrievedGtidSet()));
-    }
-
-    Progress progressOf(ServerState s) {
-        if (!gtidMode) {
-            return new Progress.Position(s.replica().sourceAddress(), s.replica().executed());
-        }
-        return s.dialect() == Dialect.MARIADB ? new Progress.MariaDb(s.gtidSlavePos()) : new Progress.Gtids(s.gtidExecuted());
     }
 
     /**
@@ -572,6 +596,7 @@ final class FailoverProcedure extends Procedure {
     }
 
     private String postHook() {
+        postHookStarted = true;
         if (config.failover.postHook == null || config.failover.postHook.isBlank()) {
             return "none configured";
         }
@@ -612,8 +637,27 @@ final class FailoverProcedure extends Procedure {
                 done.add("replication restarted on " + String.join(", ", restarted) + " (nothing was promoted)");
             }
         } else {
-            done.add(candidate + " was promoted and is the writable source; servers not yet repointed still point at "
-                    + oldSource.name() + ": rejoin them");
+            // Past the promotion the only safe and available state is forward: route to the new source, open
+            // the gate, run the post-hook, and leave the replicas not yet repointed to a background retry.
+            done.add(candidate + " was promoted and is the writable source");
+            boolean interrupted = Thread.interrupted(); // what stopped the step must not cut the rest short
+            try {
+                done.add(finishRouting(candidate));
+                if (report.isRouted() && !postHookStarted) {
+                    done.add("post-hook: " + postHook());
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            noteRetries();
+            List<String> behind = pendingRepoints().stream().map(Pending::server).toList();
+            if (!behind.isEmpty()) {
+                done.add("retried in the background: repoint " + String.join(", ", behind) + " at " + candidate
+                        + " (they still point at " + oldSource.name() + ", read-only)");
+            }
+            return String.join("; ", done);
         }
         String gate = reopenGateIfSourceWritable();
         done.add(routing.isGateOpen() ? gate : gate + " (each held statement gets an error after gate.maxWait "

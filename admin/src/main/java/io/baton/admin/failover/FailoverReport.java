@@ -65,6 +65,15 @@ public final class FailoverReport {
      * exactly; empty when none were found or they could not be checked (the step's result says which).
      */
     private final Map<String, String> errantTransactions = new LinkedHashMap<>();
+    /**
+     * Failover and switchover: the promoted server is routed and the gate open on it (the last steps ran,
+     * or an attempt that stopped after the promotion finished them; see {@link #recovery}).
+     */
+    private boolean routed;
+    /** An attempt that stopped after the promotion: what it did to finish routing, in one line. */
+    private String recovery;
+    /** What an attempt that stopped after the promotion left to a background retry (e.g. replicas to repoint). */
+    private final List<String> retries = new ArrayList<>();
 
     FailoverReport() {
         // for JSON
@@ -149,6 +158,18 @@ public final class FailoverReport {
 
     synchronized void sourceLogApplied(String coordinates) {
         this.sourceLogApplied = coordinates;
+    }
+
+    synchronized void routed() {
+        this.routed = true;
+    }
+
+    synchronized void recovery(String what) {
+        this.recovery = what;
+    }
+
+    synchronized void retry(String what) {
+        retries.add(what);
     }
 
     synchronized void succeed() {
@@ -245,6 +266,21 @@ public final class FailoverReport {
     }
 
     /** Total duration so far, or of the whole procedure once finished. */
+    /** True once the new source is routed and the gate open on it (also after a stop past the promotion). */
+    public synchronized boolean isRouted() {
+        return routed;
+    }
+
+    /** How an attempt that stopped after the promotion finished routing; null if it did not stop there. */
+    public synchronized String recovery() {
+        return recovery;
+    }
+
+    /** What was left to a background retry (empty: nothing). */
+    public synchronized List<String> retries() {
+        return List.copyOf(retries);
+    }
+
     public synchronized Duration duration() {
         return Duration.ofMillis((finishedAtMillis == 0 ? System.currentTimeMillis() : finishedAtMillis) - startedAtMillis);
     }
@@ -283,6 +319,10 @@ public final class FailoverReport {
         errantTransactions.forEach((k, v) -> sb.append("  errant transactions on ").append(k).append(": ").append(v)
                 .append('\n'));
         leftOut.forEach(l -> sb.append("  left out ").append(l).append('\n'));
+        if (recovery != null) {
+            sb.append("  recovery: ").append(recovery).append('\n');
+        }
+        retries.forEach(r -> sb.append("  retry: ").append(r).append('\n'));
         warnings.forEach(w -> sb.append("  warning: ").append(w).append('\n'));
         return sb.toString();
     }

@@ -10,6 +10,7 @@ import io.baton.proxy.routing.Endpoint;
 import io.baton.proxy.routing.RoutingControl;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,17 @@ abstract class Procedure implements AutoCloseable {
     final FailoverReport report;
     final boolean gtidMode;
     private final Map<String, ServerConnection> connections = new LinkedHashMap<>();
+    /** Servers {@link #repoint} saw replicating from the new source with both threads running. */
+    final java.util.Set<String> repointedOk = new java.util.LinkedHashSet<>();
+    /** True once Baton is stopping: a procedure stops before its next step while it can still stop safely. */
+    private java.util.function.BooleanSupplier stopping = () -> false;
+    private Fault fault = (r, s) -> { };
+
+    /** Fault injection for tests: runs as each step starts, inside it (what it throws fails the step). */
+    @FunctionalInterface
+    interface Fault {
+        void before(FailoverReport report, String step) throws Exception;
+    }
 
     Procedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report) {
         this.config = config;
@@ -43,6 +55,24 @@ abstract class Procedure implements AutoCloseable {
     }
 
     abstract List<FailoverStep> steps();
+
+    Procedure stopping(java.util.function.BooleanSupplier s) {
+        this.stopping = s;
+        return this;
+    }
+
+    Procedure fault(Fault f) {
+        this.fault = f;
+        return this;
+    }
+
+    /**
+     * Whether the procedure may still stop before its next step when Baton is stopping: true until it has
+     * done something that only its remaining steps complete (a failover's promotion).
+     */
+    boolean mayStopBeforeNextStep() {
+        return true;
+    }
 
     /** Called once a step failed: make the state safe and say what was done (one sentence). */
     abstract String stopSafely(String failedStep, Exception cause);
@@ -55,6 +85,10 @@ abstract class Procedure implements AutoCloseable {
             long start = System.currentTimeMillis();
             long t0 = System.nanoTime();
             try {
+                if (stopping.getAsBoolean() && mayStopBeforeNextStep()) {
+                    throw new StepFailedException("Baton is stopping; not started");
+                }
+                fault.before(report, step.name());
                 String result = step.action().run();
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 report.addStep(new FailoverReport.StepRecord(step.name(), start, ms, true, result));
@@ -104,6 +138,14 @@ abstract class Procedure implements AutoCloseable {
     /** The server's full state, read now through this procedure's connection. */
     ServerState read(String name) throws SQLException {
         return ServerProbe.read(conn(name), System.nanoTime());
+    }
+
+    /** How far a replica got: GTIDs executed (MariaDB: gtid_slave_pos), or its position in its source's binary log. */
+    Progress progressOf(ServerState s) {
+        if (!gtidMode) {
+            return new Progress.Position(s.replica().sourceAddress(), s.replica().executed());
+        }
+        return s.dialect() == Dialect.MARIADB ? new Progress.MariaDb(s.gtidSlavePos()) : new Progress.Gtids(s.gtidExecuted());
     }
 
     Dialect dialect(String name) throws SQLException {
@@ -186,6 +228,7 @@ abstract class Procedure implements AutoCloseable {
                     var st = conn(r).replicaStatus();
                     if (st != null && st.bothThreadsRunning()) {
                         pending.remove(r);
+                        repointedOk.add(r);
                         sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" -> ").append(newSource)
                                 .append(" (IO and SQL running)");
                     } else if (st != null) {
@@ -207,6 +250,49 @@ abstract class Procedure implements AutoCloseable {
             sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" NOT RUNNING: ").append(lastSeen.getOrDefault(r, "?"));
         }
         return sb.toString();
+    }
+
+    /**
+     * After a stop past the promotion: the promoted server is the one writable source, so the right state
+     * is to route to it and open the gate (replicas not yet repointed are only behind; they are never
+     * writable). Done only if {@code promoted} answers and is writable; an interrupt that stopped the step
+     * does not cut this short (it is restored afterwards). Returns one sentence for the report.
+     */
+    String finishRouting(String promoted) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            ServerState s;
+            try {
+                s = read(promoted);
+            } catch (SQLException | RuntimeException e) {
+                return "the gate stays closed: " + promoted + " was promoted but does not answer (" + message(e)
+                        + "); routing follows it once the monitor sees it writable, or the next failover replaces it";
+            }
+            if (!s.writable()) {
+                return "the gate stays closed: " + promoted + " was promoted but is read-only now";
+            }
+            List<String> did = new ArrayList<>();
+            Endpoint ep = endpoint(promoted);
+            Endpoint routed = routing.source();
+            if (routed == null || routed.port() != ep.port() || !routed.host().equals(ep.host())) {
+                RoutingControl.MigrationSummary m = routing.switchTo(ep, config.gate.maxWait);
+                did.add("routed to " + promoted + " (" + m.moved() + " session(s) moved, " + m.failed() + " failed)");
+            }
+            if (!routing.isGateOpen()) {
+                routing.openGate();
+                did.add("opened the gate");
+            }
+            report.routed();
+            String what = (did.isEmpty() ? "routing was complete" : String.join(", ", did)) + ": statements proceed on "
+                    + promoted;
+            report.recovery(what);
+            log.info("{} #{}: {}", report.kind().name().toLowerCase(java.util.Locale.ROOT), report.id(), what);
+            return what;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** Opens the gate only if the routed server is reachable and writable; says which it did. */

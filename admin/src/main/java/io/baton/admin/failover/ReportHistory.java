@@ -102,9 +102,10 @@ public final class ReportHistory {
         return Optional.ofNullable(reports.peekFirst());
     }
 
-    /** The newest successful failover or switchover that replaced the given source. */
+    /** The newest failover or switchover that replaced the given source: it succeeded, or routed to its new source after a stop. */
     public synchronized Optional<FailoverReport> lastReplacing(String oldSource) {
-        return reports.stream().filter(r -> r.kind() != FailoverReport.Kind.REJOIN && r.succeeded()
+        // A failover that stopped after its promotion and then routed to the new source replaced the old one too.
+        return reports.stream().filter(r -> r.kind() != FailoverReport.Kind.REJOIN && (r.succeeded() || r.isRouted())
                 && oldSource.equals(r.oldSource())).findFirst();
     }
 }

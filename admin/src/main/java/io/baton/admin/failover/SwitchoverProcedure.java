@@ -61,6 +61,7 @@ final class SwitchoverProcedure extends Procedure {
                 }),
                 step("open the gate", () -> {
                     routing.openGate();
+                    report.routed();
                     return "open: statements proceed on " + target;
                 }),
                 step("post-hook", this::postHook));
@@ -231,6 +232,11 @@ final class SwitchoverProcedure extends Procedure {
     }
 
     @Override
+    boolean mayStopBeforeNextStep() {
+        return !promoted;
+    }
+
+    @Override
     String stopSafely(String failedStep, Exception cause) {
         List<String> done = new ArrayList<>();
         if (oldReadOnly && !promoted) {
@@ -242,7 +248,10 @@ final class SwitchoverProcedure extends Procedure {
             }
         }
         if (promoted) {
+            // The old source is read-only and the target writable: route forward rather than hold the gate.
             done.add(target + " was promoted and is the writable source; servers not yet repointed: rejoin them");
+            done.add(finishRouting(target));
+            return String.join("; ", done);
         }
         done.add(reopenGateIfSourceWritable());
         return String.join("; ", done);

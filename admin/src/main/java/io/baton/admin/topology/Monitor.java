@@ -131,7 +131,8 @@ public final class Monitor implements AutoCloseable {
     private void roundQuietly() {
         try {
             round();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Anything thrown out of a periodic task cancels the schedule for good: the monitor must go on.
             log.error("monitor round failed", e);
         }
     }
@@ -142,15 +143,19 @@ public final class Monitor implements AutoCloseable {
             futures.add(checkers.submit(p::check));
         }
         List<ServerState> states = new ArrayList<>();
+        // A check is bounded by its connect and query timeouts; the wait for it is bounded too, with a margin.
+        long deadline = System.nanoTime() + config.monitor.connectTimeout.plus(config.monitor.queryTimeout)
+                .multipliedBy(2).plusSeconds(1).toNanos();
         for (int i = 0; i < futures.size(); i++) {
             try {
-                states.add(futures.get(i).get());
+                states.add(futures.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return snapshot;
-            } catch (ExecutionException e) {
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 BatonConfig.Server s = probes.get(i).server();
-                states.add(ServerState.unreachable(s.name, s.host, s.port, e.getCause().toString(), 1, 0));
+                String why = e instanceof ExecutionException x ? x.getCause().toString() : "the check did not end in time";
+                states.add(ServerState.unreachable(s.name, s.host, s.port, why, 1, 0));
             }
         }
         TopologySnapshot next = new TopologySnapshot(Instant.now(), states, electedSource);

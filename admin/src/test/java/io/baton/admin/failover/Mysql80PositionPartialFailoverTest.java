@@ -1,0 +1,8 @@
+package io.baton.admin.failover;
+
+import io.baton.sandbox.junit.WithSandbox;
+
+/** MySQL 8.0.31, binary log positions: a crash failover stopped after the promotion, at each later step. */
+@WithSandbox(replicas = 2, flavor = "mysql80", mode = "position")
+class Mysql80PositionPartialFailoverTest extends PartialFailoverScenarios {
+}
