@@ -3,7 +3,8 @@
 # Used by ./baton and .ci/run. Installs only as root with apt-get; otherwise prints the exact command.
 #   system-packages.sh [runtime|test]
 #     runtime: libaio1 libnuma1 (mysqld's libraries) and mariadb-client (the CLI the demo prints)
-#     test:    runtime + mariadb-server (flavor mariadb), sysbench and haproxy (client matrix, bench)
+#     test:    runtime + mariadb-server (flavor mariadb), sysbench and haproxy (client matrix, bench),
+#              python3-pymysql (the failover drill's PyMySQL load)
 set -u
 what=${1:-runtime}
 
@@ -16,6 +17,7 @@ if [ "$what" = test ]; then
   [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
   command -v sysbench >/dev/null 2>&1 || need+=(sysbench)
   command -v haproxy  >/dev/null 2>&1 || need+=(haproxy)
+  /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1 || need+=(python3-pymysql)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

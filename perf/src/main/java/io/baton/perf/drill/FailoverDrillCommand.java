@@ -59,8 +59,12 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     int rounds;
     @Option(names = "--duration", defaultValue = "9", description = "Seconds of load per round; the event comes after a third of it (default: ${DEFAULT-VALUE}).")
     int duration;
-    @Option(names = "--threads", defaultValue = "4", description = "Writing client sessions (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "4", description = "Writing client sessions of each client kind (default: ${DEFAULT-VALUE}).")
     int threads;
+    @Option(names = "--clients", defaultValue = "jdbc,pymysql", split = ",",
+            description = {"Client kinds writing at once: jdbc (Connector/J, reconnects after 100 ms), pymysql (PyMySQL,",
+                    "reconnects after 10 ms: new logins all through the failure) (default: ${DEFAULT-VALUE})."})
+    List<String> clients;
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for JSON and PNG results (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -69,8 +73,8 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     }
 
     /** What one round measured. */
-    record Round(int round, String kind, String from, String to, long unavailableMillis, long longestPauseMillis,
-                 Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
+    record Round(int round, String kind, String from, String to, boolean complete, String outcome, long unavailableMillis,
+                 long longestPauseMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
                  List<Map<String, Object>> steps) {
     }
 
@@ -78,6 +82,17 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!kind.equals("kill") && !kind.equals("switchover")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kind must be kill or switchover, not '" + kind + "'");
+        }
+        for (String k : clients) {
+            if (!k.equals("jdbc") && !k.equals("pymysql")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--clients takes jdbc and/or pymysql, not '" + k + "'");
+            }
+        }
+        if (rounds < 1 || threads < 1 || duration < 3) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--rounds and --threads must be at least 1, --duration at least 3");
+        }
+        if (clients.contains("pymysql")) {
+            PyMySqlLoad.check();
         }
         PrintWriter w = spec.commandLine().getOut();
         Files.createDirectories(out);
@@ -99,8 +114,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 for (int r = 1; r <= rounds; r++) {
                     Round round = round(r, t, node, w);
                     results.add(round);
-                    w.printf("round %d: %s %s -> %s: unavailable %d ms, longest pause %d ms, errors %s, reconnects %d, "
-                                    + "acknowledged %d, lost %d%n", r, round.kind(), round.from(), round.to(), round.unavailableMillis(),
+                    w.printf("round %d: %s %s -> %s %s: unavailable %d ms, longest pause %d ms, errors %s, reconnects %d, "
+                                    + "acknowledged %d, lost %d%n", r, round.kind(), round.from(), round.to(),
+                            round.complete() ? "complete" : "INCOMPLETE (" + round.outcome() + ")", round.unavailableMillis(),
                             round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
                             round.lostAcknowledged());
                     w.flush();
@@ -112,13 +128,17 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         long[] unavailable = results.stream().mapToLong(Round::unavailableMillis).sorted().toArray();
         long[] pauses = results.stream().mapToLong(Round::longestPauseMillis).sorted().toArray();
         long lost = results.stream().mapToLong(Round::lostAcknowledged).sum();
-        w.printf("%n%s drill, %d rounds, %d writing sessions: median unavailability %d ms (min %d, max %d), "
-                        + "median longest pause %d ms, lost acknowledged writes %d%n", kind, results.size(), threads,
+        long complete = results.stream().filter(Round::complete).count();
+        w.printf("%n%s drill, %d rounds, %d writing sessions each of %s: %d of %d rounds complete, median unavailability"
+                        + " %d ms (min %d, max %d), median longest pause %d ms, lost acknowledged writes %d%n", kind,
+                results.size(), threads, String.join(" and ", clients), complete, results.size(),
                 unavailable[unavailable.length / 2], unavailable[0], unavailable[unavailable.length - 1],
                 pauses[pauses.length / 2], lost);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("kind", kind);
         json.put("threads", threads);
+        json.put("clients", clients);
+        json.put("roundsComplete", complete);
         json.put("durationSeconds", duration);
         json.put("medianUnavailableMillis", unavailable[unavailable.length / 2]);
         json.put("medianLongestPauseMillis", pauses[pauses.length / 2]);
@@ -128,7 +148,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
         w.println("results: " + file + " and " + out.resolve("drill-" + kind + "-round1.png") + " ...");
         w.flush();
-        return lost == 0 ? 0 : 1;
+        return lost == 0 && complete == results.size() ? 0 : 1;
     }
 
     private Round round(int r, SandboxTopology t, BatonNode node, PrintWriter w) throws Exception {
@@ -142,19 +162,29 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         List<Thread> workers = new ArrayList<>();
         long roundStart = System.nanoTime();
         long roundStartMillis = System.currentTimeMillis();
-        for (int i = 0; i < threads; i++) {
-            int session = i;
-            Thread th = new Thread(() -> write(node, t.user("app"), session, stop, ids, reconnects, events, acked), "drill-" + i);
-            th.start();
-            workers.add(th);
+        if (clients.contains("jdbc")) {
+            for (int i = 0; i < threads; i++) {
+                int session = i;
+                Thread th = new Thread(() -> write(node, t.user("app"), session, stop, ids, reconnects, events, acked), "drill-" + i);
+                th.start();
+                workers.add(th);
+            }
         }
+        PyMySqlLoad py = clients.contains("pymysql") ? PyMySqlLoad.start(node.proxy().port(), t.user("app").user(),
+                t.user("app").password(), threads, r * 10_000_000L + 5_000_000L,
+                (id, t0, t1) -> {
+                    acked.add(id);
+                    events.add(new Event(t0, t1, 0));
+                },
+                (errno, t0, t1) -> events.add(new Event(t0, t1, (int) errno)), reconnects::incrementAndGet) : null;
         Thread.sleep(duration * 1000L / 3);
+        long reportsBefore = node.engine().reports().latest().map(FailoverReport::id).orElse(0L);
         long event = System.nanoTime();
         FailoverReport report;
         if (kind.equals("kill")) {
             t.kill(from); // returns once the process is gone: the event is when the source stopped answering
             event = System.nanoTime();
-            report = awaitFailover(node, from);
+            report = awaitFailover(node, from, reportsBefore);
         } else {
             to = t.servers().stream().map(TopologyFile.Server::name)
                     .filter(n -> !n.equals(from) && node.monitor().snapshot().server(n).map(s -> s.reachable()).orElse(false))
@@ -168,6 +198,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         stop.set(true);
         for (Thread th : workers) {
             th.join(30_000);
+        }
+        if (py != null) {
+            py.stop();
         }
         to = node.proxy().source().name();
 
@@ -202,11 +235,17 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 w.println("warning: " + from + " did not rejoin: " + rejoin.failure());
             }
         }
-        return new Round(r, kind, from, to, unavailable, longestPause / 1_000_000, errors, reconnects.get(), acked.size(),
-                lost, steps);
+        // Complete: the procedure routed to a new source with the gate open, and writes resumed on it.
+        String outcome = report == null ? "no failover within 30 s" : !report.isRouted() ? report.headline()
+                : to.equals(from) ? "still routed to " + from : unavailable < 0 ? "no write acknowledged after the event"
+                : report.succeeded() ? "succeeded" : "routed after a stop: " + report.recovery();
+        boolean complete = report != null && report.isRouted() && !to.equals(from) && unavailable >= 0;
+        return new Round(r, kind, from, to, complete, outcome, unavailable, longestPause / 1_000_000, errors, reconnects.get(),
+                acked.size(), lost, steps);
     }
 
-    private static FailoverReport awaitFailover(BatonNode node, String from) throws InterruptedException {
+    /** This round's failover (a report newer than {@code after}), once the engine is done; null if none within 30 s. */
+    private static FailoverReport awaitFailover(BatonNode node, String from, long after) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (node.proxy().source().name().equals(from) && System.nanoTime() < deadline) {
             Thread.sleep(10);
@@ -214,7 +253,8 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         while (node.engine().busy() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        return node.engine().reports().latest().orElse(null);
+        return node.engine().reports().all().stream().filter(x -> x.kind() == FailoverReport.Kind.FAILOVER && x.id() > after)
+                .findFirst().orElse(null);
     }
 
     private static void write(BatonNode node, TopologyFile.User user, int session, AtomicBoolean stop, AtomicLong ids,
