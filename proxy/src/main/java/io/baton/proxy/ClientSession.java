@@ -9,16 +9,9 @@ import io.baton.protocol.ResponseFramer;
 import io.baton.protocol.ResponseFramer.PacketKind;
 import io.baton.protocol.ResponseFramer.Step;
 import io.baton.protocol.ServerStatus;
-import io.baton.protocol.auth.AuthPluginNames;
-import io.baton.protocol.auth.CachingSha2Password;
-import io.baton.protocol.auth.NativePassword;
-import io.baton.protocol.auth.RsaPasswordCipher;
-import io.baton.protocol.message.AuthMoreData;
-import io.baton.protocol.message.AuthSwitchRequest;
 import io.baton.protocol.message.ComChangeUser;
 import io.baton.protocol.message.ErrPacket;
 import io.baton.protocol.message.HandshakeResponse41;
-import io.baton.protocol.message.HandshakeV10;
 import io.baton.protocol.message.OkPacket;
 import io.baton.protocol.message.SessionStateChange;
 import io.baton.proxy.routing.Endpoint;
@@ -28,10 +21,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,8 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection, from greeting to goodbye. Baton terminates the handshake (its own
- * HandshakeV10 and scramble, the client verified against the user directory), then opens a backend
+ * One client connection, from greeting to goodbye. Baton terminates the handshake ({@link LoginExchange}:
+ * its own HandshakeV10 and scramble, the client verified against the user directory), then opens a backend
  * connection as the same user on the current source and relays the command phase: client packets
  * go through as slices (statement ids and KILL targets rewritten in place), server responses go
  * back verbatim, followed by a {@link ResponseFramer} only far enough to know where each ends and
@@ -52,12 +42,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendConnection.Listener {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** Packets at least this long are streamed through instead of being collected whole. */
     static final int STREAM_THRESHOLD = 64 * 1024;
     /** A terminal-looking server packet (OK/EOF/ERR) below this size is always collected whole. */
     private static final int WHOLE_STATUS_PACKET = 1 << 20;
-    private static final int MAX_HANDSHAKE_PACKET = 1 << 20;
     private static final int QUERY_HEAD = 512;
     private static final Pattern KILL = Pattern.compile(
             "^\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*;?\\s*$", Pattern.CASE_INSENSITIVE);
@@ -85,35 +73,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 + "; its outcome is unknown (it may have committed). The session is usable on the new source");
     }
 
-    private final ProxyServer server;
+    // Shared with the login exchange (same event loop): the channel, the phase, the client's bytes not yet
+    // read, the negotiated capabilities and the sequence id of the next packet to the client.
+    final ProxyServer server;
     private final long id;
     private final long createdAt = System.currentTimeMillis();
-    private Channel ch;
-    private volatile Phase phase = Phase.GREETING;
-    private ByteBuf in;
+    Channel ch;
+    volatile Phase phase = Phase.GREETING;
+    ByteBuf in;
+    int capabilities;
+    int seq;
     private ByteBuf srv;
-    private byte[] scramble;
-    private String authPlugin;
-    private int capabilities;
-    private int seq;
-    private HandshakeResponse41 login;
-    private UserDirectory.Account account;
-    /** SHA1(password) from the client's native login, for an account configured with its *HEX hash only. */
-    private byte[] nativeStage1;
-    /**
-     * caching_sha2 full path in progress: 0 no, 1 waiting for the password or a key request, 2 for the
-     * RSA-encrypted one, {@link #FULL_AUTH_CHECKING} while it is checked off the event loop.
-     */
-    private int fullAuthStep;
-    private static final int FULL_AUTH_CHECKING = 3;
+    /** The login exchange (greeting to login), and the account it proved. */
+    private final LoginExchange auth = new LoginExchange(this);
     private BackendConnection backend;
     private final ResponseFramer framer = new ResponseFramer();
     private final SessionState state = new SessionState();
-    private ScheduledFuture<?> loginDeadline;
     private Gate.Waiter gateWaiter;
     private boolean reserved;
-    /** Bytes that arrived right behind the SSLRequest (the TLS ClientHello): they must go through TLS. */
-    private ByteBuf afterSslRequest;
 
     // command phase
     private int command = -1;
@@ -217,34 +194,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         server.sessions().add(this);
         server.installIdleTimeout(ch); // limits.idleTimeout may have changed since this channel was set up
         server.metrics().opened();
-        scramble = newScramble();
-        authPlugin = server.defaultAuthPlugin();
         int offered = OFFERED | server.sourceCapabilityExtras();
         if (server.clientTls() != null) {
             offered |= Capabilities.CLIENT_SSL;
         }
-        HandshakeV10 hello = new HandshakeV10(server.serverVersion(), id, scramble, offered,
-                server.defaultCharacterSet(), ServerStatus.SERVER_STATUS_AUTOCOMMIT, authPlugin, 0);
-        capabilities = offered;
-        seq = 0;
-        write(hello::encode);
-        ch.flush();
-        long timeout = server.settings().connectTimeout().toMillis();
-        loginDeadline = ch.eventLoop().schedule(() -> {
-            if (phase == Phase.GREETING || phase == Phase.AUTH_SWITCH) {
-                server.metrics().refused("handshake_timeout");
-                sendErrAndClose(MySqlError.ER_HANDSHAKE_ERROR.withMessage(
-                        "Bad handshake: no login within " + timeout + " ms"), seq + 1);
-            }
-        }, timeout, TimeUnit.MILLISECONDS);
-    }
-
-    private static byte[] newScramble() {
-        byte[] s = new byte[20];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = (byte) (0x21 + RANDOM.nextInt(0x7E - 0x21)); // printable, never NUL (it is NUL-terminated)
-        }
-        return s;
+        auth.greet(offered);
     }
 
     @Override
@@ -258,7 +212,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         in = in == null ? buf : BackendConnection.append(ctx.alloc(), in, buf);
         try {
             switch (phase) {
-                case GREETING, AUTH_SWITCH -> readLogin();
+                case GREETING, AUTH_SWITCH -> auth.read();
                 default -> processClient();
             }
         } catch (ProtocolException e) {
@@ -273,11 +227,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 in = null;
             }
         }
-        if (afterSslRequest != null) {
+        ByteBuf tlsBytes = auth.takeAfterSslRequest();
+        if (tlsBytes != null) {
             // The client did not wait for anything after its SSLRequest: its TLS handshake is already
             // here. Send it through the TLS handler just added, now that this read is done with.
-            ByteBuf tlsBytes = afterSslRequest;
-            afterSslRequest = null;
             ch.pipeline().fireChannelRead(tlsBytes);
         }
     }
@@ -292,232 +245,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ------------------------------------------------------------------------------ login
 
-    private void readLogin() {
-        while (in != null && (phase == Phase.GREETING || phase == Phase.AUTH_SWITCH)) {
-            int frame = Packets.completeFrameLength(in, in.readerIndex(), MAX_HANDSHAKE_PACKET);
-            if (frame < 0) {
-                return;
-            }
-            seq = Packets.sequenceId(in, in.readerIndex());
-            ByteBuf payload = in.retainedSlice(in.readerIndex() + Packets.HEADER_SIZE, frame - Packets.HEADER_SIZE);
-            in.skipBytes(frame);
-            try {
-                if (phase == Phase.GREETING) {
-                    onHandshakeResponse(payload);
-                    if (afterSslRequest != null) {
-                        return;
-                    }
-                } else {
-                    onAuthSwitchResponse(payload);
-                }
-            } finally {
-                payload.release();
-            }
-        }
+    /** How the backend is logged in: as the client's account, with its schema, character set and attributes. */
+    private BackendConnection.Login backendLogin() {
+        UserDirectory.Account account = auth.account();
+        HandshakeResponse41 login = auth.login();
+        return new BackendConnection.Login(account.user(), account.password(), auth.nativeStage1(), state.schema,
+                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
     }
 
-    private void onHandshakeResponse(ByteBuf p) {
-        int caps = p.readableBytes() >= 4 ? p.getIntLE(p.readerIndex()) : 0;
-        if (p.readableBytes() == 32 && (caps & Capabilities.CLIENT_SSL) != 0) {
-            if (server.clientTls() == null) {
-                throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake: TLS is not enabled"));
-            }
-            // SSLRequest: the rest of the login happens inside TLS.
-            SslHandler tls = server.clientTls().newHandler(ch.alloc());
-            ch.pipeline().addFirst("tls", tls);
-            if (in.isReadable()) {
-                afterSslRequest = in.readRetainedSlice(in.readableBytes());
-            }
-            return;
-        }
-        HandshakeResponse41 r = HandshakeResponse41.decode(p);
-        login = r;
-        capabilities &= r.capabilities();
-        if ((capabilities & Capabilities.CLIENT_PROTOCOL_41) == 0) {
-            throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake: the client lacks CLIENT_PROTOCOL_41"));
-        }
-        account = server.users().find(r.username());
-        String clientPlugin = (r.capabilities() & Capabilities.CLIENT_PLUGIN_AUTH) != 0 && r.authPluginName() != null
-                ? r.authPluginName() : AuthPluginNames.MYSQL_NATIVE_PASSWORD;
-        if (account == null) {
-            denied(r.authResponse().length > 0);
-            return;
-        }
-        if (!clientPlugin.equals(AuthPluginNames.MYSQL_NATIVE_PASSWORD)
-                && !clientPlugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
-            switchAuth(authPlugin);
-            return;
-        }
-        if (!clientPlugin.equals(authPlugin) && r.authResponse().length > 0) {
-            // The client answered for another plugin than the one offered: ask again, as a server does.
-            switchAuth(clientPlugin);
-            return;
-        }
-        verify(clientPlugin, r.authResponse());
-    }
-
-    private void switchAuth(String plugin) {
-        authPlugin = plugin;
-        scramble = newScramble();
-        phase = Phase.AUTH_SWITCH;
-        seq++;
-        write(AuthSwitchRequest.withScramble(plugin, scramble)::encode);
-        ch.flush();
-    }
-
-    private void onAuthSwitchResponse(ByteBuf p) {
-        byte[] resp = new byte[p.readableBytes()];
-        p.readBytes(resp);
-        if (fullAuthStep > 0) {
-            onFullAuthentication(resp);
-            return;
-        }
-        verify(authPlugin, resp);
-    }
-
-    /**
-     * Checks a scramble for the plugin the client used. An account known only by its server hash is
-     * checked with what that hash allows: a *HEX hash checks native scrambles (a caching_sha2 client is
-     * switched to native), a caching_sha2 hash checks the password on the full path (a native client is
-     * switched to caching_sha2).
-     */
-    private void verify(String plugin, byte[] response) {
-        boolean ok;
-        if (account.emptyPassword()) {
-            ok = response.length == 0 || (response.length == 1 && response[0] == 0);
-        } else if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
-            byte[] fast = account.fastAuthHash();
-            if (fast == null && account.needsFullAuthentication()) {
-                // As a server with an empty cache: ask for the password itself (over TLS, or RSA-encrypted).
-                fullAuthStep = 1;
-                phase = Phase.AUTH_SWITCH; // the next packets answer Baton, not the greeting
-                seq++;
-                write(new AuthMoreData(new byte[] {(byte) CachingSha2Password.PERFORM_FULL_AUTHENTICATION})::encode);
-                ch.flush();
-                return;
-            }
-            if (fast == null) {
-                switchAuth(AuthPluginNames.MYSQL_NATIVE_PASSWORD); // only the native hash is known
-                return;
-            }
-            ok = CachingSha2Password.verifyFast(response, scramble, fast);
-        } else {
-            byte[] stored = account.nativeStoredHash();
-            if (stored == null) {
-                switchAuth(AuthPluginNames.CACHING_SHA2_PASSWORD); // only the caching_sha2 hash is known
-                return;
-            }
-            byte[] stage1 = response.length == 20 ? NativePassword.recoverStage1Hash(response, scramble, stored) : null;
-            ok = stage1 != null;
-            nativeStage1 = ok && account.password() == null ? stage1 : null;
-        }
-        if (!ok) {
-            denied(response.length > 0);
-            return;
-        }
-        if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD) && !account.emptyPassword()) {
-            seq++;
-            write(new AuthMoreData(new byte[] {(byte) CachingSha2Password.FAST_AUTH_SUCCESS})::encode);
-        }
-        loggedIn();
-    }
-
-    /**
-     * caching_sha2 full path: the password in clear (only inside TLS), or a request for Baton's RSA
-     * public key and then the password encrypted with it; checked against the stored form.
-     */
-    private void onFullAuthentication(byte[] resp) {
-        if (fullAuthStep == FULL_AUTH_CHECKING) {
-            throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage(
-                    "Bad handshake: a packet while the password is being checked"));
-        }
-        boolean tls = ch.pipeline().get("tls") != null;
-        boolean encrypted;
-        if (fullAuthStep == 1 && tls) {
-            encrypted = false;
-        } else if (fullAuthStep == 1 && resp.length == 1 && resp[0] == CachingSha2Password.REQUEST_PUBLIC_KEY) {
-            fullAuthStep = 2;
-            seq++;
-            byte[] pem = server.rsaPublicKeyPem().getBytes(StandardCharsets.US_ASCII);
-            write(new AuthMoreData(pem)::encode);
-            ch.flush();
-            return;
-        } else if (fullAuthStep == 2) {
-            encrypted = true;
-        } else {
-            fullAuthStep = 0;
-            denied(true); // a cleartext password over plain TCP: refused, as a server does
-            return;
-        }
-        // RSA decryption and SHA-256 crypt take milliseconds (seconds with many digest rounds): never on the
-        // event loop. The answer comes back to it; the login deadline still applies meanwhile.
-        fullAuthStep = FULL_AUTH_CHECKING;
-        UserDirectory.Account acc = account;
-        byte[] nonce = scramble;
-        try {
-            server.passwordChecks().execute(() -> {
-                boolean ok;
-                try {
-                    byte[] password = encrypted ? RsaPasswordCipher.decrypt(resp, nonce, server.rsaPrivateKey())
-                            : CachingSha2Password.passwordFromCleartext(resp);
-                    ok = acc.verifyFull(password);
-                } catch (RuntimeException e) {
-                    ok = false; // not encrypted with Baton's key: a wrong login, not an internal error
-                }
-                boolean verdict = ok;
-                executeOnLoop(() -> {
-                    if (phase != Phase.AUTH_SWITCH || fullAuthStep != FULL_AUTH_CHECKING) {
-                        return; // closed meanwhile (login deadline, client gone)
-                    }
-                    fullAuthStep = 0;
-                    if (verdict) {
-                        loggedIn();
-                    } else {
-                        denied(true);
-                    }
-                });
-            });
-        } catch (java.util.concurrent.RejectedExecutionException busy) {
-            fullAuthStep = 0;
-            server.metrics().refused("password_checks_busy");
-            sendErrAndClose(MySqlError.ER_CON_COUNT_ERROR.withMessage("Too many connections: Baton is checking "
-                    + "too many passwords at once; try again"), seq + 1);
-        }
-    }
-
-    /** Runs on this session's event loop; nothing if the loop has stopped (the proxy is closing). */
-    private void executeOnLoop(Runnable r) {
-        try {
-            ch.eventLoop().execute(r);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // the session goes with its event loop
-        }
-    }
-
-    private void loggedIn() {
-        cancelLoginDeadline();
+    /** Called by the login exchange once the client is verified: open its backend as that user. */
+    void loggedIn() {
+        UserDirectory.Account account = auth.account();
+        HandshakeResponse41 login = auth.login();
         state.user = account.user();
         state.schema = (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null;
         state.characterSet = login.characterSet();
         phase = Phase.CONNECTING;
         openBackend();
-    }
-
-    private void denied(boolean usingPassword) {
-        server.metrics().refused("access_denied");
-        log.info("access denied for user '{}' from {}", login.username(), remoteHost()); // never the password
-        sendErrAndClose(MySqlError.accessDenied(login.username(), remoteHost(), usingPassword), seq + 1);
-    }
-
-    private String remoteHost() {
-        return ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
-    }
-
-    private void cancelLoginDeadline() {
-        if (loginDeadline != null) {
-            loginDeadline.cancel(false);
-            loginDeadline = null;
-        }
     }
 
     // ------------------------------------------------------------------------------ backend
@@ -528,8 +272,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"), seq + 1);
             return;
         }
-        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), nativeStage1, state.schema,
-                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
+        BackendConnection.Login l = backendLogin();
         backend = BackendConnection.open(ch.eventLoop(), source, l, server.settings(), server.backendTls(), this);
     }
 
@@ -945,37 +688,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } finally {
             payload.release();
         }
-        UserDirectory.Account acc = server.users().find(cu.user());
-        String plugin = cu.authPluginName() != null ? cu.authPluginName() : AuthPluginNames.MYSQL_NATIVE_PASSWORD;
-        byte[] response = cu.authResponse();
-        boolean ok;
-        byte[] stage1 = null;
-        if (acc == null) {
-            ok = false;
-        } else if (acc.emptyPassword()) {
-            ok = response.length == 0;
-        } else if (plugin.equals(AuthPluginNames.CACHING_SHA2_PASSWORD)) {
-            // A server-hash account not yet proven on the full path cannot be checked here (no AuthSwitch
-            // inside COM_CHANGE_USER): denied, as a server without a cache entry would need TLS or RSA.
-            byte[] fast = acc.fastAuthHash();
-            ok = fast != null && CachingSha2Password.verifyFast(response, scramble, fast);
-        } else {
-            byte[] stored = acc.nativeStoredHash();
-            stage1 = stored != null && response.length == 20 ? NativePassword.recoverStage1Hash(response, scramble, stored)
-                    : null;
-            ok = stage1 != null;
-        }
-        if (!ok) {
-            server.metrics().refused("access_denied");
-            log.info("access denied for user '{}' from {} (change user)", cu.user(), remoteHost());
-            replyErr(MySqlError.accessDenied(cu.user(), remoteHost(), cu.authResponse().length > 0));
+        if (!auth.verifyChangeUser(cu)) {
+            replyErr(MySqlError.accessDenied(cu.user(), auth.remoteHost(), cu.authResponse().length > 0));
             return;
         }
         BackendConnection old = backend;
-        account = acc;
-        nativeStage1 = acc.password() == null ? stage1 : null;
         state.reset();
-        state.user = acc.user();
+        state.user = auth.account().user();
         state.schema = cu.database() == null || cu.database().isEmpty() ? null : cu.database();
         if (cu.characterSet() > 0) {
             state.characterSet = cu.characterSet();
@@ -1070,8 +789,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         phase = Phase.MIGRATING;
         long t0 = System.nanoTime();
-        BackendConnection.Login l = new BackendConnection.Login(account.user(), account.password(), nativeStage1, state.schema,
-                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
+        BackendConnection.Login l = backendLogin();
         int generation = ++moveGeneration;
         movingDone = f;
         moving = BackendConnection.open(ch.eventLoop(), target, l, server.settings(), server.backendTls(),
@@ -1396,7 +1114,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ------------------------------------------------------------------------------ replies, close
 
-    private void write(java.util.function.Consumer<ByteBuf> body) {
+    void write(java.util.function.Consumer<ByteBuf> body) {
         ByteBuf out = ch.alloc().buffer();
         int h = Packets.reserveHeader(out);
         body.accept(out);
@@ -1418,7 +1136,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         phase = phase == Phase.CLOSED ? Phase.CLOSED : Phase.IDLE;
     }
 
-    private void sendErrAndClose(MySqlError e, int sequenceId) {
+    void sendErrAndClose(MySqlError e, int sequenceId) {
         if (phase == Phase.CLOSED || ch == null || !ch.isActive()) {
             close();
             return;
@@ -1444,7 +1162,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** What close() frees, without closing the channel yet. */
     private void releaseBuffersAndSlot() {
-        cancelLoginDeadline();
+        auth.cancelDeadline();
         if (in != null) {
             in.release();
             in = null;
@@ -1489,16 +1207,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     void close() {
         boolean first = phase != Phase.CLOSED || reserved;
         phase = Phase.CLOSED;
-        cancelLoginDeadline();
+        auth.cancelDeadline();
         if (gateWaiter != null) {
             gateWaiter.cancel();
             gateWaiter = null;
         }
         abandonMove();
-        if (afterSslRequest != null) {
-            afterSslRequest.release();
-            afterSslRequest = null;
-        }
+        auth.release();
         if (moveDone != null) {
             moveDone.complete(false);
             moveDone = null;
