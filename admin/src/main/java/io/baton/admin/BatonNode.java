@@ -125,13 +125,14 @@ public final class BatonNode implements AutoCloseable {
 
     @Override
     public void close() {
+        // The engine first: it lets a running procedure finish, also one an operator started from the console.
+        engine.close();
         if (console != null) {
             console.close();
         }
         if (metricsServer != null) {
             metricsServer.close();
         }
-        engine.close();
         monitor.close();
         proxy.close();
     }

@@ -76,6 +76,10 @@ public final class FailoverEngine implements AutoCloseable {
     /** A server promoted by an attempt that could not route to it (it did not answer then), or null. */
     private volatile String promotedUnrouted;
     private final AtomicBoolean retryPending = new AtomicBoolean();
+    /** The thread running a procedure (background or an operator's console thread), or null. */
+    private volatile Thread runner;
+    /** Retries of one follower before the engine gives up and says to rejoin it by hand. */
+    static final int MAX_REPOINT_RETRIES = 10;
 
     /** One follower to repoint: what the failover left, how many retries failed, when the next may run. */
     private record PendingRetry(FailoverProcedure.Pending pending, long failoverId, int failures, Instant nextAt) {
@@ -154,6 +158,14 @@ public final class FailoverEngine implements AutoCloseable {
         if (!procedure.tryLock()) {
             throw new IllegalStateException("another failover, switchover or rejoin is running; try again when it is done");
         }
+        if (closing) {
+            procedure.unlock();
+            throw new IllegalStateException("Baton is stopping: no new " + kind.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        runner = Thread.currentThread();
+        if (movesSource) {
+            repointRetries.clear(); // the source changes hands: what earlier failovers left behind is this one's now
+        }
         FailoverReport report = new FailoverReport(history.nextId(), kind, trigger, oldSource);
         report.listener(steps);
         try {
@@ -182,6 +194,7 @@ public final class FailoverEngine implements AutoCloseable {
             }
             history.add(report);
             log.info("{}", report.describe().strip());
+            runner = null;
             procedure.unlock();
         }
     }
@@ -272,21 +285,27 @@ public final class FailoverEngine implements AutoCloseable {
                 || snapshot.server(name).filter(ServerState::writable).isEmpty()) {
             return;
         }
-        promotedUnrouted = null;
         background.submit(() -> {
             if (!procedure.tryLock()) {
-                promotedUnrouted = name; // a procedure runs: the next round tries again
-                return;
+                return; // a procedure runs: the next round tries again
             }
             try {
+                if (!name.equals(promotedUnrouted) || !name.equals(monitor.electedSource())) {
+                    return; // a later procedure decided meanwhile
+                }
                 BatonConfig.Server s = config.server(name);
                 RoutingControl.MigrationSummary m = routing.switchTo(new Endpoint(s.name, s.host, s.port), config.gate.maxWait);
                 routing.openGate();
                 lastFailoverAt = Instant.now();
                 failedInARow = 0;
                 retryAt = Instant.EPOCH;
+                promotedUnrouted = null;
+                history.all().stream().filter(r -> name.equals(r.newSource()) && r.kind() != FailoverReport.Kind.REJOIN)
+                        .findFirst().ifPresent(FailoverReport::routed);
                 log.warn("{} (promoted by the last failover) answers and is writable: routed to it ({} session(s) moved,"
                         + " {} failed) and the gate is open", name, m.moved(), m.failed());
+            } catch (RuntimeException e) {
+                log.error("routing to {} (promoted by the last failover) failed; the next monitor round tries again", name, e);
             } finally {
                 procedure.unlock();
             }
@@ -315,27 +334,32 @@ public final class FailoverEngine implements AutoCloseable {
     private void retryRepoint(PendingRetry due) {
         String server = due.pending().server();
         if (!due.pending().source().equals(monitor.electedSource())) {
-            repointRetries.remove(server);
+            repointRetries.remove(server, due);
             log.warn("{} is no longer repointed at {} (failover #{}): the source is {} now", server, due.pending().source(),
                     due.failoverId(), monitor.electedSource());
             return;
         }
         FailoverReport r;
+        RepointRetry[] made = new RepointRetry[1];
         try {
             r = runExclusive(FailoverReport.Kind.REJOIN, "retry " + (due.failures() + 1) + " of failover #" + due.failoverId()
                     + ": repoint " + server + " at " + due.pending().source(),
-                    rep -> new RepointRetry(config, monitor, routing, rep, due.pending(), due.failoverId()), false,
+                    rep -> made[0] = new RepointRetry(config, monitor, routing, rep, due.pending(), due.failoverId()), false,
                     automaticSteps);
         } catch (IllegalStateException busy) {
             return; // another procedure runs: the next round tries again
         }
+        int n = due.failures() + 1;
         if (r.succeeded()) {
-            repointRetries.remove(server);
+            repointRetries.remove(server, due);
             log.info("{} replicates from {}: failover #{} is complete", server, due.pending().source(), due.failoverId());
+        } else if ((made[0] != null && made[0].refusedForGood()) || n >= MAX_REPOINT_RETRIES) {
+            repointRetries.remove(server, due);
+            log.warn("{} is not repointed at {} after {} retr{} ({}): no further retry; rejoin it by hand", server,
+                    due.pending().source(), n, n == 1 ? "y" : "ies", r.failure());
         } else {
-            int n = due.failures() + 1;
             Duration delay = retryDelay(config, n);
-            repointRetries.put(server, new PendingRetry(due.pending(), due.failoverId(), n, Instant.now().plus(delay)));
+            repointRetries.replace(server, due, new PendingRetry(due.pending(), due.failoverId(), n, Instant.now().plus(delay)));
             log.warn("repointing {} at {} failed ({} in a row): next retry in {} ms", server, due.pending().source(), n,
                     delay.toMillis());
         }
@@ -420,9 +444,17 @@ public final class FailoverEngine implements AutoCloseable {
         closing = true;
         background.shutdown();
         try {
+            // Whoever runs it (the background thread, or an operator's console thread), wait for the running
+            // procedure by taking its lock; no new one starts once closing is set.
             long waitMs = Math.max(1000, config.gate.maxWait.toMillis());
-            if (procedure.isLocked() && !background.awaitTermination(waitMs, TimeUnit.MILLISECONDS)) {
+            if (procedure.tryLock(waitMs, TimeUnit.MILLISECONDS)) {
+                procedure.unlock();
+            } else {
+                Thread t = runner;
                 log.warn("a procedure still runs after gate.maxWait ({} ms) while Baton stops: interrupting it", waitMs);
+                if (t != null) {
+                    t.interrupt();
+                }
             }
             background.shutdownNow();
             background.awaitTermination(5, TimeUnit.SECONDS);

@@ -59,6 +59,8 @@ final class FailoverProcedure extends Procedure {
     private boolean promoted;
     private boolean retriesNoted;
     private boolean postHookStarted;
+    /** Position mode: the candidate's binary log file right after its promotion. */
+    private String promotedBinlog;
 
     FailoverProcedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report, String requested,
                       LastSeen lastSeen) {
@@ -82,6 +84,11 @@ final class FailoverProcedure extends Procedure {
                     promotionStarted = true;
                     String r = promote(candidate);
                     promoted = true;
+                    try {
+                        promotedBinlog = read(candidate).binlog().file();
+                    } catch (SQLException e) {
+                        promotedBinlog = null; // a retry then refuses to repoint in position mode
+                    }
                     return r;
                 }),
                 step("repoint the replicas", () -> {
@@ -106,11 +113,15 @@ final class FailoverProcedure extends Procedure {
     /** Followers the attempt did not get replicating from the new source: a background retry repoints them. */
     List<Pending> pendingRepoints() {
         return followers.stream().filter(f -> promoted && !repointedOk.contains(f))
-                .map(f -> new Pending(f, candidate, progressOf(drained.get(f)))).toList();
+                .map(f -> new Pending(f, candidate, progressOf(drained.get(f)), gtidMode ? null : promotedBinlog)).toList();
     }
 
-    /** A follower left behind: where it stood when the candidate was chosen (it must still stand there to be repointed). */
-    record Pending(String server, String source, Progress chosenAt) {
+    /**
+     * A follower left behind: where it stood when the candidate was chosen (it must still stand there to be
+     * repointed), and in position mode the new source's binary log file right after its promotion (RESET
+     * MASTER: the follower must read from that file's position 4, and only while the file still exists).
+     */
+    record Pending(String server, String source, Progress chosenAt, String firstBinlog) {
     }
 
     private void noteRetries() {
@@ -655,7 +666,7 @@ final class FailoverProcedure extends Procedure {
             List<String> behind = pendingRepoints().stream().map(Pending::server).toList();
             if (!behind.isEmpty()) {
                 done.add("retried in the background: repoint " + String.join(", ", behind) + " at " + candidate
-                        + " (they still point at " + oldSource.name() + ", read-only)");
+                        + " (read-only; not yet replicating from it)");
             }
             return String.join("; ", done);
         }

@@ -265,7 +265,6 @@ public final class FailoverReport {
         return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(errantTransactions));
     }
 
-    /** Total duration so far, or of the whole procedure once finished. */
     /** True once the new source is routed and the gate open on it (also after a stop past the promotion). */
     public synchronized boolean isRouted() {
         return routed;
@@ -281,6 +280,7 @@ public final class FailoverReport {
         return List.copyOf(retries);
     }
 
+    /** Total duration so far, or of the whole procedure once finished. */
     public synchronized Duration duration() {
         return Duration.ofMillis((finishedAtMillis == 0 ? System.currentTimeMillis() : finishedAtMillis) - startedAtMillis);
     }

@@ -29,6 +29,8 @@ final class RepointRetry extends Procedure {
     /** The failover got as far as CHANGE SOURCE on this replica: only replication needs starting. */
     private boolean alreadyRepointed;
     private boolean alreadyRunning;
+    /** Set when the retry refused for a reason another try cannot change: the engine stops retrying. */
+    private boolean permanent;
 
     RepointRetry(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report,
                  FailoverProcedure.Pending pending, long failoverId) {
@@ -51,7 +53,7 @@ final class RepointRetry extends Procedure {
         String server = pending.server();
         String source = pending.source();
         if (!source.equals(monitor.electedSource())) {
-            throw new StepFailedException("the source is " + monitor.electedSource() + " now, not " + source
+            throw refuse("the source is " + monitor.electedSource() + " now, not " + source
                     + " (failover #" + failoverId + "'s): a later procedure decides where " + server + " replicates from");
         }
         ServerState src = read(source);
@@ -60,20 +62,34 @@ final class RepointRetry extends Procedure {
         }
         ServerState s = read(server);
         if (s.writable()) {
-            throw new StepFailedException(server + " is writable: it is fenced by the monitor; rejoin it by hand");
+            throw new StepFailedException(server + " is writable: the monitor fences it; the next retry checks it again");
         }
         ReplicaStatus rs = s.replica();
         if (rs == null) {
-            throw new StepFailedException(server + " replicates from nobody now: rejoin it by hand");
+            throw refuse(server + " replicates from nobody now: rejoin it by hand");
         }
         BatonConfig.Server sc = config.server(source);
         if (s.replicatesFrom(sc.host, sc.port)) {
             alreadyRepointed = true;
             return server + " already replicates from " + source + " (failover #" + failoverId + " got that far)";
         }
+        if (!gtidMode) {
+            // RESET MASTER at the promotion: the follower must read the new source from that file's position 4.
+            String first = pending.firstBinlog() == null ? null
+                    : conn(source).rows(conn(source).dialect().showBinaryLogs(), 1).stream().findFirst()
+                    .map(r -> r.get("Log_name")).orElse(null);
+            if (first == null || !first.equals(pending.firstBinlog())) {
+                throw refuse(source + "'s binary log since the promotion (" + pending.firstBinlog() + ") is not its first"
+                        + " any more (" + first + "): " + server + " cannot follow it from there; rebuild it from " + source);
+            }
+        }
+        // Stop it before comparing, so that it cannot receive anything between the check and the repoint.
+        ServerConnection c = conn(server);
+        c.exec(c.dialect().stopReplica());
+        s = read(server);
         Progress now = progressOf(s);
         if (!now.missingFrom(pending.chosenAt()).isEmpty() || !pending.chosenAt().missingFrom(now).isEmpty()) {
-            throw new StepFailedException(server + " has moved since failover #" + failoverId + " chose " + source
+            throw refuse(server + " has moved since failover #" + failoverId + " chose " + source
                     + " (then " + pending.chosenAt() + ", now " + now + "): check it, then rejoin it by hand");
         }
         report.position(server, s.summary());
@@ -91,8 +107,16 @@ final class RepointRetry extends Procedure {
                 c.exec(c.dialect().startReplica());
             }
             result = repointWait(server);
-        } else {
+        } else if (gtidMode) {
             result = repoint(List.of(server), pending.source(), Map.of());
+        } else {
+            ServerConnection c = conn(server);
+            BatonConfig.Server src = config.server(pending.source());
+            String pw = config.replication.password == null ? "" : config.replication.password;
+            c.exec(c.dialect().changeSource(io.baton.dialect.Dialect.ChangeSource.position(src.host, src.port,
+                    config.replication.user, pw, pending.firstBinlog(), 4)));
+            c.exec(c.dialect().startReplica());
+            result = repointWait(server);
         }
         if (!repointedOk.contains(server) && !alreadyRunning) {
             throw new StepFailedException(result);
@@ -116,8 +140,19 @@ final class RepointRetry extends Procedure {
                 : "IO " + st.ioRunning() + " " + st.lastIoError() + ", SQL " + st.sqlRunning() + " " + st.lastSqlError());
     }
 
+    private StepFailedException refuse(String why) {
+        permanent = true;
+        return new StepFailedException(why);
+    }
+
+    /** True if it refused for good (the source changed, the replica moved or was changed by hand). */
+    boolean refusedForGood() {
+        return permanent;
+    }
+
     @Override
     String stopSafely(String failedStep, Exception cause) {
-        return pending.server() + " stays read-only and is not routed to; the retry runs again later";
+        return pending.server() + " stays read-only and is not routed to; " + (permanent ? "no further retry"
+                : "the retry runs again later");
     }
 }

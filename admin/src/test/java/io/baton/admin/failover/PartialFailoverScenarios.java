@@ -67,6 +67,7 @@ abstract class PartialFailoverScenarios {
         String what = "[" + round.step() + ", " + round.fault() + "] ";
         try (EngineUnderTest u = new EngineUnderTest(t, source, c -> { })) {
             String[] follower = new String[1];
+            boolean[] closeWaited = new boolean[1];
             u.engine.injectFault((r, step) -> {
                 if (r.kind() != FailoverReport.Kind.FAILOVER || !step.equals(round.step())) {
                     return;
@@ -82,7 +83,7 @@ abstract class PartialFailoverScenarios {
                         Thread stopper = new Thread(u.engine::close, "test-stops-baton");
                         stopper.start();
                         Thread.sleep(200); // close() has begun and waits for this procedure
-                        assertTrue(stopper.isAlive(), "close() waits for the running failover");
+                        closeWaited[0] = stopper.isAlive(); // asserted below (an Error here would not end the step)
                     }
                 }
             });
@@ -104,6 +105,9 @@ abstract class PartialFailoverScenarios {
             assertTrue(u.routing.isGateOpen(), what + "gate open; calls " + u.routing.calls);
             assertEquals(promoted, u.routing.source().name(), what + "routed to the promoted server");
             assertExactlyOneWritable(t, promoted);
+            if (round.fault() == Fault.STOP_BATON) {
+                assertTrue(closeWaited[0], what + "close() waited for the running failover");
+            }
             if (round.fault() == Fault.KILL_FOLLOWER || round.fault() == Fault.STOP_BATON) {
                 assertTrue(r.succeeded(), what + r.describe()); // a replica that fails is left out, not a failed step
             } else {
@@ -124,6 +128,10 @@ abstract class PartialFailoverScenarios {
                 assertTrue(r.retries().stream().anyMatch(x -> x.startsWith("repoint " + other + " at " + promoted)),
                         what + "the report names the retry: " + r.retries());
                 assertEquals(List.of(other), u.engine.pendingRepoints());
+                // Rows written on the new source while the follower is down: the retry must bring it all of them.
+                for (long id = firstId + 400_000; id < firstId + 400_050; id++) {
+                    exec(t, promoted, "INSERT INTO app.t (id, v) VALUES (" + id + ", 'while down')");
+                }
                 t.start(other); // it comes back pointing at the dead source; the retry repoints it
             }
             // The follower left behind (or repointed by the attempt) replicates from the promoted server.
@@ -132,6 +140,11 @@ abstract class PartialFailoverScenarios {
             exec(t, promoted, "INSERT INTO app.t (id, v) VALUES (" + marker + ", 'marker')");
             awaitRow(t, other, marker, 30_000);
             awaitNoRetryPending(u, 30_000);
+            FailoverScenarios.awaitConverged(t, promoted, List.of(other));
+            if (round.fault() == Fault.KILL_FOLLOWER) {
+                assertTrue(u.engine.reports().all().stream().anyMatch(x -> x.trigger().startsWith("retry ")
+                        && x.trigger().contains("repoint " + other) && x.succeeded()), what + "a retry repointed " + other);
+            }
             if (round.fault() == Fault.STOP_BATON) {
                 assertEquals(List.of(), r.retries(), what + "the attempt repointed everyone itself");
                 return marker + 1; // the engine is closed: the topology stays as it is
