@@ -333,6 +333,9 @@ public final class FailoverEngine implements AutoCloseable {
 
     private void retryRepoint(PendingRetry due) {
         String server = due.pending().server();
+        if (repointRetries.get(server) != due) {
+            return; // a procedure moved the source meanwhile and dropped it (RESET MASTER reuses file names)
+        }
         if (!due.pending().source().equals(monitor.electedSource())) {
             repointRetries.remove(server, due);
             log.warn("{} is no longer repointed at {} (failover #{}): the source is {} now", server, due.pending().source(),
