@@ -152,9 +152,6 @@ public final class FailoverEngine implements AutoCloseable {
     private FailoverReport runExclusive(FailoverReport.Kind kind, String trigger, Function<FailoverReport, Procedure> make,
                                         boolean movesSource, FailoverReport.Listener steps) {
         String oldSource = monitor.electedSource();
-        if (closing) {
-            throw new IllegalStateException("Baton is stopping: no new " + kind.name().toLowerCase(java.util.Locale.ROOT));
-        }
         if (!procedure.tryLock()) {
             throw new IllegalStateException("another failover, switchover or rejoin is running; try again when it is done");
         }

@@ -159,11 +159,16 @@ abstract class Procedure implements AutoCloseable {
 
     /** The statement that points a server at a new source: auto-position in GTID mode, first binlog / position 4 otherwise. */
     String changeSourceTo(Dialect d, String source) {
+        return changeSourceTo(d, source, null);
+    }
+
+    /** As {@link #changeSourceTo(Dialect, String)}; in position mode from {@code file} position 4 when it is not null. */
+    String changeSourceTo(Dialect d, String source, String file) {
         BatonConfig.Server s = config.server(source);
         String pw = config.replication.password == null ? "" : config.replication.password;
         return d.changeSource(gtidMode
                 ? Dialect.ChangeSource.gtid(s.host, s.port, config.replication.user, pw)
-                : Dialect.ChangeSource.position(s.host, s.port, config.replication.user, pw, null, 0));
+                : Dialect.ChangeSource.position(s.host, s.port, config.replication.user, pw, file, file == null ? 0 : 4));
     }
 
     /** Promotes a replica: STOP REPLICA, RESET REPLICA ALL, (position mode) RESET MASTER, writable. */
@@ -198,6 +203,11 @@ abstract class Procedure implements AutoCloseable {
      * threads run. Servers that fail are reported and left out; returns one line for the report.
      */
     String repoint(List<String> servers, String newSource, Map<String, String> mariaDbStartPos) {
+        return repoint(servers, newSource, mariaDbStartPos, null);
+    }
+
+    /** As {@link #repoint(List, String, Map)}; in position mode from {@code file} position 4 when it is not null. */
+    String repoint(List<String> servers, String newSource, Map<String, String> mariaDbStartPos, String file) {
         if (servers.isEmpty()) {
             return "no other server to repoint";
         }
@@ -211,7 +221,7 @@ abstract class Procedure implements AutoCloseable {
                 if (mariaDbStartPos.containsKey(r)) {
                     c.exec(d.setGtidSlavePos(mariaDbStartPos.get(r)));
                 }
-                c.exec(changeSourceTo(d, newSource));
+                c.exec(changeSourceTo(d, newSource, file));
                 c.exec(d.startReplica());
                 started.add(r);
             } catch (SQLException e) {
@@ -219,6 +229,15 @@ abstract class Procedure implements AutoCloseable {
                 sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" FAILED: ").append(message(e));
             }
         }
+        awaitReplicating(started, newSource, sb);
+        return sb.toString();
+    }
+
+    /**
+     * Waits (bounded) until each of {@code started} replicates from {@code newSource} with both threads
+     * running ({@link #repointedOk}); the others are reported and left out. Appends one line each to {@code sb}.
+     */
+    void awaitReplicating(List<String> started, String newSource, StringBuilder sb) {
         long deadline = System.nanoTime() + Math.min(10_000, config.failover.applyTimeout.toMillis()) * 1_000_000L;
         java.util.Set<String> pending = new java.util.LinkedHashSet<>(started);
         Map<String, String> lastSeen = new LinkedHashMap<>();
@@ -249,7 +268,6 @@ abstract class Procedure implements AutoCloseable {
             report.leaveOut(r, "replication from " + newSource + " does not run: " + lastSeen.getOrDefault(r, "?"));
             sb.append(sb.length() == 0 ? "" : "; ").append(r).append(" NOT RUNNING: ").append(lastSeen.getOrDefault(r, "?"));
         }
-        return sb.toString();
     }
 
     /**

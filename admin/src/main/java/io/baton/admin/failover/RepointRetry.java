@@ -28,7 +28,6 @@ final class RepointRetry extends Procedure {
     private final long failoverId;
     /** The failover got as far as CHANGE SOURCE on this replica: only replication needs starting. */
     private boolean alreadyRepointed;
-    private boolean alreadyRunning;
     /** Set when the retry refused for a reason another try cannot change: the engine stops retrying. */
     private boolean permanent;
 
@@ -106,38 +105,17 @@ final class RepointRetry extends Procedure {
             if (st == null || !st.bothThreadsRunning()) {
                 c.exec(c.dialect().startReplica());
             }
-            result = repointWait(server);
-        } else if (gtidMode) {
-            result = repoint(List.of(server), pending.source(), Map.of());
+            StringBuilder sb = new StringBuilder();
+            awaitReplicating(List.of(server), pending.source(), sb);
+            result = sb.toString();
         } else {
-            ServerConnection c = conn(server);
-            BatonConfig.Server src = config.server(pending.source());
-            String pw = config.replication.password == null ? "" : config.replication.password;
-            c.exec(c.dialect().changeSource(io.baton.dialect.Dialect.ChangeSource.position(src.host, src.port,
-                    config.replication.user, pw, pending.firstBinlog(), 4)));
-            c.exec(c.dialect().startReplica());
-            result = repointWait(server);
+            // Position mode: from the promotion's first binary log, position 4 (checked in the pre-flight).
+            result = repoint(List.of(server), pending.source(), Map.of(), pending.firstBinlog());
         }
-        if (!repointedOk.contains(server) && !alreadyRunning) {
+        if (!repointedOk.contains(server)) {
             throw new StepFailedException(result);
         }
         return result;
-    }
-
-    /** Waits (bounded, as repoint does) until both threads run. */
-    private String repointWait(String server) throws SQLException {
-        long deadline = System.nanoTime() + Math.min(10_000, config.failover.applyTimeout.toMillis()) * 1_000_000L;
-        ReplicaStatus st = null;
-        while (System.nanoTime() < deadline) {
-            st = conn(server).replicaStatus();
-            if (st != null && st.bothThreadsRunning()) {
-                alreadyRunning = true;
-                return server + " -> " + pending.source() + " (IO and SQL running)";
-            }
-            sleep(POLL_MILLIS);
-        }
-        return server + " NOT RUNNING: " + (st == null ? "no replication configuration"
-                : "IO " + st.ioRunning() + " " + st.lastIoError() + ", SQL " + st.sqlRunning() + " " + st.lastSqlError());
     }
 
     private StepFailedException refuse(String why) {
