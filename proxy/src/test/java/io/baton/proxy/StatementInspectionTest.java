@@ -14,7 +14,7 @@ class StatementInspectionTest {
 
     private static boolean prefilter(String sql) {
         ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
-        return ClientSession.mayChangeUnmovableState(b, 0, b.readableBytes());
+        return StatementHead.mayChangeUnmovableState(b, 0, b.readableBytes());
     }
 
     @Test

@@ -1,0 +1,338 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Command;
+import io.baton.protocol.MySqlError;
+import io.baton.protocol.Packets;
+import io.baton.protocol.ProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Client → server, for a logged-in session: reads the client's packets and relays them to the backend as
+ * slices of the bytes received. A new command starts only when the session is IDLE, passes the
+ * {@link Gate}, and gets a backend first (the {@link SessionMover} opens one when it was lost); statement
+ * ids and KILL targets are rewritten in place, commands Baton answers itself are consumed. The rest of a
+ * streamed packet and LOCAL INFILE data go through while the command is IN_FLIGHT.
+ */
+final class CommandRelay {
+    /** Marker: the command was answered by Baton itself and its bytes are consumed. */
+    private static final ByteBuf CONSUMED = Unpooled.EMPTY_BUFFER.asReadOnly();
+
+    private final ClientSession s;
+    private final Exchange x;
+    /** Bytes of the current client packet still to forward as they arrive. */
+    private int clientStream;
+    /** The last client packet was 16 MiB - 1 long: the next one continues it. */
+    private boolean clientContinuation;
+    private long clientLogicalLength;
+    /** Bytes of a client packet to drop (its command was refused or its backend is gone). */
+    private int clientDiscard;
+    /** Told to the client in answer to its next statement (which is then not run). */
+    private MySqlError pendingError;
+    private boolean pendingErrorCloses;
+    private long commands;
+
+    CommandRelay(ClientSession session, Exchange exchange) {
+        this.s = session;
+        this.x = exchange;
+    }
+
+    long commands() {
+        return commands;
+    }
+
+    /** The client's next statement is not run: it gets {@code e} instead, and the session ends if {@code closes}. */
+    void tellAtNextStatement(MySqlError e, boolean closes) {
+        pendingError = e;
+        pendingErrorCloses = closes;
+    }
+
+    /** The backend was lost with a command under way: what the client still sends for it is dropped. */
+    void abandonCommand() {
+        x.infile = false;
+        clientContinuation = false;
+        clientDiscard = clientStream;
+        clientStream = 0;
+    }
+
+    /** Relays client packets: a new command when idle; the rest of a streamed packet or LOCAL INFILE data in flight. */
+    void process() {
+        BackendConnection b = s.backend;
+        ByteBuf in;
+        boolean wrote = false;
+        while ((in = s.in) != null && in.isReadable() && s.phase != ClientSession.Phase.CLOSED) {
+            int ri = in.readerIndex();
+            int avail = in.readableBytes();
+            if (clientDiscard > 0) {
+                int n = Math.min(clientDiscard, avail);
+                in.skipBytes(n);
+                clientDiscard -= n;
+                continue;
+            }
+            if (clientStream > 0) {
+                int n = Math.min(clientStream, avail);
+                b.channel().write(in.retainedSlice(ri, n), b.channel().voidPromise());
+                in.skipBytes(n);
+                clientStream -= n;
+                wrote = true;
+                continue;
+            }
+            if (clientContinuation || x.infile) {
+                if (avail < Packets.HEADER_SIZE) {
+                    break;
+                }
+                int len = Packets.payloadLength(in, ri);
+                if (clientContinuation) {
+                    clientLogicalLength += len;
+                    checkPacketSize(clientLogicalLength);
+                    clientContinuation = len == Packets.MAX_PAYLOAD;
+                } else if (len == 0 && !x.lastInfileFrameFull) {
+                    x.infile = false; // the empty packet ends the file; the server answers OK or ERR
+                }
+                if (x.infile) {
+                    x.lastInfileFrameFull = len == Packets.MAX_PAYLOAD;
+                }
+                int n = Math.min(avail, Packets.HEADER_SIZE + len);
+                x.replySeq = (Packets.sequenceId(in, ri) + 1) & 0xFF;
+                b.channel().write(in.retainedSlice(ri, n), b.channel().voidPromise());
+                in.skipBytes(n);
+                clientStream = Packets.HEADER_SIZE + len - n;
+                wrote = true;
+                continue;
+            }
+            if (s.phase != ClientSession.Phase.IDLE) {
+                break; // a response is under way: the next command waits its turn
+            }
+            if (avail < Packets.HEADER_SIZE + 1) {
+                break;
+            }
+            int len = Packets.payloadLength(in, ri);
+            int packetSeq = Packets.sequenceId(in, ri);
+            if (packetSeq != 0) {
+                throw new ProtocolException(MySqlError.ER_NET_PACKETS_OUT_OF_ORDER);
+            }
+            checkPacketSize(len);
+            int cmd = in.getUnsignedByte(ri + Packets.HEADER_SIZE);
+            boolean whole = avail >= Packets.HEADER_SIZE + len;
+            boolean streamable = len >= ClientSession.STREAM_THRESHOLD && (cmd == Command.COM_QUERY
+                    || cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_SEND_LONG_DATA);
+            if (!whole && !streamable) {
+                break;
+            }
+            if (pendingError != null && Command.expectsResponse(cmd)) {
+                // The statement is not run: the client first learns what happened to its session.
+                MySqlError e = pendingError;
+                pendingError = null;
+                skipCommand();
+                if (pendingErrorCloses) {
+                    s.sendErrAndClose(e, 1);
+                    return;
+                }
+                s.replyErr(e);
+                continue;
+            }
+            if (!s.server.gate().isOpen() && !s.state().inTransaction) {
+                s.mover.park();
+                break;
+            }
+            if (b == null || !b.isReady()) {
+                s.mover.reconnect();
+                break;
+            }
+            ByteBuf replacement = startCommand(in, cmd, ri + Packets.HEADER_SIZE, len, whole);
+            if (replacement == CONSUMED) {
+                if (s.phase != ClientSession.Phase.CLOSED && s.in != null && s.in.readerIndex() == ri) {
+                    skipCommand();
+                }
+                continue;
+            }
+            x.replySeq = 1;
+            commands++;
+            x.startNanos = s.server.metrics().command(cmd, in, ri + Packets.HEADER_SIZE, len);
+            if (replacement != null) {
+                in.skipBytes(Packets.HEADER_SIZE + len);
+                b.channel().write(replacement, b.channel().voidPromise());
+            } else {
+                int n = Math.min(avail, Packets.HEADER_SIZE + len);
+                b.channel().write(in.retainedSlice(ri, n), b.channel().voidPromise());
+                in.skipBytes(n);
+                clientStream = Packets.HEADER_SIZE + len - n;
+            }
+            wrote = true;
+            clientContinuation = len == Packets.MAX_PAYLOAD;
+            clientLogicalLength = len;
+            s.phase = x.framer.expectsResponse() ? ClientSession.Phase.IN_FLIGHT : ClientSession.Phase.IDLE;
+            if (cmd == Command.COM_QUIT) {
+                s.close();
+                return;
+            }
+        }
+        if (wrote && b != null) {
+            b.channel().flush();
+        }
+        // Bound what a client may queue behind a running command.
+        if (s.in != null && s.in.readableBytes() > s.server.settings().maxPacketBytes() + ClientSession.STREAM_THRESHOLD) {
+            s.ch.config().setAutoRead(false);
+        }
+    }
+
+    /**
+     * Drops the command packet at the head of the client's bytes (what has arrived, and the rest as it
+     * arrives) and answers it with {@code e}: the statement was not run.
+     */
+    void refuse(MySqlError e) {
+        skipCommand();
+        s.replyErr(e);
+    }
+
+    private void checkPacketSize(long logicalLength) {
+        if (logicalLength > s.server.settings().maxPacketBytes()) {
+            throw new ProtocolException(MySqlError.ER_NET_PACKET_TOO_LARGE);
+        }
+    }
+
+    /**
+     * Prepares a client command for the backend. Returns null to forward it as it is, a
+     * replacement packet, or {@link #CONSUMED} when Baton answered it itself.
+     */
+    private ByteBuf startCommand(ByteBuf in, int cmd, int payload, int len, boolean whole) {
+        x.command = cmd;
+        try {
+            x.framer.begin(cmd, s.backend.capabilities());
+        } catch (ProtocolException e) {
+            s.replyErr(e.error().withMessage(Command.name(cmd) + " is not relayed by Baton"));
+            return CONSUMED;
+        }
+        SessionState state = s.state();
+        switch (cmd) {
+            case Command.COM_QUERY -> {
+                int headLen = Math.min(Math.min(len - 1, StatementHead.LENGTH), in.writerIndex() - payload - 1);
+                if (!StatementHead.mayChangeUnmovableState(in, payload + 1, headLen)) {
+                    return null; // the common case: no String, no regex
+                }
+                String head = in.toString(payload + 1, headLen, StandardCharsets.UTF_8);
+                state.inspect(head);
+                StatementHead.Kill kill = whole && len - 1 <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
+                return kill == null ? null : killStatement(kill);
+            }
+            case Command.COM_STMT_PREPARE -> {
+                x.pendingPrepareSql = in.toString(payload + 1, len - 1, StandardCharsets.UTF_8);
+                return null;
+            }
+            case Command.COM_STMT_EXECUTE, Command.COM_STMT_FETCH, Command.COM_STMT_RESET,
+                 Command.COM_STMT_SEND_LONG_DATA, Command.COM_STMT_CLOSE -> {
+                if (len < 5) {
+                    throw ProtocolException.malformed(Command.name(cmd) + " without a statement id");
+                }
+                int clientId = in.getIntLE(payload + 1);
+                SessionState.PreparedStatement ps = state.statement(clientId);
+                if (ps == null) {
+                    if (x.framer.expectsResponse()) {
+                        s.replyErr(MySqlError.unknownStatement(clientId & 0xFFFFFFFFL, Command.name(cmd)));
+                    }
+                    return CONSUMED; // CLOSE and SEND_LONG_DATA get no answer, as from a server
+                }
+                in.setIntLE(payload + 1, ps.serverId);
+                if (cmd == Command.COM_STMT_CLOSE) {
+                    state.closeStatement(clientId);
+                }
+                if (cmd == Command.COM_STMT_EXECUTE && ps.params > 0 && whole) {
+                    return executeWithTypes(in, ps, payload, len);
+                }
+                return null;
+            }
+            case Command.COM_PROCESS_KILL -> {
+                // COM_PROCESS_KILL: 0x0C, connection_id<4>, Baton's id to the server's thread id.
+                if (len < 5) {
+                    throw ProtocolException.malformed("COM_PROCESS_KILL without an id");
+                }
+                ClientSession target = s.server.sessions().get(in.getUnsignedIntLE(payload + 1));
+                if (target == null || target.backendThreadId() == 0) {
+                    s.replyErr(MySqlError.of(1094, "Unknown thread id: " + in.getUnsignedIntLE(payload + 1)));
+                    return CONSUMED;
+                }
+                target.killed = true;
+                x.killTarget = target;
+                in.setIntLE(payload + 1, (int) target.backendThreadId());
+                return null;
+            }
+            case Command.COM_CHANGE_USER -> {
+                s.changeUser(in.retainedSlice(payload, len));
+                return CONSUMED;
+            }
+            case Command.COM_RESET_CONNECTION -> {
+                x.pendingReset = true;
+                return null;
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * COM_STMT_EXECUTE: 0x17, stmt_id<4>, flags<1>, iteration_count<4>, null_bitmap<(n+7)/8>,
+     * new_params_bound_flag<1>, [types<2n>], values. A client sends the types once; after a move the
+     * new server has never seen them, so Baton sends them on the first execute there.
+     */
+    private ByteBuf executeWithTypes(ByteBuf in, SessionState.PreparedStatement ps, int payload, int len) {
+        int flagAt = payload + 10 + (ps.params + 7) / 8;
+        if (flagAt >= payload + len) {
+            return null; // malformed: the server will say so
+        }
+        int typesLen = 2 * ps.params;
+        if (in.getUnsignedByte(flagAt) == 1) {
+            if (flagAt + 1 + typesLen <= payload + len) {
+                if (ps.types == null || ps.types.length != typesLen) {
+                    ps.types = new byte[typesLen]; // drivers send the types with every execute: keep the array
+                }
+                in.getBytes(flagAt + 1, ps.types);
+                ps.typesSent = true;
+            }
+            return null;
+        }
+        if (ps.typesSent || ps.types == null) {
+            return null;
+        }
+        int newLen = len + typesLen;
+        ByteBuf out = s.ch.alloc().buffer(Packets.HEADER_SIZE + newLen);
+        Packets.writeHeader(out, newLen, 0);
+        out.writeBytes(in, payload, flagAt - payload);
+        out.writeByte(1);
+        out.writeBytes(ps.types);
+        out.writeBytes(in, flagAt + 1, payload + len - flagAt - 1);
+        ps.typesSent = true;
+        return out;
+    }
+
+    /** KILL [QUERY|CONNECTION] n: n is Baton's connection id; the server knows its own thread id. */
+    private ByteBuf killStatement(StatementHead.Kill kill) {
+        ClientSession target = s.server.sessions().get(kill.connectionId());
+        long thread = target == null ? 0 : target.backendThreadId();
+        if (thread == 0) {
+            s.replyErr(MySqlError.of(1094, "Unknown thread id: " + kill.connectionId()));
+            return CONSUMED;
+        }
+        if (kill.kind() == null || kill.kind().equalsIgnoreCase("CONNECTION")) {
+            target.killed = true;
+            x.killTarget = target;
+        }
+        String sql = "KILL " + (kill.kind() == null ? "" : kill.kind().toUpperCase(Locale.ROOT) + " ") + thread;
+        ByteBuf out = s.ch.alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length());
+        Packets.writeHeader(out, 1 + sql.length(), 0);
+        out.writeByte(Command.COM_QUERY);
+        out.writeCharSequence(sql, StandardCharsets.US_ASCII);
+        return out;
+    }
+
+    /** Drops the command packet at the head of the client's bytes (what has arrived, and the rest as it arrives). */
+    private void skipCommand() {
+        ByteBuf in = s.in;
+        int len = Packets.payloadLength(in, in.readerIndex());
+        int have = Math.min(in.readableBytes(), Packets.HEADER_SIZE + len);
+        in.skipBytes(have);
+        clientDiscard = Packets.HEADER_SIZE + len - have;
+    }
+}

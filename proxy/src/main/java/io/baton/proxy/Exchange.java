@@ -1,0 +1,28 @@
+package io.baton.proxy;
+
+import io.baton.protocol.ResponseFramer;
+
+/**
+ * The command under way between a client and its server: what the {@link CommandRelay} starts and
+ * the {@link ResponseRelay} finishes. One per session, reused command after command, touched only on
+ * the session's event loop.
+ */
+final class Exchange {
+    /** The command byte of the command under way (-1 before the first). */
+    int command = -1;
+    /** Follows the server's answer far enough to know where it ends and what its status flags say. */
+    final ResponseFramer framer = new ResponseFramer();
+    /** Sequence id the next packet to the client must carry while a response is under way. */
+    int replySeq = 1;
+    /** When the command started, for the statement latency meter. */
+    long startNanos;
+    /** The SQL of a COM_STMT_PREPARE under way, recorded with the statement once the server accepts it. */
+    String pendingPrepareSql;
+    /** A COM_RESET_CONNECTION under way: the tracked state is reset once the server says OK. */
+    boolean pendingReset;
+    /** The session this one's KILL CONNECTION targets, until the server has answered it. */
+    ClientSession killTarget;
+    /** The server asked for a LOCAL INFILE: the client's next packets are the file, up to an empty one. */
+    boolean infile;
+    boolean lastInfileFrameFull;
+}

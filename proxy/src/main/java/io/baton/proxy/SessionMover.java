@@ -1,0 +1,262 @@
+package io.baton.proxy;
+
+import io.baton.protocol.MySqlError;
+import io.baton.proxy.routing.Endpoint;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves a session between servers, on its event loop: to a new source when the route changes
+ * ({@link #moveTo}), to the current source when its backend was lost ({@link #reconnect}), and holds its
+ * next statement while the {@link Gate} is closed ({@link #park}). A move opens a backend as the same
+ * user, lets {@link SessionReplay} rebuild the session's state on it, then swaps it in; a statement under
+ * way defers the move to the end of its response. Phase MIGRATING while a backend is being prepared.
+ */
+final class SessionMover {
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    /** How soon a session without a backend (or without a source to route to) looks again. */
+    private static final long RETRY_MILLIS = 100;
+
+    private final ClientSession s;
+    /** A move requested while a statement ran: done when its response completes. */
+    private Endpoint moveAfterResponse;
+    private CompletableFuture<Boolean> moveDone;
+    /** Each move attempt's number: a newer one supersedes a pending one, whose result is then dropped. */
+    private int moveGeneration;
+    /** The backend being prepared by a move, and the move's result. */
+    private BackendConnection moving;
+    private CompletableFuture<Boolean> movingDone;
+    /** Until when a held statement waits for a backend (0: not waiting). */
+    private long reconnectDeadline;
+    private Gate.Waiter gateWaiter;
+
+    SessionMover(ClientSession session) {
+        this.s = session;
+    }
+
+    /**
+     * Moves this session's backend to {@code target} (on this session's event loop): a new backend as
+     * the same user, the session's state replayed on it, then the old one closed. A session with a
+     * statement running moves as soon as its response is complete; one inside a transaction is told
+     * at its next statement that the transaction was rolled back; one holding state that cannot move
+     * is told why and closed.
+     */
+    CompletableFuture<Boolean> moveTo(Endpoint target, String why) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        s.ch.eventLoop().execute(() -> {
+            ClientSession.Phase phase = s.phase;
+            if (phase == ClientSession.Phase.CLOSED || phase == ClientSession.Phase.GREETING
+                    || phase == ClientSession.Phase.AUTH_SWITCH) {
+                f.complete(true);
+                return;
+            }
+            BackendConnection b = s.backend;
+            if (b != null && b.endpoint().equals(target) && b.isReady()) {
+                f.complete(true);
+                return;
+            }
+            if (phase == ClientSession.Phase.IN_FLIGHT || phase == ClientSession.Phase.CONNECTING) {
+                deferMove(target, f);
+                return;
+            }
+            if (phase == ClientSession.Phase.MIGRATING) {
+                abandonMove(); // a pending attempt (e.g. to a server that just died) gives way to the new target
+            }
+            SessionState state = s.state();
+            String unmovable = state.unmovableReason();
+            if (unmovable != null) {
+                s.relay.tellAtNextStatement(MySqlError.ER_ABORTING_CONNECTION.withMessage(
+                        "Baton closed this session: it could not move to " + target + " (" + why + ") because "
+                                + unmovable), true);
+                s.dropBackend();
+                s.server.metrics().migration(false, "unmovable");
+                log.info("session {} user '{}' cannot move to {}: {}", s.id(), state.user, target, unmovable);
+                f.complete(false);
+                return;
+            }
+            if (state.inTransaction) {
+                s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why), false);
+                state.inTransaction = false;
+            }
+            startMove(target, f);
+        });
+        return f;
+    }
+
+    /**
+     * A move asked for while a statement ran happens now. Returns true when there was one (the session is
+     * then MIGRATING or already moved on).
+     */
+    boolean completeDeferredMove() {
+        Endpoint target = moveAfterResponse;
+        CompletableFuture<Boolean> f = moveDone;
+        if (target == null) {
+            return false;
+        }
+        moveAfterResponse = null;
+        moveDone = null;
+        moveTo(target, "source changed").whenComplete((ok, e) -> f.complete(ok != null && ok));
+        return true;
+    }
+
+    /** The next statement needs a backend and there is none (lost with its server): open one on the current source. */
+    void reconnect() {
+        long now = System.nanoTime();
+        ProxySettings settings = s.server.settings();
+        if (reconnectDeadline == 0) {
+            reconnectDeadline = now + settings.gateMaxWait().toNanos();
+        } else if (now > reconnectDeadline) {
+            reconnectDeadline = 0;
+            s.relay.refuse(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a source ("
+                    + s.server.source() + ") within " + settings.gateMaxWait().toMillis()
+                    + " ms; the statement was not run"));
+            s.relay.process();
+            return;
+        }
+        Endpoint source = s.server.source();
+        if (source == null) {
+            retryShortly(); // nothing to route to yet: hold the statement and look again shortly
+            return;
+        }
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        f.thenAccept(ok -> {
+            if (ok) {
+                reconnectDeadline = 0;
+            }
+        });
+        startMove(source, f);
+    }
+
+    /** The gate is closed: the session's next statement waits for it to open, at most gate.maxWait. */
+    void park() {
+        s.phase = ClientSession.Phase.GATED;
+        ProxySettings settings = s.server.settings();
+        gateWaiter = s.server.gate().await(s.ch.eventLoop(), settings.gateMaxWait(), () -> {
+            gateWaiter = null;
+            if (s.phase == ClientSession.Phase.GATED) {
+                s.phase = ClientSession.Phase.IDLE;
+                s.relay.process();
+            }
+        }, () -> {
+            gateWaiter = null;
+            if (s.phase != ClientSession.Phase.GATED) {
+                return;
+            }
+            s.phase = ClientSession.Phase.IDLE;
+            // The statement was not run: drop it and say why; the client may retry it.
+            s.relay.refuse(MySqlError.ER_LOCK_WAIT_TIMEOUT.withMessage("Baton held this statement at its gate for "
+                    + settings.gateMaxWait().toMillis() + " ms (" + s.server.gate().reason()
+                    + ") and did not run it; retry it"));
+            s.relay.process();
+        });
+    }
+
+    /** The session ends: a pending move is dropped and whoever waits for one is told it did not happen. */
+    void close() {
+        if (gateWaiter != null) {
+            gateWaiter.cancel();
+            gateWaiter = null;
+        }
+        abandonMove();
+        if (moveDone != null) {
+            moveDone.complete(false);
+            moveDone = null;
+        }
+    }
+
+    private void deferMove(Endpoint target, CompletableFuture<Boolean> f) {
+        if (moveDone != null) {
+            moveDone.complete(false); // superseded by a newer switch
+        }
+        moveAfterResponse = target;
+        moveDone = f;
+    }
+
+    private void abandonMove() {
+        moveGeneration++;
+        if (moving != null) {
+            moving.close();
+            moving = null;
+        }
+        if (movingDone != null) {
+            movingDone.complete(false);
+            movingDone = null;
+        }
+    }
+
+    private void startMove(Endpoint target, CompletableFuture<Boolean> f) {
+        if (gateWaiter != null) {
+            gateWaiter.cancel(); // re-parked after the move if the gate is still closed
+            gateWaiter = null;
+        }
+        s.phase = ClientSession.Phase.MIGRATING;
+        long t0 = System.nanoTime();
+        BackendConnection.Login l = s.backendLogin();
+        int generation = ++moveGeneration;
+        movingDone = f;
+        moving = BackendConnection.open(s.ch.eventLoop(), target, l, s.server.settings(), s.server.backendTls(),
+                new SessionReplay(s.state(), r -> moved(r, target, t0, f, generation)));
+    }
+
+    private void moved(SessionReplay.Result r, Endpoint target, long t0, CompletableFuture<Boolean> f, int generation) {
+        if (generation != moveGeneration) {
+            if (r.ok()) {
+                r.backend().close(); // a newer move superseded this one
+            }
+            f.complete(false);
+            return;
+        }
+        moving = null;
+        movingDone = null;
+        if (s.phase == ClientSession.Phase.CLOSED) {
+            if (r.ok()) {
+                r.backend().close();
+            }
+            f.complete(false);
+            return;
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        SessionState state = s.state();
+        if (!r.ok()) {
+            // Not moved: the session stays open without a backend and tries again at its next statement.
+            s.dropBackend();
+            s.server.metrics().migration(false, "replay");
+            log.debug("session {} user '{}' could not move to {} ({} ms): {}", s.id(), state.user, target, ms,
+                    r.error().message());
+            f.complete(false);
+            if (moveAfterResponse != null) {
+                s.phase = ClientSession.Phase.IDLE;
+                completeDeferredMove();
+                return;
+            }
+            retryShortly(); // a held statement waits, bounded by gate.maxWait
+            return;
+        }
+        s.swapBackend(r.backend());
+        s.phase = ClientSession.Phase.IDLE;
+        s.server.metrics().migration(true, "moved");
+        log.debug("session {} user '{}' moved to {} in {} ms ({} statements re-prepared)", s.id(), state.user, target,
+                ms, state.statementCount());
+        f.complete(true);
+        if (completeDeferredMove()) {
+            return;
+        }
+        s.relay.process();
+        if (s.in == null || !s.in.isReadable()) {
+            s.ch.config().setAutoRead(true);
+        }
+    }
+
+    /** Holds the session MIGRATING without a backend and looks again shortly. */
+    private void retryShortly() {
+        s.phase = ClientSession.Phase.MIGRATING;
+        s.ch.eventLoop().schedule(() -> {
+            if (s.phase == ClientSession.Phase.MIGRATING && s.backend == null && moving == null) {
+                s.phase = ClientSession.Phase.IDLE;
+                s.relay.process();
+            }
+        }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+}

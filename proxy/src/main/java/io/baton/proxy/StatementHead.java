@@ -1,0 +1,59 @@
+package io.baton.proxy;
+
+import io.netty.buffer.ByteBuf;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Statement inspection at the byte level: decides cheaply whether the head of a COM_QUERY can matter to
+ * Baton (state that cannot move, a KILL to rewrite), so that the common statement is relayed without
+ * being decoded. What the head means is then {@link SessionState#inspect}'s and {@link #kill}'s job.
+ */
+final class StatementHead {
+    /** How much of a statement is decoded for inspection. */
+    static final int LENGTH = 512;
+    private static final Pattern KILL = Pattern.compile(
+            "^\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*;?\\s*$", Pattern.CASE_INSENSITIVE);
+
+    /** KILL [QUERY|CONNECTION] n, as Baton sees it: kind null for a plain KILL. */
+    record Kill(String kind, long connectionId) {
+    }
+
+    private StatementHead() {
+    }
+
+    /**
+     * Byte-level prefilter for {@link SessionState#inspect} and KILL: only a statement starting with
+     * CR(EATE TEMPORARY), LO(CK), UN(LOCK) or KI(LL), or mentioning _LOCK (GET_LOCK,
+     * RELEASE_ALL_LOCKS), can matter. Everything else skips the decoding and the regexes.
+     */
+    static boolean mayChangeUnmovableState(ByteBuf b, int from, int len) {
+        int i = from;
+        int end = from + len;
+        while (i < end && Character.isWhitespace(b.getByte(i))) {
+            i++;
+        }
+        if (i == end) {
+            return false;
+        }
+        int first = b.getByte(i) | 0x20;
+        int second = i + 1 < end ? b.getByte(i + 1) | 0x20 : 0;
+        if ((first == 'c' && second == 'r') || (first == 'l' && second == 'o') || (first == 'u' && second == 'n')
+                || (first == 'k' && second == 'i')) {
+            return true;
+        }
+        for (int j = i; j + 4 < end; j++) {
+            if (b.getByte(j) == '_' && (b.getByte(j + 1) | 0x20) == 'l' && (b.getByte(j + 2) | 0x20) == 'o'
+                    && (b.getByte(j + 3) | 0x20) == 'c' && (b.getByte(j + 4) | 0x20) == 'k') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The KILL this whole statement is, or null when it is something else. */
+    static Kill kill(String statement) {
+        Matcher m = KILL.matcher(statement);
+        return m.matches() ? new Kill(m.group(1), Long.parseLong(m.group(2))) : null;
+    }
+}
