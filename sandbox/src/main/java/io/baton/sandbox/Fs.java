@@ -1,5 +1,7 @@
 package io.baton.sandbox;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -9,12 +11,26 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** File-tree operations the sandbox needs (copy a datadir template, purge a topology). */
-final class Fs {
+/** File operations the sandbox needs (copy a datadir template, purge a topology, write a JSON file whole). */
+public final class Fs {
+    /** The mapper of the sandbox's JSON files (topology.json, ensemble.json, server.json): indented for people. */
+    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
     private Fs() {
     }
 
-    static void deleteTree(Path root) throws IOException {
+    /** Writes through a temporary file and a rename, so a reader never sees half a file. */
+    public static void writeJson(Path target, Object value) {
+        try {
+            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+            JSON.writeValue(tmp.toFile(), value);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new SandboxException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -3,9 +3,6 @@ package io.baton.sandbox;
 import io.baton.dialect.Dialect;
 import io.baton.dialect.Dialect.ReplicaColumn;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -27,7 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Sandbox {
     private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
-    static final String HOST = "127.0.0.1";
+    static final String HOST = LoopbackPorts.HOST;
     private static final int FIRST_PORT = 33100;
     private static final long STOP_GRACE_MILLIS = 60_000;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -175,10 +172,10 @@ public final class Sandbox {
         if (running != 0) {
             throw new SandboxException(name + " is already running (pid " + running + ")");
         }
-        for (int i = 0; i < 100 && !isPortFree(r.port()); i++) {
+        for (int i = 0; i < 100 && !LoopbackPorts.isFree(r.port()); i++) {
             sleep(100); // a server that just exited may hold its port for a moment
         }
-        checkPortFree(r.port(), "restart " + name + " once it is free");
+        LoopbackPorts.requireFree(r.port(), "restart " + name + " once it is free");
         TopologyFile topo = TopologyFile.read(dir);
         try {
             clearStaleSocketLock(r);
@@ -258,47 +255,16 @@ public final class Sandbox {
         if (o.basePort() != 0) {
             for (int i = 0; i < n; i++) {
                 ports[i] = o.basePort() + i;
-                checkPortFree(ports[i], "choose another --base-port, or omit it to pick free ports");
+                LoopbackPorts.requireFree(ports[i], "choose another --base-port, or omit it to pick free ports");
             }
             return ports;
         }
-        int found = 0;
-        for (int p = FIRST_PORT; p < 65535 && found < n; p++) {
-            if (isPortFree(p)) {
-                ports[found++] = p;
-            }
-        }
-        if (found < n) {
-            throw new SandboxException("no free loopback ports above " + FIRST_PORT);
-        }
-        return ports;
-    }
-
-    private static void checkPortFree(int port, String what) {
-        if (!isPortFree(port)) {
-            throw new SandboxException("port " + port + " on " + HOST + " is in use; " + what);
-        }
+        return LoopbackPorts.freeFrom(FIRST_PORT, n);
     }
 
     /** A loopback port the kernel considers free right now (for proxies, consoles and tests). */
     public static int freeLoopbackPort() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new SandboxException("no free loopback port: " + e.getMessage(), e);
-        }
-    }
-
-    static boolean isPortFree(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return LoopbackPorts.any();
     }
 
     private static Connection awaitReady(ServerRecord rec, TopologyFile.User root, int timeoutSeconds) throws SQLException {
@@ -385,23 +351,14 @@ public final class Sandbox {
     }
 
     static void stopAll(List<ServerRecord> records) {
-        List<Thread> threads = new ArrayList<>();
+        Map<Long, String> live = new LinkedHashMap<>();
         for (ServerRecord r : records) {
             long pid = r.livePid();
             if (pid != 0) {
-                Thread t = new Thread(() -> ServerProcess.stop(pid, r.datadirPath(), STOP_GRACE_MILLIS), "stop-" + r.name());
-                t.start();
-                threads.add(t);
+                live.put(pid, r.mark());
             }
         }
-        for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        ServerProcess.stopAll(live, STOP_GRACE_MILLIS);
     }
 
     private static void closeQuietly(Connection c) {
@@ -412,7 +369,8 @@ public final class Sandbox {
         }
     }
 
-    static void sleep(long millis) {
+    /** Sleeps, turning an interrupt into a SandboxException (the interrupt flag stays set). */
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -23,6 +23,11 @@ record ServerRecord(String name, int port, int serverId, String datadir, List<St
         return Path.of(datadir);
     }
 
+    /** What only this server's command line holds (see {@link ServerProcess}). */
+    String mark() {
+        return ServerProcess.datadirMark(datadirPath());
+    }
+
     ServerFlags.ServerLayout layout() {
         return new ServerFlags.ServerLayout(Path.of(datadir).getParent());
     }
@@ -44,7 +49,7 @@ record ServerRecord(String name, int port, int serverId, String datadir, List<St
     }
 
     void write(Path home) {
-        TopologyFile.writeJson(home.resolve("server.json"), this);
+        Fs.writeJson(home.resolve("server.json"), this);
     }
 
     static List<ServerRecord> scan(Path dir) {

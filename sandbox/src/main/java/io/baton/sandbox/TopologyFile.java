@@ -3,11 +3,8 @@ package io.baton.sandbox;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
@@ -21,7 +18,7 @@ public record TopologyFile(String flavor, String mode, String version, String co
                            Map<String, User> users, Port proxy, Admin admin, Port metrics) {
 
     public static final String FILE = "topology.json";
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final ObjectMapper JSON = Fs.JSON;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Server(String name, String host, int port, String role, long pid, int serverId) {
@@ -67,17 +64,6 @@ public record TopologyFile(String flavor, String mode, String version, String co
     }
 
     void write(Path dir) {
-        writeJson(dir.resolve(FILE), this);
-    }
-
-    /** Writes through a temporary file and a rename, so a reader never sees half a file. */
-    static void writeJson(Path target, Object value) {
-        try {
-            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-            JSON.writeValue(tmp.toFile(), value);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new SandboxException("cannot write " + target + ": " + e.getMessage(), e);
-        }
+        Fs.writeJson(dir.resolve(FILE), this);
     }
 }

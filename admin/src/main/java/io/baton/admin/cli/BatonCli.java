@@ -2,6 +2,7 @@ package io.baton.admin.cli;
 
 import io.baton.sandbox.SandboxCommand;
 import io.baton.sandbox.SandboxException;
+import io.baton.sandbox.zk.ZkCommand;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The single entry point behind {@code ./baton}. */
 @Command(name = "baton", mixinStandardHelpOptions = true, versionProvider = BatonCli.Version.class,
         description = "Baton: a MySQL wire-protocol proxy with failover built in.",
-        subcommands = {ProxyCommand.class, DemoCommand.class, SandboxCommand.class, TopologyCommand.class,
+        subcommands = {ProxyCommand.class, DemoCommand.class, SandboxCommand.class, ZkCommand.class, TopologyCommand.class,
                 FailoverCommand.class, SwitchoverCommand.class, RejoinCommand.class, AdminCommand.class})
 public final class BatonCli implements Callable<Integer> {
 

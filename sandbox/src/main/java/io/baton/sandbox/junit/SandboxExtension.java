@@ -7,8 +7,6 @@ import io.baton.sandbox.SandboxOptions;
 import io.baton.sandbox.SandboxTopology;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -18,11 +16,6 @@ import org.junit.platform.commons.support.AnnotationSupport;
 /** Starts the topology a {@link WithSandbox} class asks for; see there. */
 public final class SandboxExtension implements BeforeAllCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(SandboxExtension.class);
-    private static final Set<SandboxTopology> LIVE = ConcurrentHashMap.newKeySet();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(SandboxExtension::closeQuietly), "sandbox-teardown"));
-    }
 
     @Override
     public void beforeAll(ExtensionContext ctx) {
@@ -36,12 +29,7 @@ public final class SandboxExtension implements BeforeAllCallback, ParameterResol
         SandboxOptions o = SandboxOptions.defaults(dir).withReplicas(spec.replicas())
                 .withFlavor(Flavor.parse(spec.flavor())).withMode(ReplicationMode.parse(spec.mode()));
         SandboxTopology t = Sandbox.up(o);
-        LIVE.add(t);
-        ctx.getStore(NS).put(SandboxTopology.class, (ExtensionContext.Store.CloseableResource) () -> {
-            LIVE.remove(t);
-            t.close();
-        });
-        ctx.getStore(NS).put("topology", t);
+        Teardown.register(ctx.getStore(NS), "topology", t);
     }
 
     @Override
@@ -52,13 +40,5 @@ public final class SandboxExtension implements BeforeAllCallback, ParameterResol
     @Override
     public Object resolveParameter(ParameterContext pc, ExtensionContext ec) {
         return ec.getStore(NS).get("topology", SandboxTopology.class);
-    }
-
-    private static void closeQuietly(SandboxTopology t) {
-        try {
-            t.close();
-        } catch (RuntimeException ignored) {
-            // best effort at JVM exit
-        }
     }
 }
