@@ -133,7 +133,10 @@ final class CommandRelay {
                 s.replyErr(e);
                 continue;
             }
-            if (!s.server.gate().isOpen() && !s.state().inTransaction) {
+            Gate gate = s.server.gate();
+            if (!gate.mayRoute() || (!gate.isOpen() && !s.state().inTransaction)) {
+                // Held: the gate is closed (a session inside a transaction may finish it), or this node may not
+                // route at all (fenced, or its lease lapsed), which holds every statement.
                 s.mover.park();
                 break;
             }

@@ -14,6 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * session that is inside a transaction go on (so it can commit), and holds the first statement of
  * everyone else, each at most {@code maxWait}; opening releases them all. Waiters run on their
  * session's event loop: nothing here blocks a thread.
+ *
+ * <p>In a cluster the gate also holds a node's right to route at all: a node that is {@link #fence fenced}
+ * (it lost its coordinator) or whose lease has lapsed ({@link #renewLease}; checked on every statement,
+ * so that a node that wakes from a pause never routes on what it knew before) holds every statement,
+ * also inside a transaction, until it is unfenced. Standalone, there is no lease and no fence.
  */
 public final class Gate {
     private volatile boolean open = true;
@@ -22,13 +27,85 @@ public final class Gate {
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
     private final AtomicLong closures = new AtomicLong();
     private final AtomicLong waitedNanos = new AtomicLong();
+    private volatile boolean fenced;
+    private volatile String fenceReason = "";
+    /** Whether routing needs a lease (a cluster node), and until when (System.nanoTime) the lease runs. */
+    private volatile boolean leased;
+    private volatile long leaseUntilNanos;
 
+    /** New statements may go: the gate is open and this node may route. */
     public boolean isOpen() {
-        return open;
+        return open && mayRoute();
+    }
+
+    /** This node may send statements at all: not fenced, and its lease (if it needs one) has not lapsed. */
+    public boolean mayRoute() {
+        return !fenced && (!leased || System.nanoTime() - leaseUntilNanos < 0);
     }
 
     public String reason() {
+        if (fenced) {
+            return fenceReason;
+        }
+        if (!mayRoute()) {
+            return "this node's lease lapsed (no contact with its coordinator)";
+        }
         return reason;
+    }
+
+    public boolean isFenced() {
+        return fenced;
+    }
+
+    /** From now on routing needs a lease: none is held yet, so the node holds every statement until it is renewed. */
+    public void requireLease() {
+        leaseUntilNanos = System.nanoTime();
+        leased = true;
+    }
+
+    /**
+     * Extends a running lease to {@code untilNanos} (System.nanoTime; never shortens it). Returns false, and
+     * changes nothing, if the lease had lapsed: the node may have missed a change, so it must fence, catch
+     * up and then {@link #unfence(long)} with the new lease.
+     */
+    public synchronized boolean renewLease(long untilNanos) {
+        if (System.nanoTime() - leaseUntilNanos >= 0) {
+            return false;
+        }
+        if (untilNanos - leaseUntilNanos > 0) {
+            leaseUntilNanos = untilNanos;
+        }
+        if (!waiters.isEmpty() && isOpen()) {
+            releaseAll(); // a statement that saw the lease lapse in the instant before this renewal goes on
+        }
+        return true;
+    }
+
+    /** Nanoseconds the lease still runs (negative: lapsed that long ago); Long.MAX_VALUE without a lease. */
+    public long leaseRemainingNanos() {
+        return leased ? leaseUntilNanos - System.nanoTime() : Long.MAX_VALUE;
+    }
+
+    /** Holds every statement, also inside a transaction, until {@link #unfence}. */
+    public synchronized void fence(String why) {
+        if (!fenced) {
+            fenceReason = why;
+            fenced = true;
+        }
+    }
+
+    /**
+     * Lifts the fence with a fresh lease running until {@code leaseUntil} (System.nanoTime; ignored without
+     * a lease); held statements proceed if the gate is open (the others go back to waiting for it).
+     */
+    public synchronized void unfence(long leaseUntil) {
+        if (leased && leaseUntil - leaseUntilNanos > 0) {
+            leaseUntilNanos = leaseUntil;
+        }
+        if (fenced) {
+            fenced = false;
+        }
+        releaseAll();
     }
 
     public long closures() {
@@ -59,10 +136,18 @@ public final class Gate {
             return 0;
         }
         open = true;
+        releaseAll();
+        return (System.nanoTime() - closedAtNanos) / 1_000_000;
+    }
+
+    /**
+     * Held statements look again: each runs its {@code onOpen} on its loop, where the session checks the
+     * gate once more and waits again if it must.
+     */
+    private void releaseAll() {
         for (Waiter w : waiters) {
             w.release(true);
         }
-        return (System.nanoTime() - closedAtNanos) / 1_000_000;
     }
 
     /**
@@ -73,7 +158,7 @@ public final class Gate {
         Waiter w = new Waiter(loop, onOpen, onTimeout);
         waiters.add(w);
         w.timer = loop.schedule(() -> w.release(false), maxWait.toNanos(), TimeUnit.NANOSECONDS);
-        if (open) {
+        if (isOpen()) {
             w.release(true); // opened between the caller's check and the registration
         }
         return w;
