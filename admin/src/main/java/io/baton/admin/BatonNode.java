@@ -1,5 +1,6 @@
 package io.baton.admin;
 
+import io.baton.admin.cluster.Cluster;
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.console.ConsoleServer;
 import io.baton.admin.failover.FailoverEngine;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running Baton: the proxy, the monitor watching the servers, and the failover engine that
- * drives the proxy's routing when the source changes. Started and stopped as one.
+ * drives the proxy's routing when the source changes. Started and stopped as one. With {@code cluster:}
+ * in the configuration it is one node of a cluster ({@link Cluster}): it routes by the cluster's route
+ * record, and its engine decides only while it leads.
  */
 public final class BatonNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BatonNode.class);
@@ -29,14 +32,16 @@ public final class BatonNode implements AutoCloseable {
     private final ProxyServer proxy;
     private final Monitor monitor;
     private final FailoverEngine engine;
+    private final Cluster cluster;
     private MetricsServer metricsServer;
     private ConsoleServer console;
 
-    private BatonNode(BatonConfig config, ProxyServer proxy, Monitor monitor, FailoverEngine engine) {
+    private BatonNode(BatonConfig config, ProxyServer proxy, Monitor monitor, FailoverEngine engine, Cluster cluster) {
         this.config = config;
         this.proxy = proxy;
         this.monitor = monitor;
         this.engine = engine;
+        this.cluster = cluster;
     }
 
     /**
@@ -50,6 +55,8 @@ public final class BatonNode implements AutoCloseable {
         ProxyServer proxy = null;
         FailoverEngine engine = null;
         ConsoleServer console = null;
+        Cluster cluster = null;
+        MetricsServer metrics = null;
         try {
             TopologySnapshot first = monitor.refresh();
             BatonConfig.Server src = first.discoverSource()
@@ -57,6 +64,11 @@ public final class BatonNode implements AutoCloseable {
                     .orElseGet(() -> c.servers.stream().filter(x -> "source".equals(x.role)).findFirst().orElse(c.servers.get(0)));
             for (ServerState s : first.servers()) {
                 log.info("server {}", s.summary());
+            }
+            if (c.cluster != null) {
+                // A cluster routes by its record: the first node writes what it discovered, the others follow.
+                cluster = Cluster.join(c, src);
+                src = c.server(cluster.route().source());
             }
             UserDirectory users = new UserDirectory();
             for (BatonConfig.User u : c.users) {
@@ -67,21 +79,41 @@ public final class BatonNode implements AutoCloseable {
                 }
             }
             proxy = new ProxyServer(settings(c), users, new Endpoint(src.name, src.host, src.port),
-                    c.tls.enabled ? TlsContexts.server(c.tls.certFile, c.tls.keyFile) : null, meters).start();
-            engine = new FailoverEngine(c, monitor, proxy, reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
+                    c.tls.enabled ? TlsContexts.server(c.tls.certFile, c.tls.keyFile) : null, meters);
+            if (cluster != null) {
+                cluster.holdUntilJoined(proxy); // no statement is routed before the node has its lease
+            }
+            proxy.start();
+            engine = new FailoverEngine(c, monitor, cluster == null ? proxy : cluster.routing(),
+                    reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
+            if (cluster != null) {
+                cluster.govern(engine, monitor);
+            }
             engine.start();
             monitor.start();
-            BatonNode node = new BatonNode(c, proxy, monitor, engine);
+            BatonNode node = new BatonNode(c, proxy, monitor, engine, cluster);
             console = ConsoleServer.start(node).orElse(null); // admin.host:admin.port; off without a password
             node.console = console;
-            node.metricsServer = MetricsServer.start(c, node, meters);
+            metrics = MetricsServer.start(c, node, meters);
+            node.metricsServer = metrics;
+            if (cluster != null) {
+                cluster.start(proxy, monitor, engine, console == null ? null : c.admin.host + ":" + console.port(),
+                        c.metrics.host + ":" + c.metrics.port, meters);
+            }
             return node;
         } catch (RuntimeException | InterruptedException e) {
+            // Nothing half-started stays behind: every port is released, the cluster left.
+            if (metrics != null) {
+                metrics.close();
+            }
             if (console != null) {
                 console.close();
             }
             if (engine != null) {
                 engine.close();
+            }
+            if (cluster != null) {
+                cluster.close();
             }
             if (proxy != null) {
                 proxy.close();
@@ -113,6 +145,16 @@ public final class BatonNode implements AutoCloseable {
         return engine;
     }
 
+    /** What the failover engine drives: the proxy alone, or in a cluster every node through the route record. */
+    public io.baton.proxy.routing.RoutingControl routing() {
+        return cluster == null ? proxy : cluster.routing();
+    }
+
+    /** This node's cluster, or null when Baton runs alone. */
+    public Cluster cluster() {
+        return cluster;
+    }
+
     /** The metrics and health HTTP endpoint. */
     public MetricsServer metricsServer() {
         return metricsServer;
@@ -127,6 +169,9 @@ public final class BatonNode implements AutoCloseable {
     public void close() {
         // The engine first: it lets a running procedure finish, also one an operator started from the console.
         engine.close();
+        if (cluster != null) {
+            cluster.close(); // leaves the election and the membership at once: another node takes over
+        }
         if (console != null) {
             console.close();
         }

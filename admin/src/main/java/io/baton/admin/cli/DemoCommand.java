@@ -9,6 +9,8 @@ import io.baton.sandbox.SandboxException;
 import io.baton.sandbox.SandboxOptions;
 import io.baton.sandbox.SandboxTopology;
 import io.baton.sandbox.TopologyFile;
+import io.baton.sandbox.zk.Ensemble;
+import io.baton.sandbox.zk.EnsembleOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,8 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -47,6 +51,10 @@ public final class DemoCommand implements Callable<Integer> {
     boolean load;
     @Option(names = "--load-threads", defaultValue = "4", description = "Client threads of --load (default: ${DEFAULT-VALUE}).")
     int loadThreads;
+    @Option(names = "--nodes", defaultValue = "1",
+            description = {"Baton nodes (default: ${DEFAULT-VALUE}). More than one: a cluster on a local three-server",
+                    "ZooKeeper ensemble, each node on its own ports."})
+    int nodes;
     @Option(names = "--exit-after", defaultValue = "0", hidden = true, description = "Tear down after this many seconds (0: wait for Ctrl-C).")
     int exitAfterSeconds;
 
@@ -57,17 +65,43 @@ public final class DemoCommand implements Callable<Integer> {
         clearEarlierDemo(d);
         SandboxOptions o = SandboxOptions.defaults(d).withReplicas(replicas).withFlavor(Flavor.parse(flavor))
                 .withMode(ReplicationMode.GTID);
-        out.println("starting 1 source + " + replicas + " replicas (" + o.flavor() + ", gtid) in " + d + " ...");
+        if (nodes < 1 || nodes > 5) {
+            throw new CliException("--nodes must be between 1 and 5, not " + nodes);
+        }
+        out.println("starting 1 source + " + replicas + " replicas (" + o.flavor() + ", gtid) in " + d
+                + (nodes > 1 ? ", a three-server ZooKeeper ensemble and " + nodes + " Baton nodes" : "") + " ...");
         out.flush();
         SandboxTopology t = Sandbox.up(o);
-        BatonNode node;
+        List<BatonNode> cluster = new ArrayList<>();
+        Ensemble zk = null;
         try {
-            BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-            node = BatonNode.start(c, d.resolve("baton-reports"), null);
+            if (nodes > 1) {
+                zk = Ensemble.up(EnsembleOptions.defaults(d.resolve("zk")).withNodes(3));
+            }
+            for (int i = 0; i < nodes; i++) {
+                BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
+                if (i > 0) { // the first node keeps the file's ports; the others get free ones
+                    c.proxy.port = Sandbox.freeLoopbackPort();
+                    c.admin.port = Sandbox.freeLoopbackPort();
+                    c.metrics.port = Sandbox.freeLoopbackPort();
+                }
+                if (zk != null) {
+                    c.cluster = new BatonConfig.Cluster();
+                    c.cluster.zookeeper = zk.connectString();
+                    c.cluster.name = "demo";
+                }
+                cluster.add(BatonNode.start(c, d.resolve("baton-reports" + (i == 0 ? "" : "-" + (i + 1))), null));
+            }
         } catch (RuntimeException | InterruptedException e) {
+            cluster.forEach(BatonNode::close);
+            if (zk != null) {
+                zk.close();
+            }
             t.close();
             throw new CliException("Baton did not start: " + e.getMessage(), e);
         }
+        BatonNode node = cluster.get(0);
+        Ensemble ensemble = zk;
         AtomicBoolean stopping = new AtomicBoolean();
         CountDownLatch done = new CountDownLatch(1);
         LoadRunner loadRunner = load ? new LoadRunner(node, t.user("app"), loadThreads) : null;
@@ -79,14 +113,17 @@ public final class DemoCommand implements Callable<Integer> {
             if (loadRunner != null) {
                 loadRunner.stop();
             }
-            node.close();
+            cluster.forEach(BatonNode::close);
+            if (ensemble != null) {
+                ensemble.close();
+            }
             t.close();
             System.out.println("demo stopped; no server left running.");
             done.countDown();
         };
         Thread hook = new Thread(teardown, "demo-teardown");
         Runtime.getRuntime().addShutdownHook(hook);
-        printGuide(out, t, node);
+        printGuide(out, t, cluster);
         if (loadRunner != null) {
             loadRunner.start(out);
         }
@@ -106,6 +143,13 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** A demo folder left by an earlier demo that was killed: its servers are ours to stop. */
     private static void clearEarlierDemo(Path d) {
+        if (Files.isRegularFile(d.resolve("zk").resolve("ensemble.json"))) {
+            try {
+                Ensemble.down(d.resolve("zk"), true);
+            } catch (SandboxException e) {
+                throw new CliException("could not clear the earlier demo's ZooKeeper in " + d + ": " + e.getMessage());
+            }
+        }
         if (Files.isDirectory(d.resolve("db1"))) {
             try {
                 Sandbox.down(d, true);
@@ -115,7 +159,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static void printGuide(PrintWriter out, SandboxTopology t, BatonNode node) {
+    private static void printGuide(PrintWriter out, SandboxTopology t, List<BatonNode> cluster) {
+        BatonNode node = cluster.get(0);
         TopologyFile f = t.file();
         TopologyFile.User app = f.user("app");
         BatonConfig c = node.config();
@@ -126,9 +171,30 @@ public final class DemoCommand implements Callable<Integer> {
             out.printf("  %-4s %-8s %s:%d%n", s.name(), s.role(), s.host(), s.port());
         }
         out.println();
-        out.println("Connect through Baton (the endpoint never changes):");
-        out.printf("  mariadb -h127.0.0.1 -P%d -u%s -p%s app%n", node.proxy().port(), app.user(), app.password());
-        out.println("Operate it:");
+        if (cluster.size() > 1) {
+            out.println("Baton cluster 'demo' of " + cluster.size() + " nodes on ZooKeeper "
+                    + c.cluster.zookeeper + " (one leader decides, every node routes the same):");
+            for (BatonNode n : cluster) {
+                out.printf("  node %-16s proxy %d, admin %d, metrics %d%n", n.cluster().nodeId(), n.proxy().port(),
+                        n.config().admin.port, n.config().metrics.port);
+            }
+            out.println();
+            out.println("Connect through any node (the endpoint never changes):");
+            for (BatonNode n : cluster) {
+                out.printf("  mariadb -h127.0.0.1 -P%d -u%s -p%s app%n", n.proxy().port(), app.user(), app.password());
+            }
+            out.println("  jdbc:mysql://" + cluster.stream().map(n -> "127.0.0.1:" + n.proxy().port())
+                    .collect(java.util.stream.Collectors.joining(",")) + "/app   (Connector/J: the next node if one is gone)");
+            out.println("Operate it:");
+            for (BatonNode n : cluster) {
+                out.printf("  ./baton admin --port %d --password %s -e \"SHOW CLUSTER\"%n", n.config().admin.port,
+                        c.admin.password);
+            }
+        } else {
+            out.println("Connect through Baton (the endpoint never changes):");
+            out.printf("  mariadb -h127.0.0.1 -P%d -u%s -p%s app%n", node.proxy().port(), app.user(), app.password());
+            out.println("Operate it:");
+        }
         out.printf("  ./baton admin --port %d --password %s      (console: SHOW TOPOLOGY, SWITCHOVER TO db2, ...)%n",
                 c.admin.port, c.admin.password);
         out.printf("  curl http://127.0.0.1:%d/metrics%n", c.metrics.port);

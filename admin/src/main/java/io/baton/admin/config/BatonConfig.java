@@ -41,6 +41,8 @@ public final class BatonConfig {
     public Gate gate = new Gate();
     public Limits limits = new Limits();
     public Tls tls = new Tls();
+    /** Several Baton nodes coordinated by ZooKeeper; absent (null): this Baton runs alone. */
+    public Cluster cluster;
 
     public static class Listen {
         public String host = "127.0.0.1";
@@ -154,6 +156,42 @@ public final class BatonConfig {
         public String keyFile;
         /** Use TLS to the backend servers. */
         public boolean backend = false;
+    }
+
+    /**
+     * {@code cluster:}: the nodes of one Baton cluster share one MySQL topology and coordinate through
+     * ZooKeeper (docs/cluster.md): one leader decides, every node routes by one epoch-stamped record.
+     */
+    public static final class Cluster {
+        /** ZooKeeper connect string: host:port[,host:port...][/chroot]. */
+        public String zookeeper;
+        /** One Baton cluster per MySQL topology; its znodes live under /baton/&lt;name&gt;. */
+        public String name;
+        /** This node's name in the cluster (default: the proxy's host:port). */
+        public String nodeId;
+        /** The ZooKeeper session timeout: a node silent this long is out of the cluster. */
+        public Duration sessionTimeout = Duration.ofSeconds(4);
+        /** Bound on connecting to ZooKeeper at start, and on each ZooKeeper operation. */
+        public Duration connectionTimeout = Duration.ofSeconds(3);
+        /**
+         * How long a node routes after its last confirmed contact with the ZooKeeper quorum (default:
+         * half the session timeout). Strictly shorter than sessionTimeout: a node's lease ends before
+         * the others may count it out.
+         */
+        public Duration leaseTimeout;
+        /**
+         * How long the leader waits for every node to apply a change of route (default: sessionTimeout
+         * plus 2 s, so that a node that does not answer has been counted out by then).
+         */
+        public Duration barrierTimeout;
+
+        public Duration lease() {
+            return leaseTimeout != null ? leaseTimeout : sessionTimeout.dividedBy(2);
+        }
+
+        public Duration barrier() {
+            return barrierTimeout != null ? barrierTimeout : sessionTimeout.plusSeconds(2);
+        }
     }
 
     /** The YAML mapper: durations as 500ms / 10s, unknown keys rejected with their name. */
@@ -278,8 +316,66 @@ public final class BatonConfig {
         if ((tls.certFile == null) != (tls.keyFile == null)) {
             errors.add("tls.certFile and tls.keyFile go together");
         }
+        if (cluster != null) {
+            validateCluster(errors);
+        }
         if (!errors.isEmpty()) {
             throw new ConfigException(where + ": " + String.join("; ", errors));
+        }
+    }
+
+    private static final java.util.regex.Pattern CLUSTER_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final java.util.regex.Pattern ZK_HOST = java.util.regex.Pattern.compile("[A-Za-z0-9_.\\[\\]:-]+:(\\d{1,5})");
+
+    private void validateCluster(List<String> errors) {
+        Cluster k = cluster;
+        if (k.zookeeper == null || k.zookeeper.isBlank()) {
+            errors.add("cluster.zookeeper is missing: the ZooKeeper connect string, e.g. 127.0.0.1:2181,127.0.0.1:2182");
+        } else {
+            String hosts = k.zookeeper.strip();
+            int slash = hosts.indexOf('/');
+            if (slash >= 0) {
+                String chroot = hosts.substring(slash);
+                hosts = hosts.substring(0, slash);
+                if (chroot.length() < 2 || chroot.endsWith("/") || chroot.contains("//")) {
+                    errors.add("cluster.zookeeper: bad chroot '" + chroot + "' (e.g. /apps)");
+                }
+            }
+            for (String h : hosts.split(",", -1)) {
+                java.util.regex.Matcher m = ZK_HOST.matcher(h.strip());
+                if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > 65535) {
+                    errors.add("cluster.zookeeper: '" + h.strip() + "' is not host:port (connect string '" + k.zookeeper
+                            + "', e.g. 127.0.0.1:2181,127.0.0.1:2182)");
+                    break;
+                }
+            }
+        }
+        if (k.name == null || !CLUSTER_NAME.matcher(k.name).matches()) {
+            errors.add("cluster.name must be 1-64 letters, digits, '_', '.' or '-' (not starting with one of the last"
+                    + " three), not " + (k.name == null ? "missing" : "'" + k.name + "'"));
+        }
+        if (k.nodeId != null && (k.nodeId.isBlank() || k.nodeId.contains("/") || k.nodeId.length() > 128)) {
+            errors.add("cluster.nodeId must be 1-128 characters without '/', not '" + k.nodeId + "'");
+        }
+        positive(errors, "cluster.sessionTimeout", k.sessionTimeout);
+        positive(errors, "cluster.connectionTimeout", k.connectionTimeout);
+        if (k.leaseTimeout != null) {
+            positive(errors, "cluster.leaseTimeout", k.leaseTimeout);
+        }
+        if (k.barrierTimeout != null) {
+            positive(errors, "cluster.barrierTimeout", k.barrierTimeout);
+        }
+        if (k.sessionTimeout != null && k.sessionTimeout.toMillis() >= 1000) {
+            if (k.lease().compareTo(k.sessionTimeout) >= 0) {
+                errors.add("cluster.leaseTimeout (" + k.lease().toMillis() + "ms) must be shorter than cluster.sessionTimeout ("
+                        + k.sessionTimeout.toMillis() + "ms): a node must stop routing before the others count it out");
+            }
+            if (k.barrier().compareTo(k.sessionTimeout) <= 0) {
+                errors.add("cluster.barrierTimeout (" + k.barrier().toMillis() + "ms) must be longer than"
+                        + " cluster.sessionTimeout (" + k.sessionTimeout.toMillis() + "ms)");
+            }
+        } else if (k.sessionTimeout != null && !k.sessionTimeout.isNegative() && !k.sessionTimeout.isZero()) {
+            errors.add("cluster.sessionTimeout must be at least 1s");
         }
     }
 

@@ -57,6 +57,11 @@ final class CommandCatalog {
             new Spec("SHOW CONFIG", "SHOW CONFIG", "the running configuration (passwords hidden)",
                     "Every configuration key with its value, and whether SET can change it at runtime or it needs a"
                             + " restart. Passwords are shown as *****.", false),
+            new Spec("SHOW CLUSTER", "SHOW CLUSTER", "the cluster's nodes, leader, epoch, gates and leases",
+                    "With cluster: configured, every node of this Baton cluster (its live ZooKeeper session): proxy and"
+                            + " admin addresses, which is the leader, the route epoch it applied, its gate (open, closed or"
+                            + " FENCED), its sessions and how long its lease still runs; then the route record (epoch,"
+                            + " source, gate, last procedure). Without a cluster it says this Baton runs alone.", false),
             new Spec("FAILOVER", "FAILOVER [TO <server>] [FORCE]", "promote a replica because the source is lost",
                     "Fails over from a lost source: stops the replicas' IO threads, lets them apply their relay logs,"
                             + " promotes the most advanced one (or TO <server>), repoints the others and moves every"

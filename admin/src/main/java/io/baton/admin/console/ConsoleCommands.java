@@ -46,6 +46,7 @@ final class ConsoleCommands {
             case "SHOW STATS" -> noArgs(spec, args).orElseGet(show::showStats);
             case "SHOW FAILOVERS" -> show.showFailovers(args);
             case "SHOW CONFIG" -> noArgs(spec, args).orElseGet(show::showConfig);
+            case "SHOW CLUSTER" -> noArgs(spec, args).orElseGet(show::showCluster);
             case "FAILOVER" -> procedures.failover(args, caller);
             case "SWITCHOVER" -> procedures.switchover(args, caller);
             case "REJOIN" -> procedures.rejoin(args, caller);

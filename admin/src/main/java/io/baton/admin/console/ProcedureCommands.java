@@ -9,6 +9,7 @@ import io.baton.admin.topology.ServerState;
 import io.baton.admin.topology.SourceHealth;
 import io.baton.admin.topology.TopologySnapshot;
 import io.baton.proxy.routing.Endpoint;
+import io.baton.proxy.routing.RoutingControl;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,10 @@ final class ProcedureCommands {
     }
 
     Reply failover(List<String> args, Caller caller) {
+        Optional<Reply> follower = notLeader(); // before anything is checked or fenced: the leader decides
+        if (follower.isPresent()) {
+            return follower.get();
+        }
         String target = null;
         boolean force = false;
         for (int i = 0; i < args.size(); i++) {
@@ -106,9 +111,9 @@ final class ProcedureCommands {
         try (ServerConnection c = ServerConnection.open(config, config.server(name), config.monitor.connectTimeout,
                 config.monitor.queryTimeout)) {
             c.setReadOnly(false);
-            Endpoint routed = node.proxy().source();
-            if (!node.proxy().isGateOpen() && routed != null && routed.name().equals(name)) {
-                node.proxy().openGate();
+            Endpoint routed = node.routing().source();
+            if (!node.routing().isGateOpen() && routed != null && routed.name().equals(name)) {
+                node.routing().openGate();
             }
             result = name + " is writable again and the gate is open: nothing was promoted";
         } catch (SQLException | RuntimeException e) {
@@ -121,6 +126,10 @@ final class ProcedureCommands {
     }
 
     Reply switchover(List<String> args, Caller caller) {
+        Optional<Reply> follower = notLeader(); // before anything is checked or fenced: the leader decides
+        if (follower.isPresent()) {
+            return follower.get();
+        }
         if (args.size() != 2 || !args.get(0).equalsIgnoreCase("TO")) {
             return Reply.error("SWITCHOVER needs TO <server>: SWITCHOVER TO <server>; healthy replicas now: "
                     + healthyReplicas(node.monitor().refresh()));
@@ -168,6 +177,10 @@ final class ProcedureCommands {
     }
 
     Reply rejoin(List<String> args, Caller caller) {
+        Optional<Reply> follower = notLeader(); // before anything is checked or fenced: the leader decides
+        if (follower.isPresent()) {
+            return follower.get();
+        }
         boolean force = args.size() == 2 && args.get(1).equalsIgnoreCase("FORCE");
         if (args.isEmpty() || args.size() > 2 || (args.size() == 2 && !force)) {
             return Reply.error("REJOIN needs a server name, then FORCE if wanted: REJOIN <server> [FORCE]; servers: "
@@ -249,27 +262,55 @@ final class ProcedureCommands {
         if (node.engine().busy()) {
             return Reply.error("a failover, switchover or rejoin is running and drives the gate itself; PAUSE when it is done");
         }
-        if (!node.proxy().isGateOpen()) {
+        Optional<Reply> follower = notLeader();
+        if (follower.isPresent()) {
+            return follower.get();
+        }
+        RoutingControl routing = node.routing();
+        if (!routing.isGateOpen()) {
             return Reply.error("the gate is closed already (" + node.proxy().gate().reason() + "); RESUME opens it");
         }
-        node.proxy().closeGate("paused from the admin console (" + caller.who() + ")");
+        try {
+            routing.closeGate("paused from the admin console (" + caller.who() + ")");
+        } catch (IllegalStateException e) {
+            return Reply.error(e.getMessage());
+        }
         log.info("{}: PAUSE", caller.who());
-        return Reply.ok("gate closed: new statements wait, each at most gate.maxWait ("
-                + config.gate.maxWait.toMillis() + " ms) before an error; RESUME opens it").data("gateOpen", false);
+        return Reply.ok("gate closed" + (node.cluster() == null ? "" : " on every node of the cluster")
+                + ": new statements wait, each at most gate.maxWait (" + config.gate.maxWait.toMillis()
+                + " ms) before an error; RESUME opens it").data("gateOpen", false);
     }
 
     Reply resume(Caller caller) {
         if (node.engine().busy()) {
             return Reply.error("a failover, switchover or rejoin is running and opens the gate itself when it is safe");
         }
-        if (node.proxy().isGateOpen()) {
+        Optional<Reply> follower = notLeader();
+        if (follower.isPresent()) {
+            return follower.get();
+        }
+        RoutingControl routing = node.routing();
+        if (routing.isGateOpen()) {
             return Reply.ok("the gate is open already").data("gateOpen", true);
         }
         int waiting = node.proxy().gate().waiting();
-        node.proxy().openGate();
+        try {
+            routing.openGate();
+        } catch (IllegalStateException e) {
+            return Reply.error(e.getMessage());
+        }
         log.info("{}: RESUME", caller.who());
         return Reply.ok("gate open: " + waiting + " held statement(s) proceed").data("gateOpen", true)
                 .data("released", waiting);
+    }
+
+    /** In a cluster, only the leader closes and opens the cluster's gate: elsewhere, where the leader is. */
+    private Optional<Reply> notLeader() {
+        io.baton.admin.cluster.Cluster cluster = node.cluster();
+        if (cluster == null || cluster.isLeader()) {
+            return Optional.empty();
+        }
+        return Optional.of(Reply.error(cluster.notLeaderMessage()));
     }
 
     private String healthyReplicas(TopologySnapshot topo) {

@@ -174,6 +174,60 @@ final class ShowCommands {
         return Reply.ok(config.servers.size() + " server(s)").table(t);
     }
 
+    Reply showCluster() {
+        io.baton.admin.cluster.Cluster cluster = node.cluster();
+        if (cluster == null) {
+            return Reply.ok("this Baton runs alone (no cluster: section in its configuration)").data("cluster", null);
+        }
+        io.baton.admin.cluster.RouteRecord route = cluster.route();
+        String leader = cluster.leaderId();
+        long now = System.currentTimeMillis();
+        Table t = new Table("nodes", null).column("NODE", "nodeId").column("ROLE", "role").column("PROXY", "proxy")
+                .column("ADMIN", "admin").column("EPOCH", "appliedEpoch").column("GATE", "gate").column("SESSIONS", "sessions")
+                .column("LEASE", "lease").column("SEEN", "seen");
+        for (io.baton.admin.cluster.MemberStatus m : cluster.members()) {
+            Map<String, Object> r = t.row();
+            r.put("nodeId", m.nodeId());
+            r.put("role", (m.nodeId().equals(leader) ? "leader" : "follower") + (m.nodeId().equals(cluster.nodeId()) ? " (this)" : ""));
+            r.put("leader", m.nodeId().equals(leader));
+            r.put("proxy", m.proxy());
+            r.put("admin", m.admin());
+            r.put("metrics", m.metrics());
+            r.put("appliedEpoch", m.appliedEpoch());
+            r.put("gate", m.fenced() ? "FENCED" : m.gateOpen() ? "open" : "closed");
+            r.put("gateOpen", m.gateOpen());
+            r.put("fenced", m.fenced());
+            r.put("gateReason", m.gateReason());
+            r.put("sessions", m.sessions());
+            r.put("lease", m.fenced() ? "-" : m.leaseRemainingMillis() + " ms left");
+            r.put("leaseRemainingMillis", m.leaseRemainingMillis());
+            r.put("seen", ConsoleCommands.age(Math.max(0, now - m.updatedAtMillis())) + " ago");
+            r.put("updatedAtMillis", m.updatedAtMillis());
+        }
+        List<String> head = new ArrayList<>();
+        head.add("cluster " + cluster.name() + ": leader " + (leader == null ? "none elected" : leader) + ", epoch "
+                + route.epoch() + ", source " + route.source() + ", gate " + (route.gateOpen() ? "open" : "closed ("
+                + route.gateReason() + ")") + "; ZooKeeper " + cluster.node().connectionState() + ", lease age "
+                + cluster.node().leaseAgeMillis() + " ms");
+        if (route.lastReport() != null) {
+            head.add("last procedure: " + route.lastReport());
+        }
+        Map<String, Object> json = new java.util.LinkedHashMap<>();
+        json.put("name", cluster.name());
+        json.put("node", cluster.nodeId());
+        json.put("leader", leader);
+        json.put("epoch", route.epoch());
+        json.put("source", route.source());
+        json.put("gateOpen", route.gateOpen());
+        json.put("gateReason", route.gateReason());
+        json.put("lastReport", route.lastReport());
+        json.put("lastFailoverMillis", route.lastFailoverMillis());
+        json.put("zookeeper", cluster.node().connectionState());
+        json.put("fenced", cluster.node().fenced());
+        json.put("leaseAgeMillis", cluster.node().leaseAgeMillis());
+        return Reply.ok(t.rows.size() + " node(s)").lines(head).table(t).data("cluster", json);
+    }
+
     Reply showSessions() {
         ProxyServer proxy = node.proxy();
         long now = System.currentTimeMillis();

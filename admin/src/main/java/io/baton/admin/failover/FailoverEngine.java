@@ -80,6 +80,10 @@ public final class FailoverEngine implements AutoCloseable {
     private volatile Thread runner;
     /** Retries of one follower before the engine gives up and says to rejoin it by hand. */
     static final int MAX_REPOINT_RETRIES = 10;
+    /** Whether this engine decides (in a cluster: only on the leader), and what to say when it does not. */
+    private volatile java.util.function.BooleanSupplier decides = () -> true;
+    private volatile java.util.function.Supplier<String> notDeciding = () -> "";
+    private volatile java.util.function.Consumer<FailoverReport> reported = r -> { };
 
     /** One follower to repoint: what the failover left, how many retries failed, when the next may run. */
     private record PendingRetry(FailoverProcedure.Pending pending, long failoverId, int failures, Instant nextAt) {
@@ -109,6 +113,30 @@ public final class FailoverEngine implements AutoCloseable {
 
     public ReportHistory reports() {
         return history;
+    }
+
+    /**
+     * In a cluster: the engine reacts to the monitor and runs procedures only while {@code decides} says so
+     * (this node leads); otherwise procedures are refused with {@code why}.
+     */
+    public void decideOnlyWhen(java.util.function.BooleanSupplier decides, java.util.function.Supplier<String> why) {
+        this.decides = decides;
+        this.notDeciding = why;
+    }
+
+    /** Told of every finished report (a cluster's leader keeps the last one's headline in ZooKeeper). */
+    public void onReport(java.util.function.Consumer<FailoverReport> listener) {
+        this.reported = listener;
+    }
+
+    /**
+     * Takes over the anti-flapping state of a previous leader: the source last changed hands at {@code at},
+     * so failover.blockSeconds counts from there and a new leader does not fail over again at once.
+     */
+    public void restoreLastFailover(Instant at) {
+        if (at.isAfter(lastFailoverAt)) {
+            lastFailoverAt = at;
+        }
     }
 
     public boolean busy() {
@@ -159,6 +187,10 @@ public final class FailoverEngine implements AutoCloseable {
             procedure.unlock();
             throw new IllegalStateException("Baton is stopping: no new " + kind.name().toLowerCase(java.util.Locale.ROOT));
         }
+        if (!decides.getAsBoolean()) {
+            procedure.unlock();
+            throw new IllegalStateException(notDeciding.get());
+        }
         runner = Thread.currentThread();
         if (movesSource) {
             repointRetries.clear(); // the source changes hands: what earlier failovers left behind is this one's now
@@ -191,6 +223,11 @@ public final class FailoverEngine implements AutoCloseable {
             }
             history.add(report);
             log.info("{}", report.describe().strip());
+            try {
+                reported.accept(report);
+            } catch (RuntimeException e) {
+                log.warn("report #{} not shared with the cluster: {}", report.id(), e.getMessage());
+            }
             runner = null;
             procedure.unlock();
         }
@@ -253,7 +290,7 @@ public final class FailoverEngine implements AutoCloseable {
     /** Called on the monitor's thread after each round. */
     private void onSnapshot(TopologySnapshot snapshot) {
         lastSeen.record(snapshot);
-        if (procedure.isLocked()) {
+        if (procedure.isLocked() || !decides.getAsBoolean()) {
             return;
         }
         SourceHealth health = SourceHealth.assess(snapshot, config.monitor.failedChecks);

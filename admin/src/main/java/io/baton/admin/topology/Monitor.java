@@ -35,6 +35,7 @@ public final class Monitor implements AutoCloseable {
     private volatile TopologySnapshot snapshot;
     private volatile String electedSource;
     private volatile boolean fencingHeld;
+    private volatile java.util.function.BooleanSupplier fencingAllowed = () -> true;
     private volatile boolean started;
     /** The periodic round; replaced when monitor.interval changes at runtime. Guarded by {@link #scheduleLock}. */
     private ScheduledFuture<?> schedule;
@@ -123,6 +124,11 @@ public final class Monitor implements AutoCloseable {
         return electedSource;
     }
 
+    /** In a cluster, only the leader's monitor fences: the others may know an older source. */
+    public void fenceOnlyWhen(java.util.function.BooleanSupplier allowed) {
+        this.fencingAllowed = allowed;
+    }
+
     /** While held, the monitor does not fence (a procedure is moving the source). */
     public void holdFencing(boolean hold) {
         this.fencingHeld = hold;
@@ -178,7 +184,7 @@ public final class Monitor implements AutoCloseable {
     /** An old source that comes back, or any second writer, is made read-only at once. */
     private void fenceStrayWriters(TopologySnapshot s) {
         String elected = electedSource;
-        if (elected == null || fencingHeld) {
+        if (elected == null || fencingHeld || !fencingAllowed.getAsBoolean()) {
             return;
         }
         for (ServerState st : s.servers()) {

@@ -34,4 +34,25 @@ class DemoCommandTest {
         assertFalse(Files.exists(dir.resolve("db1")), "the topology is purged");
         assertFalse(Files.exists(dir.resolve("topology.json")));
     }
+
+    @Test
+    void theDemoWithTwoNodesRunsACluster(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("demo");
+        StringWriter out = new StringWriter();
+        var cl = BatonCli.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        int code = cl.execute("demo", "--dir", dir.toString(), "--replicas", "1", "--nodes", "2", "--load",
+                "--load-threads", "2", "--exit-after", "4");
+        String text = out.toString();
+        assertEquals(0, code, text);
+        assertTrue(text.contains("Baton cluster 'demo' of 2 nodes on ZooKeeper 127.0.0.1:"), text);
+        assertTrue(text.contains("jdbc:mysql://127.0.0.1:6033,127.0.0.1:"), text);
+        assertTrue(text.contains("-e \"SHOW CLUSTER\""), text);
+        Matcher m = Pattern.compile("load: (\\d+) acknowledged writes, (\\d+) errors").matcher(text);
+        assertTrue(m.find(), text);
+        assertTrue(Long.parseLong(m.group(1)) > 0, "the load wrote through the cluster: " + text);
+        assertEquals("0", m.group(2), text);
+        assertFalse(Files.exists(dir.resolve("zk").resolve("ensemble.json")), "the ensemble is down and purged");
+        assertFalse(Files.exists(dir.resolve("db1")), "the topology is purged");
+    }
 }

@@ -86,4 +86,53 @@ class BatonConfigTest {
         e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
         assertTrue(e.getMessage().contains("at least one server") && e.getMessage().contains("at least one user"), e.getMessage());
     }
+
+    private static String clusterConfig(String cluster) {
+        return "servers:\n  - name: db1\n    port: 3306\nusers:\n  - user: app\n    password: x\ncluster:\n" + cluster;
+    }
+
+    private static String clusterError(Path dir, String cluster) throws Exception {
+        Path f = dir.resolve("cluster.yml");
+        Files.writeString(f, clusterConfig(cluster));
+        return assertThrows(ConfigException.class, () -> BatonConfig.load(f)).getMessage();
+    }
+
+    @Test
+    void aClusterSectionIsReadWithItsDefaults(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("cluster.yml");
+        Files.writeString(f, clusterConfig("  zookeeper: 127.0.0.1:2181,127.0.0.1:2182/apps\n  name: shop\n"));
+        BatonConfig c = BatonConfig.load(f);
+        assertEquals("shop", c.cluster.name);
+        assertEquals(Duration.ofSeconds(4), c.cluster.sessionTimeout);
+        assertEquals(Duration.ofSeconds(2), c.cluster.lease(), "half the session timeout");
+        assertEquals(Duration.ofSeconds(6), c.cluster.barrier(), "session timeout plus 2 s");
+        assertEquals(null, c.cluster.nodeId, "default: the proxy's host:port, decided at start");
+
+        Path alone = dir.resolve("alone.yml");
+        Files.writeString(alone, "servers:\n  - name: db1\n    port: 3306\nusers:\n  - user: app\n    password: x\n");
+        assertEquals(null, BatonConfig.load(alone).cluster, "without cluster: Baton runs alone");
+    }
+
+    @Test
+    void badClusterSettingsAreOneClearLineEach(@TempDir Path dir) throws Exception {
+        assertTrue(clusterError(dir, "  name: shop\n").contains("cluster.zookeeper is missing"));
+        assertTrue(clusterError(dir, "  zookeeper: zk1\n  name: shop\n").contains("'zk1' is not host:port"));
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:99999\n  name: shop\n").contains("is not host:port"));
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181/\n  name: shop\n").contains("bad chroot"));
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: a/b\n").contains("cluster.name must be"));
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n").contains("cluster.name must be"));
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  nodeId: a/b\n")
+                .contains("cluster.nodeId must be"));
+        String lease = clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  leaseTimeout: 4s\n");
+        assertTrue(lease.contains("cluster.leaseTimeout (4000ms) must be shorter than cluster.sessionTimeout"), lease);
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  barrierTimeout: 3s\n")
+                .contains("cluster.barrierTimeout (3000ms) must be longer"));
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  sessionTimeout: 500ms\n")
+                .contains("cluster.sessionTimeout must be at least 1s"));
+        String unknown = clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  sesionTimeout: 4s\n");
+        assertTrue(unknown.contains("unknown key 'sesionTimeout' at cluster"), unknown);
+        for (String msg : List.of(lease, unknown)) {
+            assertTrue(!msg.contains("\n"), "one line: " + msg);
+        }
+    }
 }

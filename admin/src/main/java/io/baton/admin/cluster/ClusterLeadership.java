@@ -1,0 +1,188 @@
+package io.baton.admin.cluster;
+
+import io.baton.admin.config.BatonConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.leader.Participant;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which node decides, and how the one that does writes: leader election with Curator's {@link LeaderLatch}
+ * under /baton/&lt;name&gt;/leader, and the leader's only way to change the route — a transaction that checks
+ * the leader's own election znode and the record's version (KAFKA-6082's controller-epoch fencing), so a
+ * node that lost its leadership, or was paused through somebody else's term, cannot write. Then it waits
+ * for every live node to apply what it wrote (a barrier; a node whose session expired is out, and its lease
+ * ended before that).
+ */
+public final class ClusterLeadership implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterLeadership.class);
+    private static final long POLL_MILLIS = 10;
+
+    private final ClusterNode node;
+    private final CuratorFramework client;
+    private final LeaderLatch latch;
+    private final String routePath;
+    /** The newest record this node wrote or saw, for {@code source()} and {@code isGateOpen()} between writes. */
+    private volatile RouteRecord latest;
+
+    public ClusterLeadership(ClusterNode node) {
+        this.node = node;
+        this.client = node.client();
+        this.latch = new LeaderLatch(client, node.base() + "/leader", node.nodeId());
+        this.routePath = node.base() + "/route";
+    }
+
+    /** Joins the election; {@code elected} runs (on Curator's thread) each time this node becomes leader. */
+    public void start(Consumer<RouteRecord> elected) {
+        latch.addListener(new LeaderLatchListener() {
+            @Override
+            public void isLeader() {
+                RouteRecord r = current();
+                log.info("cluster '{}': node {} is the leader (epoch {}, source {})", node.config().cluster.name,
+                        node.nodeId(), r == null ? 0 : r.epoch(), r == null ? "-" : r.source());
+                elected.accept(r);
+            }
+
+            @Override
+            public void notLeader() {
+                log.info("cluster '{}': node {} is no longer the leader", node.config().cluster.name, node.nodeId());
+            }
+        });
+        try {
+            latch.start();
+        } catch (Exception e) {
+            throw new ClusterException("cluster '" + node.config().cluster.name + "': cannot join the leader election: "
+                    + e.getMessage());
+        }
+    }
+
+    /** This node decides: it holds the latch and may route (not fenced, lease running). */
+    public boolean isLeader() {
+        return latch.hasLeadership() && !node.fenced();
+    }
+
+    /** The leader's node id, or null when there is none (or ZooKeeper cannot say now). */
+    public String leaderId() {
+        if (latch.hasLeadership()) {
+            return node.nodeId();
+        }
+        try {
+            Participant p = latch.getLeader();
+            return p != null && p.isLeader() ? p.getId() : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Why this node refuses a command that only the leader runs, and where to go instead. */
+    public String notLeaderMessage() {
+        String leader = leaderId();
+        if (node.fenced()) {
+            return "this Baton node (" + node.nodeId() + ") is fenced from its cluster (no ZooKeeper lease): it decides"
+                    + " nothing until it is back";
+        }
+        if (leader == null) {
+            return "this Baton node (" + node.nodeId() + ") is not the cluster leader, and no leader is elected right now;"
+                    + " try again in a few seconds";
+        }
+        String admin = node.members().stream().filter(m -> m.nodeId().equals(leader)).map(MemberStatus::admin)
+                .filter(a -> a != null).findFirst().orElse("?");
+        return "this Baton node (" + node.nodeId() + ") is not the cluster leader: FAILOVER, SWITCHOVER, REJOIN, PAUSE"
+                + " and RESUME run on the leader, " + leader + " (admin console " + admin + ")";
+    }
+
+    /** The newest record known here: written by this node, or applied. */
+    public RouteRecord current() {
+        RouteRecord a = node.applied();
+        RouteRecord w = latest;
+        if (a == null) {
+            return w;
+        }
+        return w == null || a.epoch() >= w.epoch() ? a : w;
+    }
+
+    /**
+     * Changes the route record as the leader: reads it with its version, applies {@code change}, and writes it
+     * in one transaction with a check of this node's election znode. Fails (IllegalStateException) when this
+     * node is not the leader or lost it meanwhile; nothing is written then.
+     */
+    public RouteRecord write(UnaryOperator<RouteRecord> change) {
+        if (!isLeader()) {
+            throw new IllegalStateException(notLeaderMessage());
+        }
+        String ours = latch.getOurPath();
+        try {
+            Stat stat = new Stat();
+            byte[] data = client.getData().storingStatIn(stat).forPath(routePath);
+            RouteRecord before = ClusterNode.JSON.readValue(data, RouteRecord.class);
+            RouteRecord after = change.apply(before).writtenBy(node.nodeId(), System.currentTimeMillis());
+            client.transaction().forOperations(
+                    client.transactionOp().check().forPath(ours),
+                    client.transactionOp().setData().withVersion(stat.getVersion())
+                            .forPath(routePath, ClusterNode.JSON.writeValueAsBytes(after)));
+            latest = after;
+            return after;
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+            throw new IllegalStateException("node " + node.nodeId() + " lost the cluster leadership before it could write"
+                    + " the route (" + e.code() + "); nothing was written");
+        } catch (Exception e) {
+            throw new IllegalStateException("node " + node.nodeId() + " could not write the route record: " + e, e);
+        }
+    }
+
+    /**
+     * Waits until every live node has applied {@code epoch}. Nodes whose znode disappears (session expired) are
+     * out: their lease ended before. Returns the statuses of the nodes that applied it.
+     */
+    public List<MemberStatus> awaitApplied(long epoch, Duration timeout) {
+        return await(timeout, m -> m.appliedEpoch() >= epoch, "apply epoch " + epoch);
+    }
+
+    /** Waits until every live node has drained its sessions for the closed gate of {@code epoch}; true if none was left. */
+    public boolean awaitDrained(long epoch, Duration timeout) {
+        return await(timeout, m -> m.drainedEpoch() >= epoch, "drain its sessions").stream().allMatch(MemberStatus::drained);
+    }
+
+    private List<MemberStatus> await(Duration timeout, java.util.function.Predicate<MemberStatus> done, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<MemberStatus> members = node.members();
+            List<MemberStatus> missing = members.stream().filter(done.negate()).toList();
+            if (missing.isEmpty()) {
+                return members;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("cluster node(s) " + missing.stream().map(MemberStatus::nodeId)
+                        .collect(Collectors.joining(", ")) + " did not " + what + " within " + timeout.toMillis() + " ms");
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the cluster's nodes to " + what);
+            }
+        }
+    }
+
+    BatonConfig config() {
+        return node.config();
+    }
+
+    @Override
+    public void close() {
+        try {
+            latch.close(LeaderLatch.CloseMode.SILENT);
+        } catch (Exception e) {
+            log.debug("leader latch close: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.baton.admin.cluster;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.List;
+
+/**
+ * The one truth of a Baton cluster, in the znode /baton/&lt;name&gt;/route: where every node routes, whether the
+ * cluster-wide gate is open, and the anti-flapping state a new leader takes over. Written only by the leader,
+ * in a transaction that checks the leader's election znode and the record's version; {@code epoch} grows by
+ * one with every change of route or gate, and a node applies a record only if its epoch is newer than the
+ * last it applied.
+ *
+ * @param epoch              grows by one with each change of source or gate
+ * @param source             the routed server's name; host and port as configured
+ * @param gateOpen           false while a failover, switchover or PAUSE holds new statements on every node
+ * @param lastFailoverMillis when the source last changed hands (failover.blockSeconds counts from here)
+ * @param lastReport         the last procedure's headline, for a leader that did not run it
+ * @param leader             the node that wrote this record
+ * @param servers            the topology this cluster routes (name@host:port, sorted): two configurations
+ *                           that disagree cannot share one cluster name
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record RouteRecord(long epoch, String source, String host, int port, boolean gateOpen, String gateReason,
+                          long lastFailoverMillis, String lastReport, String leader, List<String> servers,
+                          long writtenAtMillis) {
+
+    RouteRecord withSource(String name, String h, int p, long failoverAt) {
+        return new RouteRecord(epoch + 1, name, h, p, gateOpen, gateReason, failoverAt, lastReport, leader, servers,
+                writtenAtMillis);
+    }
+
+    RouteRecord withGate(boolean open, String reason) {
+        return new RouteRecord(epoch + 1, source, host, port, open, open ? "" : reason, lastFailoverMillis, lastReport,
+                leader, servers, writtenAtMillis);
+    }
+
+    /** The same route (same epoch) with the last report's headline. */
+    RouteRecord withReport(String headline) {
+        return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, headline, leader,
+                servers, writtenAtMillis);
+    }
+
+    RouteRecord writtenBy(String node, long at) {
+        return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, lastReport, node,
+                servers, at);
+    }
+}

@@ -1,0 +1,525 @@
+package io.baton.admin.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.baton.admin.BatonNode;
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.failover.FailoverReport;
+import io.baton.admin.node.TestNodes;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.TopologyFile;
+import io.baton.sandbox.junit.WithEnsemble;
+import io.baton.sandbox.junit.WithSandbox;
+import io.baton.sandbox.zk.Ensemble;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Two Baton nodes of one cluster on a real three-server ZooKeeper ensemble and a real 1+2 MySQL topology,
+ * each node with its own ZooKeeper session: what clients see through both when the cluster's parts fail.
+ * Each test has a cluster name of its own; the one that kills the source runs last.
+ */
+@WithSandbox(replicas = 2)
+@WithEnsemble(nodes = 3)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterTest {
+    private String clusterName;
+
+    @BeforeEach
+    void cleanData(SandboxTopology t, TestInfo info) throws Exception {
+        t.resetData();
+        try (Connection c = t.connectRoot(t.currentSource().name()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE app.t (id BIGINT PRIMARY KEY, v VARCHAR(64))");
+        }
+        t.awaitReplication(30);
+        String test = info.getTestMethod().orElseThrow().getName().toLowerCase(java.util.Locale.ROOT);
+        clusterName = "t-" + test.substring(0, Math.min(60, test.length()));
+    }
+
+    static BatonConfig nodeConfig(SandboxTopology t, String cluster, String nodeId, String zookeeper) throws Exception {
+        BatonConfig c = TestNodes.config(t);
+        c.cluster = new BatonConfig.Cluster();
+        c.cluster.zookeeper = zookeeper;
+        c.cluster.name = cluster;
+        c.cluster.nodeId = nodeId;
+        c.gate.maxWait = Duration.ofSeconds(30);
+        return c;
+    }
+
+    static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeoutMillis + " ms waiting until " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Both nodes route (lease held, record applied) and see each other. */
+    static void awaitJoined(BatonNode... nodes) throws InterruptedException {
+        await("every node routes and sees the others", 15_000, () -> {
+            for (BatonNode n : nodes) {
+                if (n.cluster().node().fenced() || n.cluster().members().size() != nodes.length) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    static Connection connect(BatonNode n, TopologyFile.User u) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", u.user());
+        p.setProperty("password", u.password());
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("socketTimeout", "60000");
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + n.proxy().port() + "/app", p);
+    }
+
+    static long serverId(SandboxTopology t, String server) throws SQLException {
+        try (Connection c = t.connectRoot(server); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT @@server_id")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Every acknowledged id is on {@code server}. */
+    static void assertNoneLost(SandboxTopology t, String server, Set<Long> acked) throws SQLException {
+        Set<Long> present = new HashSet<>();
+        try (Connection c = t.connectRoot(server); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM app.t")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        }
+        List<Long> lost = acked.stream().filter(id -> !present.contains(id)).toList();
+        assertTrue(lost.isEmpty(), lost.size() + " acknowledged write(s) lost on " + server + ": " + lost);
+    }
+
+    static String otherReplica(SandboxTopology t, String source) {
+        return t.servers().stream().map(TopologyFile.Server::name).filter(n -> !n.equals(source)).findFirst().orElseThrow();
+    }
+
+    static int healthReady(BatonNode n) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + n.metricsServer().port() + "/health/ready")).timeout(Duration.ofSeconds(5)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return r.statusCode();
+    }
+
+    static void assertPortFree(int port) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            throw new AssertionError("port " + port + " still listens after a failed start");
+        } catch (java.io.IOException expected) {
+            // refused: nothing half-started
+        }
+    }
+
+    @Test
+    @Order(0)
+    void aConnectStringWhereNoZooKeeperListensIsOneClearErrorAndNothingHalfStarted(SandboxTopology t) throws Exception {
+        int dead = io.baton.sandbox.Sandbox.freeLoopbackPort();
+        BatonConfig c = nodeConfig(t, clusterName, "a", "127.0.0.1:" + dead);
+        c.cluster.connectionTimeout = Duration.ofSeconds(1);
+        ClusterException e = org.junit.jupiter.api.Assertions.assertThrows(ClusterException.class,
+                () -> BatonNode.start(c, null, null));
+        assertTrue(e.getMessage().contains("cannot reach ZooKeeper at 127.0.0.1:" + dead + " within 1000 ms"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line");
+        assertPortFree(c.proxy.port);
+        assertPortFree(c.admin.port);
+        assertPortFree(c.metrics.port);
+    }
+
+    @Test
+    @Order(0)
+    void zooKeeperDownAtStartIsOneClearErrorAndNothingHalfStarted(SandboxTopology t, Ensemble zk) throws Exception {
+        BatonConfig c = nodeConfig(t, clusterName, "a", zk.connectString());
+        c.cluster.connectionTimeout = Duration.ofSeconds(1);
+        List<Integer> ids = zk.ids();
+        ids.forEach(zk::pause); // every server hung: connections open, nothing answers
+        try {
+            ClusterException e = org.junit.jupiter.api.Assertions.assertThrows(ClusterException.class,
+                    () -> BatonNode.start(c, null, null));
+            assertTrue(e.getMessage().contains("cannot reach ZooKeeper"), e.getMessage());
+            assertPortFree(c.proxy.port);
+            assertPortFree(c.metrics.port);
+        } finally {
+            ids.forEach(zk::resume);
+        }
+    }
+
+    @Test
+    @Order(0)
+    void twoClustersWithOneNameAndDifferentServersAreRefused(SandboxTopology t, Ensemble zk) throws Exception {
+        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null)) {
+            BatonConfig other = nodeConfig(t, clusterName, "b", zk.connectString());
+            other.servers.get(other.servers.size() - 1).port += 1000; // another topology under the same name
+            ClusterException e = org.junit.jupiter.api.Assertions.assertThrows(ClusterException.class,
+                    () -> BatonNode.start(other, null, null));
+            assertTrue(e.getMessage().contains("each MySQL topology needs its own cluster.name"), e.getMessage());
+            assertPortFree(other.proxy.port);
+            assertEquals(1, a.cluster().members().size(), "the refused node did not join");
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aZooKeeperFollowerLostIsInvisibleToClients(SandboxTopology t, Ensemble zk) throws Exception {
+        int follower = zk.ids().stream().filter(id -> id != zk.leader()).findFirst().orElseThrow();
+        ZkLoss loss = loseOneZooKeeperServerUnderLoad(t, zk, follower);
+        assertEquals(List.of(), loss.errors(), "errors through the nodes");
+        assertEquals(0, loss.reconnects(), "reconnects");
+        assertEquals(0, loss.fencings(), "no node fenced itself: the quorum stayed");
+    }
+
+    @Test
+    @Order(1)
+    void theZooKeeperLeaderLostCostsAtMostAPauseNeverAnError(SandboxTopology t, Ensemble zk) throws Exception {
+        // While the remaining servers elect a leader the ensemble answers nothing; a node whose lease runs out
+        // meanwhile holds its statements (docs/cluster.md): they wait and then run, nobody gets an error.
+        ZkLoss loss = loseOneZooKeeperServerUnderLoad(t, zk, zk.leader());
+        assertEquals(List.of(), loss.errors(), "errors through the nodes");
+        assertEquals(0, loss.reconnects(), "reconnects");
+    }
+
+    record ZkLoss(List<String> errors, long reconnects, int fencings) {
+    }
+
+    private ZkLoss loseOneZooKeeperServerUnderLoad(SandboxTopology t, Ensemble zk, int victim) throws Exception {
+        TopologyFile.User app = t.user("app");
+        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+             BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            awaitJoined(a, b);
+            ClusterWriter wa = new ClusterWriter(a.proxy().port(), app.user(), app.password(), 1);
+            ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
+            wa.awaitMore(50, 10_000);
+            wb.awaitMore(50, 10_000);
+            zk.kill(victim);
+            try {
+                wa.awaitMore(300, 15_000);
+                wb.awaitMore(300, 15_000);
+                Thread.sleep(2 * a.config().cluster.lease().toMillis()); // longer than a lease
+                wa.awaitMore(50, 10_000);
+                wb.awaitMore(50, 10_000);
+            } finally {
+                wa.close();
+                wb.close();
+                zk.start(victim);
+            }
+            assertNoneLost(t, a.proxy().source().name(), wa.acked);
+            assertNoneLost(t, a.proxy().source().name(), wb.acked);
+            List<String> errors = new ArrayList<>(wa.errors);
+            errors.addAll(wb.errors);
+            return new ZkLoss(errors, wa.reconnects.get() + wb.reconnects.get(),
+                    a.cluster().node().fencings() + b.cluster().node().fencings());
+        }
+    }
+
+    @Test
+    @Order(2)
+    void switchoverUnderLoadThroughTwoNodesLosesNothingAndErrsNowhere(SandboxTopology t, Ensemble zk) throws Exception {
+        TopologyFile.User app = t.user("app");
+        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+             BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            awaitJoined(a, b);
+            await("a leads", 10_000, () -> a.cluster().isLeader() || b.cluster().isLeader());
+            BatonNode leader = a.cluster().isLeader() ? a : b;
+            String old = a.proxy().source().name();
+            String target = otherReplica(t, old);
+            ClusterWriter wa = new ClusterWriter(a.proxy().port(), app.user(), app.password(), 1);
+            ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
+            FailoverReport r;
+            try {
+                wa.awaitMore(50, 10_000);
+                wb.awaitMore(50, 10_000);
+                r = leader.engine().switchover(target, "test");
+                wa.awaitMore(100, 10_000);
+                wb.awaitMore(100, 10_000);
+            } finally {
+                wa.close();
+                wb.close();
+            }
+            assertTrue(r.succeeded(), r.describe());
+            assertEquals(target, a.proxy().source().name(), "node a routes to the new source");
+            assertEquals(target, b.proxy().source().name(), "node b routes to the new source");
+            assertEquals(List.of(), wa.errors, "errors through node a");
+            assertEquals(List.of(), wb.errors, "errors through node b");
+            assertEquals(0, wa.reconnects.get() + wb.reconnects.get(), "reconnects");
+            assertNoneLost(t, target, wa.acked);
+            assertNoneLost(t, target, wb.acked);
+            await("the report's headline reaches node b through the route record", 5000,
+                    () -> b.cluster().route().lastReport() != null);
+            RouteRecord route = b.cluster().route();
+            assertEquals(target, route.source());
+            assertTrue(route.gateOpen());
+            assertTrue(route.lastReport().startsWith("#" + r.id()), route.toString());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aNodeCutOffFromZooKeeperHoldsItsStatementsUntilItKnowsTheNewSource(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        List<TcpRelay> relays = new ArrayList<>();
+        for (String hp : zk.connectString().split(",")) {
+            relays.add(new TcpRelay(Integer.parseInt(hp.substring(hp.lastIndexOf(':') + 1))));
+        }
+        String viaRelays = relays.stream().map(r -> "127.0.0.1:" + r.port()).collect(Collectors.joining(","));
+        TopologyFile.User app = t.user("app");
+        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null)) {
+            await("a leads", 10_000, () -> a.cluster().isLeader());
+            try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", viaRelays), null, null);
+                 Connection cb = connect(b, app)) {
+                awaitJoined(a, b);
+                String old = a.proxy().source().name();
+                String target = otherReplica(t, old);
+                long leaseMs = b.config().cluster.lease().toMillis();
+
+                relays.forEach(TcpRelay::cut);
+                long cutAt = System.nanoTime();
+                await("b fences itself", leaseMs + 1000, () -> !b.proxy().gate().mayRoute());
+                long fencedAfter = (System.nanoTime() - cutAt) / 1_000_000;
+                assertTrue(fencedAfter <= leaseMs + 1000, "fenced after " + fencedAfter + " ms");
+                assertEquals(503, healthReady(b), "a load balancer drops the fenced node");
+                assertEquals(200, healthReady(a));
+
+                // A statement through the cut-off node is held, not sent to the source it last knew.
+                CompletableFuture<String> insert = CompletableFuture.supplyAsync(() -> {
+                    try (Statement s = cb.createStatement()) {
+                        s.executeUpdate("INSERT INTO app.t (id, v) VALUES (1, CONCAT('srv', @@server_id))");
+                        return "ok";
+                    } catch (SQLException e) {
+                        return e.getErrorCode() + " " + e.getMessage();
+                    }
+                });
+                Thread.sleep(300);
+                assertFalse(insert.isDone(), "the statement is held on the fenced node: " + (insert.isDone() ? insert.join() : ""));
+
+                FailoverReport r = a.engine().switchover(target, "test while b is cut off");
+                assertTrue(r.succeeded(), r.describe());
+                assertFalse(insert.isDone(), "still held while b cannot know the new source");
+
+                relays.forEach(TcpRelay::restore);
+                assertEquals("ok", insert.get(30, TimeUnit.SECONDS));
+                try (Statement s = cb.createStatement(); ResultSet rs = s.executeQuery("SELECT v FROM app.t WHERE id = 1")) {
+                    assertTrue(rs.next());
+                    assertEquals("srv" + serverId(t, target), rs.getString(1),
+                            "the held statement ran on the new source, never on " + old);
+                }
+                assertEquals(target, b.proxy().source().name());
+                assertTrue(b.cluster().node().fencings() >= 1);
+            }
+        } finally {
+            relays.forEach(TcpRelay::close);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void whenTheLeaderLeavesTheOtherNodeLeadsAndDecides(SandboxTopology t, Ensemble zk) throws Exception {
+        BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+        boolean aClosed = false;
+        try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            awaitJoined(a, b);
+            await("a leads", 10_000, () -> a.cluster().isLeader());
+            assertFalse(b.cluster().isLeader());
+            IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> b.engine().switchover("db2", "test on a follower"));
+            assertTrue(refused.getMessage().contains("not the cluster leader") && refused.getMessage().contains("a"),
+                    refused.getMessage());
+            try (io.baton.admin.console.ConsoleClient console = io.baton.admin.console.ConsoleClient.connect("127.0.0.1",
+                    b.console().port(), Duration.ofSeconds(5))) {
+                assertTrue(console.auth(b.config().admin.password).ok());
+                io.baton.admin.console.ConsoleClient.Answer cluster = console.send("SHOW CLUSTER", line -> { });
+                assertTrue(cluster.ok(), cluster.lines().toString());
+                String shown = String.join("\n", cluster.lines());
+                assertTrue(shown.contains("leader a") && shown.contains("follower (this)"), shown);
+                for (String cmd : List.of("FAILOVER FORCE", "SWITCHOVER TO db2", "PAUSE", "REJOIN db2")) {
+                    io.baton.admin.console.ConsoleClient.Answer no = console.send(cmd, line -> { });
+                    assertFalse(no.ok(), cmd);
+                    assertTrue(no.message().contains("not the cluster leader") && no.message().contains("admin console 127.0.0.1:"
+                            + a.console().port()), cmd + ": " + no.message());
+                }
+                assertTrue(a.proxy().isGateOpen(), "FAILOVER FORCE on a follower fenced nothing and closed no gate");
+            }
+            a.close();
+            aClosed = true;
+            long t0 = System.nanoTime();
+            BatonConfig.Cluster k = b.config().cluster;
+            await("b leads", k.sessionTimeout.toMillis() + 1000, () -> b.cluster().isLeader());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms <= k.sessionTimeout.toMillis() + 1000, "new leader after " + ms + " ms");
+            assertEquals(1, b.cluster().members().size());
+        } finally {
+            if (!aClosed) {
+                a.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aNodePausedThroughASwitchoverNeverSendsAStatementToTheOldSource(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        TopologyFile.User app = t.user("app");
+        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null)) {
+            await("a leads", 10_000, () -> a.cluster().isLeader());
+            try (ChildNode b = ChildNode.start(nodeConfig(t, clusterName, "b", zk.connectString()))) {
+                await("b routes", 20_000, () -> a.cluster().members().stream()
+                        .anyMatch(m -> m.nodeId().equals("b") && !m.fenced() && m.appliedEpoch() >= 1));
+                Properties p = new Properties();
+                p.setProperty("user", app.user());
+                p.setProperty("password", app.password());
+                p.setProperty("sslMode", "DISABLED");
+                p.setProperty("socketTimeout", "60000");
+                try (Connection cb = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + b.port() + "/app", p)) {
+                    String old = a.proxy().source().name();
+                    String target = otherReplica(t, old);
+                    try (Statement s = cb.createStatement(); ResultSet rs = s.executeQuery("SELECT @@port")) {
+                        rs.next();
+                        assertEquals(t.server(old).port(), rs.getInt(1), "b routes to the old source before");
+                    }
+                    b.pause(); // SIGSTOP: a hung machine, or a long GC pause
+                    CompletableFuture<String> insert = CompletableFuture.supplyAsync(() -> {
+                        try (Statement s = cb.createStatement()) {
+                            s.executeUpdate("INSERT INTO app.t (id, v) VALUES (7, CONCAT('srv', @@server_id))");
+                            return "ok";
+                        } catch (SQLException e) {
+                            return e.getErrorCode() + " " + e.getMessage();
+                        }
+                    });
+                    FailoverReport r = a.engine().switchover(target, "test while b is paused");
+                    assertTrue(r.succeeded(), r.describe());
+                    assertFalse(insert.isDone(), "b is still paused");
+                    b.resume(); // wakes after the cluster moved on, with the statement waiting in its socket
+                    assertEquals("ok", insert.get(30, TimeUnit.SECONDS), b.logTail());
+                    try (Statement s = cb.createStatement();
+                         ResultSet rs = s.executeQuery("SELECT v, @@port FROM app.t WHERE id = 7")) {
+                        assertTrue(rs.next());
+                        assertEquals("srv" + serverId(t, target), rs.getString(1),
+                                "the statement sent while b was paused ran on the new source, never on " + old);
+                        assertEquals(t.server(target).port(), rs.getInt(2), "b's session moved on its next statement");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(5)
+    void killOfTheSourceUnderLoadThroughTwoNodesIsOneFailoverAndLosesNothing(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        TopologyFile.User app = t.user("app");
+        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+             BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            awaitJoined(a, b);
+            String old = a.proxy().source().name();
+            ClusterWriter wa = new ClusterWriter(a.proxy().port(), app.user(), app.password(), 1);
+            ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
+            String now;
+            try {
+                wa.awaitMore(50, 10_000);
+                wb.awaitMore(50, 10_000);
+                t.kill(old);
+                await("both nodes route to a new source", 20_000,
+                        () -> !a.proxy().source().name().equals(old) && !b.proxy().source().name().equals(old));
+                now = a.proxy().source().name();
+                assertEquals(now, b.proxy().source().name(), "both nodes route to the same source");
+                wa.awaitMore(100, 20_000);
+                wb.awaitMore(100, 20_000);
+            } finally {
+                wa.close();
+                wb.close();
+            }
+            List<FailoverReport> failovers = new ArrayList<>();
+            for (BatonNode n : List.of(a, b)) {
+                n.engine().reports().all().stream().filter(r -> r.kind() == FailoverReport.Kind.FAILOVER)
+                        .forEach(failovers::add);
+            }
+            assertEquals(1, failovers.size(), "exactly one failover in the cluster: " + failovers);
+            assertTrue(failovers.get(0).succeeded(), failovers.get(0).describe());
+            assertNotEquals(old, now);
+            assertNoneLost(t, now, wa.acked);
+            assertNoneLost(t, now, wb.acked);
+            assertTrue(wa.acked.size() > 150 && wb.acked.size() > 150, "writes went on through both nodes");
+        }
+    }
+
+    /** A child node, once it is in the election and routes: started first, it leads. */
+    private ChildNode startFirst(SandboxTopology t, Ensemble zk, String id) throws Exception {
+        ChildNode n = ChildNode.start(nodeConfig(t, clusterName, id, zk.connectString()));
+        try (org.apache.zookeeper.ZooKeeper client = new org.apache.zookeeper.ZooKeeper(zk.connectString(), 4000, e -> { })) {
+            String base = "/baton/" + clusterName;
+            await(id + " is in the election and routes", 20_000, () -> {
+                try {
+                    return client.exists(base + "/leader", false) != null
+                            && !client.getChildren(base + "/leader", false).isEmpty()
+                            && new String(client.getData(base + "/nodes/" + id, false, null)).contains("\"fenced\":false");
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            n.close();
+            throw e;
+        }
+        return n;
+    }
+
+    @Test
+    @Order(6)
+    void killOfTheLeaderNodeAndOfTheSourceAtOnceIsOneFailoverByTheOtherNode(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        TopologyFile.User app = t.user("app");
+        try (ChildNode a = startFirst(t, zk, "a");
+             BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            await("a leads", 20_000, () -> "a".equals(b.cluster().leaderId()) && !b.cluster().node().fenced());
+            String old = b.proxy().source().name();
+            ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1);
+            BatonConfig.Cluster k = b.config().cluster;
+            try {
+                wb.awaitMore(50, 10_000);
+                a.kill();
+                t.kill(old);
+                long t0 = System.nanoTime();
+                await("b leads", k.sessionTimeout.toMillis() + 2000, () -> b.cluster().isLeader());
+                long leaderMs = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(leaderMs <= k.sessionTimeout.toMillis() + 1000, "new leader after " + leaderMs + " ms");
+                await("b fails over", 20_000, () -> !b.proxy().source().name().equals(old));
+                wb.awaitMore(100, 20_000);
+            } finally {
+                wb.close();
+            }
+            List<FailoverReport> failovers = b.engine().reports().all().stream()
+                    .filter(r -> r.kind() == FailoverReport.Kind.FAILOVER).toList();
+            assertEquals(1, failovers.size(), failovers.toString());
+            assertTrue(failovers.get(0).succeeded(), failovers.get(0).describe());
+            assertNoneLost(t, b.proxy().source().name(), wb.acked);
+        }
+    }
+}
