@@ -9,6 +9,8 @@ import io.baton.sandbox.Sandbox;
 import io.baton.sandbox.SandboxOptions;
 import io.baton.sandbox.SandboxTopology;
 import io.baton.sandbox.TopologyFile;
+import io.baton.sandbox.zk.Ensemble;
+import io.baton.sandbox.zk.EnsembleOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +47,9 @@ import picocli.CommandLine.Spec;
  * switchover), repeated over rounds. Per round: the write-unavailability window (from the event to
  * the first acknowledged write that started after it), the longest pause between acknowledged
  * writes, errors by kind, reconnects, and acknowledged writes missing on the new source afterwards;
- * a timeline chart (writes and errors per 100 ms, failover steps marked) and JSON results.
+ * a timeline chart (writes and errors per 100 ms, failover steps marked) and JSON results. With
+ * {@code --nodes N} (N &gt; 1) it runs a Baton cluster of N nodes on a local three-server ZooKeeper
+ * ensemble, the load through every node, and reports each node's window (the round's is the longest).
  */
 @Command(name = "failover", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write load through Baton, then kill -9 of the source (or a switchover), over several rounds:",
@@ -65,16 +69,20 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             description = {"Client kinds writing at once: jdbc (Connector/J, reconnects after 100 ms), pymysql (PyMySQL,",
                     "reconnects after 10 ms: new logins all through the failure) (default: ${DEFAULT-VALUE})."})
     List<String> clients;
+    @Option(names = "--nodes", defaultValue = "1",
+            description = {"Baton nodes: 1 runs Baton alone; more run a cluster on a local three-server ZooKeeper",
+                    "ensemble with the load through every node (default: ${DEFAULT-VALUE})."})
+    int nodes;
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for JSON and PNG results (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    /** One acknowledged write or error, as the client saw it. */
-    private record Event(long startNanos, long endNanos, int errno) {
+    /** One acknowledged write or error, as the client saw it, through node {@code node}. */
+    private record Event(int node, long startNanos, long endNanos, int errno) {
     }
 
     /** What one round measured. */
     record Round(int round, String kind, String from, String to, boolean complete, String outcome, long unavailableMillis,
-                 long longestPauseMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
+                 List<Long> unavailableMillisByNode, long longestPauseMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
                  List<Map<String, Object>> steps) {
     }
 
@@ -88,6 +96,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--clients takes jdbc and/or pymysql, not '" + k + "'");
             }
         }
+        if (nodes < 1 || nodes > 5) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--nodes must be between 1 and 5, not " + nodes);
+        }
         if (rounds < 1 || threads < 1 || duration < 3) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--rounds and --threads must be at least 1, --duration at least 3");
         }
@@ -97,45 +108,67 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         Files.createDirectories(out);
         Path dir = Files.createTempDirectory("baton-drill");
-        w.println("drill: starting 1 source + 2 replicas (mysql80, gtid) and Baton ...");
+        w.println("drill: starting 1 source + 2 replicas (mysql80, gtid)" + (nodes > 1 ? ", a three-server ZooKeeper"
+                + " ensemble and a Baton cluster of " + nodes + " nodes" : " and Baton") + " ...");
         w.flush();
         List<Round> results = new ArrayList<>();
+        Ensemble zk = null;
+        List<BatonNode> cluster = new ArrayList<>();
         try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2))) {
-            BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
-            c.proxy.port = Sandbox.freeLoopbackPort();
-            c.admin.port = Sandbox.freeLoopbackPort();
-            c.metrics.port = Sandbox.freeLoopbackPort();
-            c.failover.blockSeconds = 0;
-            c.failover.reportDir = dir.resolve("reports").toString();
-            try (BatonNode node = BatonNode.start(c, dir.resolve("reports"), null)) {
-                try (Connection conn = connect(node, t.user("app")); Statement s = conn.createStatement()) {
-                    s.execute("CREATE TABLE IF NOT EXISTS app.drill (id BIGINT PRIMARY KEY, session INT, at BIGINT)");
+            if (nodes > 1) {
+                zk = Ensemble.up(EnsembleOptions.defaults(dir.resolve("zk")).withNodes(3));
+            }
+            for (int i = 0; i < nodes; i++) {
+                BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
+                c.proxy.port = Sandbox.freeLoopbackPort();
+                c.admin.port = Sandbox.freeLoopbackPort();
+                c.metrics.port = Sandbox.freeLoopbackPort();
+                c.failover.blockSeconds = 0;
+                c.failover.reportDir = dir.resolve("reports-" + i).toString();
+                if (zk != null) {
+                    c.cluster = new BatonConfig.Cluster();
+                    c.cluster.zookeeper = zk.connectString();
+                    c.cluster.name = "drill";
+                    c.cluster.nodeId = "node" + (i + 1);
                 }
-                for (int r = 1; r <= rounds; r++) {
-                    Round round = round(r, t, node, w);
-                    results.add(round);
-                    w.printf("round %d: %s %s -> %s %s: unavailable %d ms, longest pause %d ms, errors %s, reconnects %d, "
-                                    + "acknowledged %d, lost %d%n", r, round.kind(), round.from(), round.to(),
-                            round.complete() ? "complete" : "INCOMPLETE (" + round.outcome() + ")", round.unavailableMillis(),
-                            round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
-                            round.lostAcknowledged());
-                    w.flush();
-                }
+                cluster.add(BatonNode.start(c, dir.resolve("reports-" + i), null));
+            }
+            awaitRouting(cluster);
+            try (Connection conn = connect(cluster.get(0), t.user("app")); Statement s = conn.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS app.drill (id BIGINT PRIMARY KEY, session INT, at BIGINT)");
+            }
+            for (int r = 1; r <= rounds; r++) {
+                Round round = round(r, t, cluster, w);
+                results.add(round);
+                w.printf("round %d: %s %s -> %s %s: unavailable %d ms%s, longest pause %d ms, errors %s, reconnects %d, "
+                                + "acknowledged %d, lost %d%n", r, round.kind(), round.from(), round.to(),
+                        round.complete() ? "complete" : "INCOMPLETE (" + round.outcome() + ")", round.unavailableMillis(),
+                        nodes > 1 ? " (by node " + round.unavailableMillisByNode() + ")" : "",
+                        round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
+                        round.lostAcknowledged());
+                w.flush();
             }
         } finally {
+            for (BatonNode n : cluster) {
+                n.close();
+            }
+            if (zk != null) {
+                zk.close();
+            }
             deleteQuietly(dir);
         }
         long[] unavailable = results.stream().mapToLong(Round::unavailableMillis).sorted().toArray();
         long[] pauses = results.stream().mapToLong(Round::longestPauseMillis).sorted().toArray();
         long lost = results.stream().mapToLong(Round::lostAcknowledged).sum();
         long complete = results.stream().filter(Round::complete).count();
-        w.printf("%n%s drill, %d rounds, %d writing sessions each of %s: %d of %d rounds complete, median unavailability"
+        w.printf("%n%s drill%s, %d rounds, %d writing sessions each of %s: %d of %d rounds complete, median unavailability"
                         + " %d ms (min %d, max %d), median longest pause %d ms, lost acknowledged writes %d%n", kind,
-                results.size(), threads, String.join(" and ", clients), complete, results.size(),
+                nodes > 1 ? " through " + nodes + " Baton nodes (per round: the slowest node)" : "", results.size(), threads, String.join(" and ", clients), complete, results.size(),
                 unavailable[unavailable.length / 2], unavailable[0], unavailable[unavailable.length - 1],
                 pauses[pauses.length / 2], lost);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("kind", kind);
+        json.put("nodes", nodes);
         json.put("threads", threads);
         json.put("clients", clients);
         json.put("roundsComplete", complete);
@@ -144,15 +177,42 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         json.put("medianLongestPauseMillis", pauses[pauses.length / 2]);
         json.put("lostAcknowledged", lost);
         json.put("rounds", results);
-        Path file = out.resolve("drill-" + kind + ".json");
+        String name = "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "");
+        Path file = out.resolve(name + ".json");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
-        w.println("results: " + file + " and " + out.resolve("drill-" + kind + "-round1.png") + " ...");
+        w.println("results: " + file + " and " + out.resolve(name + "-round1.png") + " ...");
         w.flush();
         return lost == 0 && complete == results.size() ? 0 : 1;
     }
 
-    private Round round(int r, SandboxTopology t, BatonNode node, PrintWriter w) throws Exception {
-        String from = node.proxy().source().name();
+    /** The node that decides: the only one standalone, the leader in a cluster. */
+    private static BatonNode leader(List<BatonNode> cluster) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            for (BatonNode n : cluster) {
+                if (n.cluster() == null || n.cluster().isLeader()) {
+                    return n;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no Baton node leads the cluster after 30 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Every node routes (in a cluster: holds its lease and has applied the route). */
+    private static void awaitRouting(List<BatonNode> cluster) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (cluster.stream().anyMatch(n -> !n.proxy().gate().mayRoute()) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        leader(cluster);
+    }
+
+    private Round round(int r, SandboxTopology t, List<BatonNode> cluster, PrintWriter w) throws Exception {
+        BatonNode first = cluster.get(0);
+        String from = first.proxy().source().name();
         String to = null;
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong ids = new AtomicLong(r * 10_000_000L);
@@ -160,36 +220,45 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         ConcurrentLinkedQueue<Event> events = new ConcurrentLinkedQueue<>();
         Set<Long> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
         List<Thread> workers = new ArrayList<>();
+        List<PyMySqlLoad> pys = new ArrayList<>();
         long roundStart = System.nanoTime();
         long roundStartMillis = System.currentTimeMillis();
-        if (clients.contains("jdbc")) {
-            for (int i = 0; i < threads; i++) {
-                int session = i;
-                Thread th = new Thread(() -> write(node, t.user("app"), session, stop, ids, reconnects, events, acked), "drill-" + i);
-                th.start();
-                workers.add(th);
+        for (int n = 0; n < cluster.size(); n++) {
+            BatonNode node = cluster.get(n);
+            int nodeIndex = n;
+            if (clients.contains("jdbc")) {
+                for (int i = 0; i < threads; i++) {
+                    int session = n * 1000 + i;
+                    Thread th = new Thread(() -> write(node, nodeIndex, t.user("app"), session, stop, ids, reconnects, events,
+                            acked), "drill-" + n + "-" + i);
+                    th.start();
+                    workers.add(th);
+                }
+            }
+            if (clients.contains("pymysql")) {
+                pys.add(PyMySqlLoad.start(node.proxy().port(), t.user("app").user(), t.user("app").password(), threads,
+                        r * 10_000_000L + 5_000_000L + n * 500_000L,
+                        (id, t0, t1) -> {
+                            acked.add(id);
+                            events.add(new Event(nodeIndex, t0, t1, 0));
+                        },
+                        (errno, t0, t1) -> events.add(new Event(nodeIndex, t0, t1, (int) errno)), reconnects::incrementAndGet));
             }
         }
-        PyMySqlLoad py = clients.contains("pymysql") ? PyMySqlLoad.start(node.proxy().port(), t.user("app").user(),
-                t.user("app").password(), threads, r * 10_000_000L + 5_000_000L,
-                (id, t0, t1) -> {
-                    acked.add(id);
-                    events.add(new Event(t0, t1, 0));
-                },
-                (errno, t0, t1) -> events.add(new Event(t0, t1, (int) errno)), reconnects::incrementAndGet) : null;
         Thread.sleep(duration * 1000L / 3);
-        long reportsBefore = node.engine().reports().latest().map(FailoverReport::id).orElse(0L);
+        BatonNode decider = leader(cluster);
         long event = System.nanoTime();
+        long eventMillis = System.currentTimeMillis();
         FailoverReport report;
         if (kind.equals("kill")) {
             t.kill(from); // returns once the process is gone: the event is when the source stopped answering
             event = System.nanoTime();
-            report = awaitFailover(node, from, reportsBefore);
+            report = awaitFailover(cluster, from, eventMillis);
         } else {
             to = t.servers().stream().map(TopologyFile.Server::name)
-                    .filter(n -> !n.equals(from) && node.monitor().snapshot().server(n).map(s -> s.reachable()).orElse(false))
+                    .filter(n -> !n.equals(from) && decider.monitor().snapshot().server(n).map(s -> s.reachable()).orElse(false))
                     .findFirst().orElseThrow();
-            report = node.engine().switchover(to, "drill");
+            report = decider.engine().switchover(to, "drill");
         }
         long remaining = duration * 1000L - (System.nanoTime() - roundStart) / 1_000_000;
         if (remaining > 0) {
@@ -199,23 +268,33 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         for (Thread th : workers) {
             th.join(30_000);
         }
-        if (py != null) {
+        for (PyMySqlLoad py : pys) {
             py.stop();
         }
-        to = node.proxy().source().name();
+        to = first.proxy().source().name();
 
         long eventAt = event;
-        long firstAck = events.stream().filter(e -> e.errno() == 0 && e.startNanos() > eventAt)
-                .mapToLong(Event::endNanos).min().orElse(Long.MAX_VALUE);
-        long unavailable = firstAck == Long.MAX_VALUE ? -1 : (firstAck - eventAt) / 1_000_000;
-        List<Long> ackTimes = events.stream().filter(e -> e.errno() == 0).map(Event::endNanos).sorted().toList();
+        // Per node: from the event to the first acknowledged write through that node that started after it.
+        List<Long> byNode = new ArrayList<>();
+        for (int n = 0; n < cluster.size(); n++) {
+            int nodeIndex = n;
+            long firstAck = events.stream().filter(e -> e.node() == nodeIndex && e.errno() == 0 && e.startNanos() > eventAt)
+                    .mapToLong(Event::endNanos).min().orElse(Long.MAX_VALUE);
+            byNode.add(firstAck == Long.MAX_VALUE ? -1 : (firstAck - eventAt) / 1_000_000);
+        }
+        long unavailable = byNode.contains(-1L) ? -1 : byNode.stream().mapToLong(Long::longValue).max().orElse(-1);
         long longestPause = 0;
-        for (int i = 1; i < ackTimes.size(); i++) {
-            longestPause = Math.max(longestPause, ackTimes.get(i) - ackTimes.get(i - 1));
+        for (int n = 0; n < cluster.size(); n++) {
+            int nodeIndex = n;
+            List<Long> ackTimes = events.stream().filter(e -> e.node() == nodeIndex && e.errno() == 0).map(Event::endNanos)
+                    .sorted().toList();
+            for (int i = 1; i < ackTimes.size(); i++) {
+                longestPause = Math.max(longestPause, ackTimes.get(i) - ackTimes.get(i - 1));
+            }
         }
         Map<String, Integer> errors = new TreeMap<>();
         events.stream().filter(e -> e.errno() != 0).forEach(e -> errors.merge(String.valueOf(e.errno()), 1, Integer::sum));
-        long lost = lostAcknowledged(t, node, acked);
+        long lost = lostAcknowledged(t, first, acked);
         List<Map<String, Object>> steps = new ArrayList<>();
         if (report != null) {
             for (FailoverReport.StepRecord s : report.steps()) {
@@ -230,34 +309,45 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         chart(r, roundStart, eventAt, events, steps);
         if (kind.equals("kill")) {
             t.start(from);
-            FailoverReport rejoin = node.engine().rejoin(from, false, "drill: restore the topology");
+            FailoverReport rejoin = leader(cluster).engine().rejoin(from, false, "drill: restore the topology");
             if (!rejoin.succeeded()) {
                 w.println("warning: " + from + " did not rejoin: " + rejoin.failure());
             }
         }
-        // Complete: the procedure routed to a new source with the gate open, and writes resumed on it.
+        String routed = first.proxy().source().name();
+        boolean allRouted = cluster.stream().allMatch(n -> n.proxy().source().name().equals(routed));
+        // Complete: the procedure routed to a new source with the gate open, every node follows, and writes resumed.
         String outcome = report == null ? "no failover within 30 s" : !report.isRouted() ? report.headline()
-                : to.equals(from) ? "still routed to " + from : unavailable < 0 ? "no write acknowledged after the event"
+                : to.equals(from) ? "still routed to " + from : !allRouted ? "the nodes route to different sources"
+                : unavailable < 0 ? "no write acknowledged after the event on every node"
                 : report.succeeded() ? "succeeded" : "routed after a stop: " + report.recovery();
-        boolean complete = report != null && report.isRouted() && !to.equals(from) && unavailable >= 0;
-        return new Round(r, kind, from, to, complete, outcome, unavailable, longestPause / 1_000_000, errors, reconnects.get(),
-                acked.size(), lost, steps);
+        boolean complete = report != null && report.isRouted() && !to.equals(from) && allRouted && unavailable >= 0;
+        return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000, errors,
+                reconnects.get(), acked.size(), lost, steps);
     }
 
-    /** This round's failover (a report newer than {@code after}), once the engine is done; null if none within 30 s. */
-    private static FailoverReport awaitFailover(BatonNode node, String from, long after) throws InterruptedException {
+    /** This round's failover (started after {@code sinceMillis}, on whichever node ran it); null if none within 30 s. */
+    private static FailoverReport awaitFailover(List<BatonNode> cluster, String from, long sinceMillis)
+            throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
-        while (node.proxy().source().name().equals(from) && System.nanoTime() < deadline) {
+        while (cluster.stream().anyMatch(n -> n.proxy().source().name().equals(from)) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        while (node.engine().busy() && System.nanoTime() < deadline) {
+        while (cluster.stream().anyMatch(n -> n.engine().busy()) && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        return node.engine().reports().all().stream().filter(x -> x.kind() == FailoverReport.Kind.FAILOVER && x.id() > after)
-                .findFirst().orElse(null);
+        for (BatonNode n : cluster) {
+            FailoverReport f = n.engine().reports().all().stream()
+                    .filter(x -> x.kind() == FailoverReport.Kind.FAILOVER && x.startedAt().toEpochMilli() >= sinceMillis)
+                    .findFirst().orElse(null);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
     }
 
-    private static void write(BatonNode node, TopologyFile.User user, int session, AtomicBoolean stop, AtomicLong ids,
+    private static void write(BatonNode node, int nodeIndex, TopologyFile.User user, int session, AtomicBoolean stop, AtomicLong ids,
                               AtomicInteger reconnects, ConcurrentLinkedQueue<Event> events, Set<Long> acked) {
         boolean first = true;
         while (!stop.get()) {
@@ -276,9 +366,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                         ps.setLong(3, System.currentTimeMillis());
                         ps.executeUpdate();
                         acked.add(id);
-                        events.add(new Event(t0, System.nanoTime(), 0));
+                        events.add(new Event(nodeIndex, t0, System.nanoTime(), 0));
                     } catch (SQLException e) {
-                        events.add(new Event(t0, System.nanoTime(), e.getErrorCode() == 0 ? -1 : e.getErrorCode()));
+                        events.add(new Event(nodeIndex, t0, System.nanoTime(), e.getErrorCode() == 0 ? -1 : e.getErrorCode()));
                         if (c.isClosed()) {
                             break;
                         }
