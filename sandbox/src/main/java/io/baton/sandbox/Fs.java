@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 
 /** File operations the sandbox needs (copy a datadir template, purge a topology, write a JSON file whole). */
 public final class Fs {
@@ -28,6 +31,33 @@ public final class Fs {
         } catch (IOException e) {
             throw new SandboxException("cannot write " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The JSON records {@code DIR/<home>/<file>} of each folder whose name matches {@code homes}, in
+     * name order; none when DIR does not exist. Each launcher reads only its own folder names, so a
+     * MySQL sandbox and a ZooKeeper ensemble can share a DIR without taking the other's records.
+     */
+    public static <T> List<T> readRecords(Path dir, String homes, String file, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path home : s.filter(p -> p.getFileName().toString().matches(homes)).sorted().toList()) {
+                Path f = home.resolve(file);
+                if (Files.isRegularFile(f)) {
+                    try {
+                        out.add(JSON.readValue(f.toFile(), type));
+                    } catch (IOException e) {
+                        throw new SandboxException("cannot read " + f + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     public static void deleteTree(Path root) throws IOException {

@@ -134,7 +134,7 @@ public final class Sandbox {
                 }
                 try (var homes = Files.list(dir)) {
                     // a server folder an interrupted 'up' made before writing its record
-                    for (Path home : homes.filter(p -> p.getFileName().toString().matches("db\\d+")).toList()) {
+                    for (Path home : homes.filter(p -> p.getFileName().toString().matches(ServerRecord.HOMES)).toList()) {
                         Fs.deleteTree(home);
                     }
                 }

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * {@code DIR/<name>/server.json}, written before the server is started and updated with its PID
@@ -52,25 +50,10 @@ record ServerRecord(String name, int port, int serverId, String datadir, List<St
         Fs.writeJson(home.resolve("server.json"), this);
     }
 
+    /** The server folders, DIR/dbN: a ZooKeeper ensemble's DIR/zkN beside them are not ours. */
+    static final String HOMES = "db\\d+";
+
     static List<ServerRecord> scan(Path dir) {
-        List<ServerRecord> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path home : s.sorted().toList()) {
-                Path f = home.resolve("server.json");
-                if (Files.isRegularFile(f)) {
-                    try {
-                        out.add(TopologyFile.JSON.readValue(f.toFile(), ServerRecord.class));
-                    } catch (IOException e) {
-                        throw new SandboxException("cannot read " + f + ": " + e.getMessage(), e);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new SandboxException("cannot list " + dir + ": " + e.getMessage(), e);
-        }
-        return out;
+        return Fs.readRecords(dir, HOMES, "server.json", ServerRecord.class);
     }
 }

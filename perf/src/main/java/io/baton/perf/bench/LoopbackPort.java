@@ -1,20 +1,17 @@
 package io.baton.perf.bench;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import io.baton.sandbox.LoopbackPorts;
 
 /** Free ports on 127.0.0.1, and whether something listens on one (checked by binding, never by connecting). */
 final class LoopbackPort {
-    static final String HOST = "127.0.0.1";
+    static final String HOST = LoopbackPorts.HOST;
 
     private LoopbackPort() {
     }
 
     /** A port the kernel considers free right now. */
     static int free() {
-        return io.baton.sandbox.Sandbox.freeLoopbackPort();
+        return LoopbackPorts.any();
     }
 
     /**
@@ -22,12 +19,6 @@ final class LoopbackPort {
      * backend connection through a proxy and leave an aborted handshake on the server.
      */
     static boolean isListening(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
+        return !LoopbackPorts.isFree(port);
     }
 }

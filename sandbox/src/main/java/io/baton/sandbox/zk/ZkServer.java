@@ -2,15 +2,12 @@ package io.baton.sandbox.zk;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.baton.sandbox.Fs;
-import io.baton.sandbox.SandboxException;
 import io.baton.sandbox.ServerProcess;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * One ZooKeeper server of an ensemble, as {@code DIR/zkN/server.json}: written before the server is
@@ -22,6 +19,8 @@ import java.util.stream.Stream;
 record ZkServer(int id, int clientPort, int quorumPort, int electionPort, String home, List<String> command, long pid) {
 
     static final String RECORD = "server.json";
+    /** The server folders, DIR/zkN. */
+    static final String HOMES = "zk\\d+";
 
     static String name(int id) {
         return "zk" + id;
@@ -76,30 +75,13 @@ record ZkServer(int id, int clientPort, int quorumPort, int electionPort, String
 
     /** The servers recorded under DIR, by id. */
     static List<ZkServer> scan(Path dir) {
-        List<ZkServer> out = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path home : s.filter(ZkServer::isHome).toList()) {
-                Path f = home.resolve(RECORD);
-                if (Files.isRegularFile(f)) {
-                    try {
-                        out.add(Fs.JSON.readValue(f.toFile(), ZkServer.class));
-                    } catch (IOException e) {
-                        throw new SandboxException("cannot read " + f + ": " + e.getMessage(), e);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new SandboxException("cannot list " + dir + ": " + e.getMessage(), e);
-        }
+        List<ZkServer> out = new ArrayList<>(Fs.readRecords(dir, HOMES, RECORD, ZkServer.class));
         out.sort(Comparator.comparingInt(ZkServer::id));
         return out;
     }
 
     /** A server folder, DIR/zkN (also one an interrupted 'up' made before writing its record). */
     static boolean isHome(Path p) {
-        return Files.isDirectory(p) && p.getFileName().toString().matches("zk\\d+");
+        return Files.isDirectory(p) && p.getFileName().toString().matches(HOMES);
     }
 }
