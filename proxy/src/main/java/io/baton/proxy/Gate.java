@@ -155,11 +155,20 @@ public final class Gate {
      * if it has not opened within {@code maxWait}. Exactly one of them runs.
      */
     public Waiter await(EventExecutor loop, Duration maxWait, Runnable onOpen, Runnable onTimeout) {
+        return await(loop, maxWait, onOpen, onTimeout, false);
+    }
+
+    /**
+     * As {@link #await(EventExecutor, Duration, Runnable, Runnable)} for a statement of a session that is
+     * {@code insideTransaction}: it waits only for this node to route again (a closed gate lets it finish
+     * its transaction), so that is what the registration checks once more.
+     */
+    public Waiter await(EventExecutor loop, Duration maxWait, Runnable onOpen, Runnable onTimeout, boolean insideTransaction) {
         Waiter w = new Waiter(loop, onOpen, onTimeout);
         waiters.add(w);
         w.timer = loop.schedule(() -> w.release(false), maxWait.toNanos(), TimeUnit.NANOSECONDS);
-        if (isOpen()) {
-            w.release(true); // opened between the caller's check and the registration
+        if (insideTransaction ? mayRoute() : isOpen()) {
+            w.release(true); // opened (or unfenced) between the caller's check and the registration
         }
         return w;
     }

@@ -150,7 +150,7 @@ final class SessionMover {
                     + settings.gateMaxWait().toMillis() + " ms (" + s.server.gate().reason()
                     + ") and did not run it; retry it"));
             s.relay.process();
-        });
+        }, s.state().inTransaction);
     }
 
     /** The session ends: a pending move is dropped and whoever waits for one is told it did not happen. */

@@ -8,6 +8,7 @@ import io.baton.admin.topology.TopologySnapshot;
 import io.baton.proxy.ProxyServer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -35,6 +36,11 @@ public final class Cluster implements AutoCloseable {
         return t;
     });
     private Monitor monitor;
+    private FailoverEngine engine;
+    private MeterRegistry meters;
+    private final List<io.micrometer.core.instrument.Meter> gauges = new java.util.ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean reopenPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean closed;
 
     private Cluster(ClusterNode node, RouteRecord joined) {
         this.node = node;
@@ -80,7 +86,7 @@ public final class Cluster implements AutoCloseable {
         monitor.fenceOnlyWhen(leadership::isLeader);
         engine.onReport(r -> {
             if (leadership.isLeader()) {
-                leadership.write(x -> x.withReport("#" + r.id() + " " + r.headline()));
+                leadership.write(x -> x.withReport(r.headline()));
             }
         });
         long at = joined.lastFailoverMillis();
@@ -91,55 +97,87 @@ public final class Cluster implements AutoCloseable {
 
     public void start(ProxyServer proxy, Monitor monitor, FailoverEngine engine, String adminAddress, String metricsAddress,
                       MeterRegistry meters) {
+        this.engine = engine;
+        this.meters = meters;
         node.start(proxy, monitor, adminAddress, metricsAddress);
-        leadership.start(r -> elections.execute(() -> elected(r, engine)));
+        leadership.start(r -> elections.execute(() -> elected(engine)));
+        monitor.addListener(this::onSnapshot);
         if (meters != null) {
-            Gauge.builder("baton_cluster_leader", () -> leadership.isLeader() ? 1 : 0)
-                    .description("1 while this node leads its cluster").register(meters);
-            Gauge.builder("baton_cluster_epoch", () -> {
+            gauges.add(Gauge.builder("baton_cluster_leader", () -> leadership.isLeader() ? 1 : 0)
+                    .description("1 while this node leads its cluster").register(meters));
+            gauges.add(Gauge.builder("baton_cluster_epoch", () -> {
                 RouteRecord r = node.applied();
                 return r == null ? 0 : r.epoch();
-            }).description("Epoch of the route record this node routes by").register(meters);
-            Gauge.builder("baton_cluster_fenced", () -> node.fenced() ? 1 : 0)
-                    .description("1 while this node may not route (no ZooKeeper lease)").register(meters);
-            Gauge.builder("baton_cluster_zookeeper_connected", () -> node.connected() ? 1 : 0)
-                    .description("1 while the ZooKeeper connection is up").register(meters);
-            Gauge.builder("baton_cluster_nodes", () -> node.members().size())
-                    .description("Nodes of this cluster with a live ZooKeeper session").register(meters);
-            Gauge.builder("baton_cluster_lease_age_seconds", () -> node.leaseAgeMillis() / 1000.0)
-                    .description("Seconds since the last confirmed contact with the ZooKeeper quorum").register(meters);
-            Gauge.builder("baton_cluster_fencings", node::fencings)
-                    .description("Times this node fenced itself since it started").register(meters);
+            }).description("Epoch of the route record this node routes by").register(meters));
+            gauges.add(Gauge.builder("baton_cluster_fenced", () -> node.fenced() ? 1 : 0)
+                    .description("1 while this node may not route (no ZooKeeper lease)").register(meters));
+            gauges.add(Gauge.builder("baton_cluster_zookeeper_connected", () -> node.connected() ? 1 : 0)
+                    .description("1 while the ZooKeeper connection is up").register(meters));
+            gauges.add(Gauge.builder("baton_cluster_nodes", () -> node.members().size())
+                    .description("Nodes of this cluster with a live ZooKeeper session").register(meters));
+            gauges.add(Gauge.builder("baton_cluster_lease_age_seconds", () -> node.leaseAgeMillis() / 1000.0)
+                    .description("Seconds since the last confirmed contact with the ZooKeeper quorum").register(meters));
+            gauges.add(Gauge.builder("baton_cluster_fencings", node::fencings)
+                    .description("Times this node fenced itself since it started").register(meters));
         }
     }
 
     /**
-     * A new leader takes over the anti-flapping state, and reopens a gate that a previous leader left closed
-     * in the middle of a procedure when the source is alive (a PAUSE stays). A dead source is the engine's:
-     * its next monitor round fails over, failover.blockSeconds permitting.
+     * A new leader first catches up (reads the newest record and applies it: it never decides on an older
+     * route), then takes over the anti-flapping state. Until it has caught up it does not decide; it keeps
+     * trying while it holds the latch.
      */
-    private void elected(RouteRecord r, FailoverEngine engine) {
-        if (r == null) {
-            return;
-        }
-        if (r.lastFailoverMillis() > 0) {
-            engine.restoreLastFailover(Instant.ofEpochMilli(r.lastFailoverMillis()));
-        }
-        if (r.gateOpen() || (r.gateReason() != null && r.gateReason().startsWith("paused"))) {
-            return;
-        }
-        TopologySnapshot snap = monitor.refresh();
-        SourceHealth health = SourceHealth.assess(snap, node.config().monitor.failedChecks);
-        if (health.verdict() == SourceHealth.Verdict.ALIVE && !engine.busy() && leadership.isLeader()) {
-            try {
-                routing.openGate();
-                log.warn("cluster '{}': the previous leader left the gate closed ({}); the source {} is alive: gate"
-                        + " reopened", node.config().cluster.name, r.gateReason(), r.source());
-            } catch (RuntimeException e) {
-                log.warn("cluster '{}': could not reopen the gate left closed by the previous leader: {}",
-                        node.config().cluster.name, e.getMessage());
+    private void elected(FailoverEngine engine) {
+        Duration wait = node.config().gate.maxWait.plus(node.config().cluster.barrier());
+        try {
+            RouteRecord r = null;
+            while (r == null && leadership.holdsLatch() && !closed) {
+                r = leadership.catchUp(wait);
+                if (r == null) {
+                    log.warn("cluster '{}': node {} leads but has not caught up with the route yet; it decides once it has",
+                            name(), nodeId());
+                    Thread.sleep(500);
+                }
             }
+            if (r != null && r.lastFailoverMillis() > 0) {
+                engine.restoreLastFailover(Instant.ofEpochMilli(r.lastFailoverMillis()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * On the leader, after each monitor round: a gate that a previous leader left closed in the middle of a
+     * procedure is reopened once its source is seen writable and no procedure runs (a PAUSE stays paused; a
+     * dead source is the engine's, which fails over).
+     */
+    private void onSnapshot(TopologySnapshot snapshot) {
+        RouteRecord r = leadership.current();
+        if (closed || r == null || r.gateOpen() || !leadership.isLeader() || engine.busy()
+                || (r.gateReason() != null && r.gateReason().startsWith("paused"))
+                || snapshot.server(r.source()).filter(s -> s.reachable() && s.writable()).isEmpty()
+                || SourceHealth.assess(snapshot, node.config().monitor.failedChecks).verdict() != SourceHealth.Verdict.ALIVE
+                || !reopenPending.compareAndSet(false, true)) {
+            return;
+        }
+        elections.execute(() -> {
+            try {
+                engine.whenIdle(() -> {
+                    RouteRecord now = leadership.current();
+                    if (now == null || now.gateOpen() || !leadership.isLeader()) {
+                        return;
+                    }
+                    routing.openGate();
+                    log.warn("cluster '{}': the gate was left closed ({}) with no procedure running; the source {} is"
+                            + " writable: gate reopened on every node", name(), now.gateReason(), now.source());
+                });
+            } catch (RuntimeException e) {
+                log.warn("cluster '{}': could not reopen the gate: {}", name(), e.getMessage());
+            } finally {
+                reopenPending.set(false);
+            }
+        });
     }
 
     public String nodeId() {
@@ -172,6 +210,10 @@ public final class Cluster implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        if (meters != null) {
+            gauges.forEach(meters::remove);
+        }
         elections.shutdownNow();
         leadership.close();
         node.close();

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterLeadership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterLeadership.class);
-    private static final long POLL_MILLIS = 10;
+    private static final long POLL_MILLIS = 20;
 
     private final ClusterNode node;
     private final CuratorFramework client;
@@ -33,6 +33,8 @@ public final class ClusterLeadership implements AutoCloseable {
     private final String routePath;
     /** The newest record this node wrote or saw, for {@code source()} and {@code isGateOpen()} between writes. */
     private volatile RouteRecord latest;
+    /** Set once a newly elected leader has applied the newest record: only then does it decide. */
+    private volatile boolean caughtUp;
 
     public ClusterLeadership(ClusterNode node) {
         this.node = node;
@@ -46,6 +48,7 @@ public final class ClusterLeadership implements AutoCloseable {
         latch.addListener(new LeaderLatchListener() {
             @Override
             public void isLeader() {
+                caughtUp = false;
                 RouteRecord r = current();
                 log.info("cluster '{}': node {} is the leader (epoch {}, source {})", node.config().cluster.name,
                         node.nodeId(), r == null ? 0 : r.epoch(), r == null ? "-" : r.source());
@@ -54,6 +57,7 @@ public final class ClusterLeadership implements AutoCloseable {
 
             @Override
             public void notLeader() {
+                caughtUp = false;
                 log.info("cluster '{}': node {} is no longer the leader", node.config().cluster.name, node.nodeId());
             }
         });
@@ -65,9 +69,43 @@ public final class ClusterLeadership implements AutoCloseable {
         }
     }
 
-    /** This node decides: it holds the latch and may route (not fenced, lease running). */
+    /** This node decides: it holds the latch, may route (not fenced, lease running) and has caught up. */
     public boolean isLeader() {
-        return latch.hasLeadership() && !node.fenced();
+        return caughtUp && latch.hasLeadership() && !node.fenced();
+    }
+
+    /** Holds the latch (it may still be catching up before it decides). */
+    boolean holdsLatch() {
+        return latch.hasLeadership();
+    }
+
+    /**
+     * A newly elected leader first reads the newest record through the quorum and waits until this node has
+     * applied it: it must not decide on a route older than the one every node follows. Returns the record,
+     * or null if it could not within {@code timeout} (the caller tries again).
+     */
+    RouteRecord catchUp(Duration timeout) throws InterruptedException {
+        if (!node.syncWithQuorum(Math.max(100, timeout.toMillis() / 2))) {
+            return null;
+        }
+        RouteRecord newest;
+        try {
+            newest = node.read(routePath);
+        } catch (Exception e) {
+            return null;
+        }
+        if (newest == null) {
+            return null;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (node.applied() == null || node.applied().epoch() < newest.epoch() || node.fenced()) {
+            if (System.nanoTime() > deadline || !latch.hasLeadership()) {
+                return null;
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+        caughtUp = latch.hasLeadership();
+        return caughtUp ? node.applied() : null;
     }
 
     /** The leader's node id, or null when there is none (or ZooKeeper cannot say now). */
@@ -155,7 +193,13 @@ public final class ClusterLeadership implements AutoCloseable {
     private List<MemberStatus> await(Duration timeout, java.util.function.Predicate<MemberStatus> done, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            List<MemberStatus> members = node.members();
+            List<MemberStatus> members;
+            try {
+                members = node.membersFromQuorum();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not read the cluster's nodes from ZooKeeper while waiting for them to "
+                        + what + ": " + e, e);
+            }
             List<MemberStatus> missing = members.stream().filter(done.negate()).toList();
             if (missing.isEmpty()) {
                 return members;

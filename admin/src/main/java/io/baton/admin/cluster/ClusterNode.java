@@ -96,7 +96,7 @@ public final class ClusterNode implements AutoCloseable {
      */
     public static ClusterNode connect(BatonConfig config) throws InterruptedException {
         BatonConfig.Cluster k = config.cluster;
-        String id = k.nodeId != null ? k.nodeId : config.proxy.host + ":" + config.proxy.port;
+        String id = k.nodeId != null ? k.nodeId : defaultNodeId(config);
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(k.zookeeper.strip())
                 .sessionTimeoutMs((int) k.sessionTimeout.toMillis())
@@ -106,7 +106,14 @@ public final class ClusterNode implements AutoCloseable {
         ClusterNode node = new ClusterNode(config, id, client);
         client.getConnectionStateListenable().addListener((c, state) -> node.onConnectionState(state));
         client.start();
-        if (!client.blockUntilConnected((int) k.connectionTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        boolean connected;
+        try {
+            connected = client.blockUntilConnected((int) k.connectionTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            client.close();
+            throw e;
+        }
+        if (!connected) {
             client.close();
             throw new ClusterException("cluster '" + k.name + "': cannot reach ZooKeeper at " + k.zookeeper + " within "
                     + k.connectionTimeout.toMillis() + " ms (cluster.connectionTimeout); is the ensemble up?");
@@ -114,11 +121,12 @@ public final class ClusterNode implements AutoCloseable {
         node.connection = ConnectionState.CONNECTED;
         try {
             long negotiated = client.getZookeeperClient().getZooKeeper().getSessionTimeout();
-            if (negotiated > 0 && negotiated <= node.lease.toMillis()) {
+            if (negotiated > 0 && node.lease.toMillis() * 2 > negotiated) {
                 client.close();
                 throw new ClusterException("cluster '" + k.name + "': ZooKeeper granted a session timeout of " + negotiated
-                        + " ms, not more than cluster.leaseTimeout (" + node.lease.toMillis() + " ms); lower"
-                        + " cluster.leaseTimeout or raise the ensemble's maxSessionTimeout");
+                        + " ms, less than twice cluster.leaseTimeout (" + node.lease.toMillis() + " ms); lower"
+                        + " cluster.leaseTimeout or let the ensemble grant cluster.sessionTimeout (its minSessionTimeout /"
+                        + " maxSessionTimeout, 2 to 20 ticks by default)");
             }
         } catch (ClusterException e) {
             throw e;
@@ -131,6 +139,19 @@ public final class ClusterNode implements AutoCloseable {
 
     public String nodeId() {
         return nodeId;
+    }
+
+    /** The proxy's host:port; a wildcard listen address says nothing about the node, so the host name stands in. */
+    static String defaultNodeId(BatonConfig config) {
+        String host = config.proxy.host;
+        if (host == null || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "node";
+            }
+        }
+        return host + ":" + config.proxy.port;
     }
 
     String base() {
@@ -213,7 +234,13 @@ public final class ClusterNode implements AutoCloseable {
         drainer = Executors.newSingleThreadExecutor(daemon("baton-cluster-drain"));
         leaseTimer = Executors.newSingleThreadScheduledExecutor(daemon("baton-cluster-lease"));
         try {
-            member = new PersistentNode(client, CreateMode.EPHEMERAL, false, base + "/nodes/" + nodeId, status());
+            org.apache.zookeeper.data.Stat taken = client.checkExists().forPath(memberPath());
+            if (taken != null && taken.getEphemeralOwner() != client.getZookeeperClient().getZooKeeper().getSessionId()) {
+                throw new ClusterException("cluster '" + settings.name + "': node id " + nodeId + " is in use by another"
+                        + " live node; give each node its own cluster.nodeId (default: the proxy's host:port). If that was this node"
+                        + " before it crashed, its session ends within cluster.sessionTimeout");
+            }
+            member = new PersistentNode(client, CreateMode.EPHEMERAL, false, memberPath(), status());
             member.start();
             if (!member.waitForInitialCreate(settings.connectionTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new ClusterException("cluster '" + settings.name + "': could not register node " + nodeId
@@ -292,8 +319,13 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         fence("lost its lease");
-        // Fenced: read the current record from the quorum and apply it before routing again.
+        // Fenced: first be a member the leader waits for (our own status znode, of this session), then read the
+        // current record and apply it, then route again. Any write of the leader after the znode exists waits
+        // for us; any write before our read we see.
         try {
+            if (!registered()) {
+                return;
+            }
             RouteRecord current = read(base + "/route");
             if (current == null) {
                 return;
@@ -301,7 +333,7 @@ public final class ClusterNode implements AutoCloseable {
             Future<?> f = applier.submit(() -> apply(current));
             f.get(config.gate.maxWait.toMillis() + 1000, TimeUnit.MILLISECONDS);
             RouteRecord now = applied;
-            if (now != null && now.epoch() >= current.epoch() && connection.isConnected()) {
+            if (now != null && now.epoch() >= current.epoch() && connection.isConnected() && !closed) {
                 gate.unfence(until);
                 log.info("cluster '{}': node {} routes again at epoch {} (source {})", settings.name, nodeId, now.epoch(),
                         now.source());
@@ -316,8 +348,19 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /** This node's status znode exists and belongs to its current ZooKeeper session. */
+    private boolean registered() throws Exception {
+        org.apache.zookeeper.data.Stat st = client.checkExists().forPath(memberPath());
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        return st != null && st.getEphemeralOwner() == session;
+    }
+
+    private String memberPath() {
+        return base + "/nodes/" + nodeId;
+    }
+
     /** A {@code sync} through the quorum's leader: proof that this session is heard, as of when it was sent. */
-    private boolean syncWithQuorum(long timeoutMs) {
+    boolean syncWithQuorum(long timeoutMs) {
         if (!connection.isConnected()) {
             return false;
         }
@@ -426,7 +469,8 @@ public final class ClusterNode implements AutoCloseable {
                 System.currentTimeMillis());
     }
 
-    private void publishQuietly() {
+    /** One at a time (apply, drain and lease threads all publish): ZooKeeper then applies them in this order. */
+    private synchronized void publishQuietly() {
         PersistentNode n = member;
         if (n == null || closed || !connection.isConnected()) {
             return;
@@ -461,6 +505,27 @@ public final class ClusterNode implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every live node's status read from ZooKeeper now, on this node's session (not from the cache): after a
+     * write of this session, ZooKeeper's ordering guarantees that every node registered before it is listed.
+     */
+    List<MemberStatus> membersFromQuorum() throws Exception {
+        List<MemberStatus> out = new ArrayList<>();
+        String dir = base + "/nodes";
+        for (String child : client.getChildren().forPath(dir)) {
+            if (child.equals(nodeId)) {
+                out.add(currentStatus());
+                continue;
+            }
+            try {
+                out.add(JSON.readValue(client.getData().forPath(dir + "/" + child), MemberStatus.class));
+            } catch (KeeperException.NoNodeException gone) {
+                // its session ended between the listing and the read: it is out
+            }
+        }
+        return out;
+    }
+
     /** The record this node routes by (null before the first). */
     public RouteRecord applied() {
         return applied;
@@ -490,14 +555,23 @@ public final class ClusterNode implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        if (leaseTimer != null) {
-            leaseTimer.shutdownNow();
+        for (ExecutorService e : new ExecutorService[] {leaseTimer, applier, drainer}) {
+            if (e != null) {
+                e.shutdownNow();
+            }
         }
-        if (applier != null) {
-            applier.shutdownNow();
+        try {
+            // No lease round may unfence after the fence below: wait for the lease thread to stop.
+            if (leaseTimer != null && !leaseTimer.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("cluster '{}': the lease thread did not stop within 5 s", settings.name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        if (drainer != null) {
-            drainer.shutdownNow();
+        if (proxy != null) {
+            // Fenced before it leaves: once its znode is gone the leader no longer waits for it, so from then on
+            // it must not route on its lease (its sessions are closed right after, with the proxy).
+            proxy.gate().fence("this Baton node is leaving its cluster");
         }
         for (AutoCloseable c : new AutoCloseable[] {routeCache, membersCache, member}) {
             if (c != null) {

@@ -174,14 +174,15 @@ public final class BatonConfig {
         /** Bound on connecting to ZooKeeper at start, and on each ZooKeeper operation. */
         public Duration connectionTimeout = Duration.ofSeconds(3);
         /**
-         * How long a node routes after its last confirmed contact with the ZooKeeper quorum (default:
-         * half the session timeout). Strictly shorter than sessionTimeout: a node's lease ends before
-         * the others may count it out.
+         * How long a node routes after its last confirmed contact with the ZooKeeper quorum (default and
+         * at most: half the session timeout, so a node's lease ends before the others may count it out,
+         * whatever ZooKeeper's tick; docs/cluster.md).
          */
         public Duration leaseTimeout;
         /**
-         * How long the leader waits for every node to apply a change of route (default: sessionTimeout
-         * plus 2 s, so that a node that does not answer has been counted out by then).
+         * How long the leader waits for every node to apply a change of route (default: twice the session
+         * timeout, at least 1.5 times: a node that does not answer has been counted out by then, ZooKeeper
+         * expiring sessions up to one tick, at most half a session timeout, late).
          */
         public Duration barrierTimeout;
 
@@ -190,7 +191,7 @@ public final class BatonConfig {
         }
 
         public Duration barrier() {
-            return barrierTimeout != null ? barrierTimeout : sessionTimeout.plusSeconds(2);
+            return barrierTimeout != null ? barrierTimeout : sessionTimeout.multipliedBy(2);
         }
     }
 
@@ -366,12 +367,13 @@ public final class BatonConfig {
             positive(errors, "cluster.barrierTimeout", k.barrierTimeout);
         }
         if (k.sessionTimeout != null && k.sessionTimeout.toMillis() >= 1000) {
-            if (k.lease().compareTo(k.sessionTimeout) >= 0) {
-                errors.add("cluster.leaseTimeout (" + k.lease().toMillis() + "ms) must be shorter than cluster.sessionTimeout ("
-                        + k.sessionTimeout.toMillis() + "ms): a node must stop routing before the others count it out");
+            if (k.lease().compareTo(k.sessionTimeout.dividedBy(2)) > 0) {
+                errors.add("cluster.leaseTimeout (" + k.lease().toMillis() + "ms) must be at most half of"
+                        + " cluster.sessionTimeout (" + k.sessionTimeout.toMillis() + "ms): a node must stop routing before"
+                        + " the others may count it out");
             }
-            if (k.barrier().compareTo(k.sessionTimeout) <= 0) {
-                errors.add("cluster.barrierTimeout (" + k.barrier().toMillis() + "ms) must be longer than"
+            if (k.barrier().compareTo(k.sessionTimeout.multipliedBy(3).dividedBy(2)) < 0) {
+                errors.add("cluster.barrierTimeout (" + k.barrier().toMillis() + "ms) must be at least 1.5 times"
                         + " cluster.sessionTimeout (" + k.sessionTimeout.toMillis() + "ms)");
             }
         } else if (k.sessionTimeout != null && !k.sessionTimeout.isNegative() && !k.sessionTimeout.isZero()) {

@@ -143,6 +143,19 @@ public final class FailoverEngine implements AutoCloseable {
         return procedure.isLocked();
     }
 
+    /** Runs {@code action} if no procedure runs, holding the procedure lock meanwhile; false if one runs. */
+    public boolean whenIdle(Runnable action) {
+        if (!procedure.tryLock()) {
+            return false;
+        }
+        try {
+            action.run();
+            return true;
+        } finally {
+            procedure.unlock();
+        }
+    }
+
     /** Failover because the source is lost; {@code target} null lets Baton choose. */
     public FailoverReport failover(String target, String trigger) {
         return failover(target, trigger, null);

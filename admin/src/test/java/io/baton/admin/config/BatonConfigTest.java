@@ -105,7 +105,7 @@ class BatonConfigTest {
         assertEquals("shop", c.cluster.name);
         assertEquals(Duration.ofSeconds(4), c.cluster.sessionTimeout);
         assertEquals(Duration.ofSeconds(2), c.cluster.lease(), "half the session timeout");
-        assertEquals(Duration.ofSeconds(6), c.cluster.barrier(), "session timeout plus 2 s");
+        assertEquals(Duration.ofSeconds(8), c.cluster.barrier(), "twice the session timeout");
         assertEquals(null, c.cluster.nodeId, "default: the proxy's host:port, decided at start");
 
         Path alone = dir.resolve("alone.yml");
@@ -123,10 +123,10 @@ class BatonConfigTest {
         assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n").contains("cluster.name must be"));
         assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  nodeId: a/b\n")
                 .contains("cluster.nodeId must be"));
-        String lease = clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  leaseTimeout: 4s\n");
-        assertTrue(lease.contains("cluster.leaseTimeout (4000ms) must be shorter than cluster.sessionTimeout"), lease);
-        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  barrierTimeout: 3s\n")
-                .contains("cluster.barrierTimeout (3000ms) must be longer"));
+        String lease = clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  leaseTimeout: 2500ms\n");
+        assertTrue(lease.contains("cluster.leaseTimeout (2500ms) must be at most half of cluster.sessionTimeout"), lease);
+        assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  barrierTimeout: 5s\n")
+                .contains("cluster.barrierTimeout (5000ms) must be at least 1.5 times"));
         assertTrue(clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  sessionTimeout: 500ms\n")
                 .contains("cluster.sessionTimeout must be at least 1s"));
         String unknown = clusterError(dir, "  zookeeper: 127.0.0.1:2181\n  name: shop\n  sesionTimeout: 4s\n");
