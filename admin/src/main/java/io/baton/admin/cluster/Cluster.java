@@ -83,7 +83,13 @@ public final class Cluster implements AutoCloseable {
     public void govern(FailoverEngine engine, Monitor monitor) {
         this.monitor = monitor;
         engine.decideOnlyWhen(leadership::isLeader, leadership::notLeaderMessage);
-        monitor.fenceOnlyWhen(leadership::isLeader);
+        // Only the leader fences stray writers, and only while the cluster's gate is open: a closed gate means a
+        // procedure runs or one was left half done by a leader that died, and a writable server other than the
+        // record's source may then be the server it promoted.
+        monitor.fenceOnlyWhen(() -> {
+            RouteRecord r = leadership.current();
+            return leadership.isLeader() && r != null && r.gateOpen();
+        });
         engine.onReport(r -> {
             if (leadership.isLeader()) {
                 leadership.write(x -> x.withReport(r.headline()));
