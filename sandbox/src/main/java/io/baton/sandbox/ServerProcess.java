@@ -71,6 +71,14 @@ public final class ServerProcess {
         }
     }
 
+    /**
+     * The process runs (exists and is not a zombie). A server that exited may stay a zombie for a while when
+     * its parent is not the JVM (it was started under setsid) and PID 1 is slow to reap it.
+     */
+    public static boolean running(long pid) {
+        return !isZombie(pid);
+    }
+
     private static boolean isZombie(long pid) {
         char state = procState(pid);
         return state == 'Z' || state == '?';

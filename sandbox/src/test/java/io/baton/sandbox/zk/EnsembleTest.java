@@ -112,9 +112,9 @@ class EnsembleTest {
     /** A killed child stays a zombie until this JVM reaps it, which takes a moment. */
     private static void assertGone(long pid) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+        while (io.baton.sandbox.ServerProcess.running(pid) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "kill -9 ended pid " + pid);
+        assertFalse(io.baton.sandbox.ServerProcess.running(pid), "kill -9 ended pid " + pid);
     }
 }
