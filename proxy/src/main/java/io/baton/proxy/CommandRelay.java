@@ -133,8 +133,7 @@ final class CommandRelay {
                 s.replyErr(e);
                 continue;
             }
-            Gate gate = s.server.gate();
-            if (!gate.mayRoute() || (!gate.isOpen() && !s.state().inTransaction)) {
+            if (!s.server.gate().admits(s.state().inTransaction)) {
                 // Held: the gate is closed (a session inside a transaction may finish it), or this node may not
                 // route at all (fenced, or its lease lapsed), which holds every statement.
                 s.mover.park();

@@ -38,6 +38,14 @@ public final class Gate {
         return open && mayRoute();
     }
 
+    /**
+     * Whether a new statement may go now: this node may route, and the gate is open or the statement's session
+     * is inside a transaction (a closed gate lets it finish; a fence does not). One lease check.
+     */
+    public boolean admits(boolean insideTransaction) {
+        return (insideTransaction || open) && mayRoute();
+    }
+
     /** This node may send statements at all: not fenced, and its lease (if it needs one) has not lapsed. */
     public boolean mayRoute() {
         return !fenced && (!leased || System.nanoTime() - leaseUntilNanos < 0);
@@ -167,7 +175,7 @@ public final class Gate {
         Waiter w = new Waiter(loop, onOpen, onTimeout);
         waiters.add(w);
         w.timer = loop.schedule(() -> w.release(false), maxWait.toNanos(), TimeUnit.NANOSECONDS);
-        if (insideTransaction ? mayRoute() : isOpen()) {
+        if (admits(insideTransaction)) {
             w.release(true); // opened (or unfenced) between the caller's check and the registration
         }
         return w;

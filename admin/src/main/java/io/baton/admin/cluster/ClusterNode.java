@@ -219,17 +219,15 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /**
-     * Starts following the cluster. The proxy holds every statement from now until the first record is
-     * applied under a fresh lease.
+     * Starts following the cluster. The proxy already holds every statement ({@link Cluster#holdUntilJoined})
+     * until the first record is applied under a fresh lease.
      */
     public void start(ProxyServer proxy, Monitor monitor, String adminAddress, String metricsAddress) {
         this.proxy = proxy;
         this.monitor = monitor;
         this.adminAddress = adminAddress;
         this.metricsAddress = metricsAddress;
-        Gate gate = proxy.gate();
-        gate.requireLease();
-        gate.fence("joining cluster '" + settings.name + "'");
+        // The proxy holds every statement from here until the first record is applied (Cluster.holdUntilJoined).
         applier = Executors.newSingleThreadExecutor(daemon("baton-cluster-apply"));
         drainer = Executors.newSingleThreadExecutor(daemon("baton-cluster-drain"));
         leaseTimer = Executors.newSingleThreadScheduledExecutor(daemon("baton-cluster-lease"));

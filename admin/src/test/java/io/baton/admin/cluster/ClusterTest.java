@@ -358,8 +358,8 @@ class ClusterTest {
             assertFalse(b.cluster().isLeader());
             IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                     () -> b.engine().switchover("db2", "test on a follower"));
-            assertTrue(refused.getMessage().contains("not the cluster leader") && refused.getMessage().contains("a"),
-                    refused.getMessage());
+            assertTrue(refused.getMessage().contains("not the cluster leader")
+                    && refused.getMessage().contains("run on the leader, a (admin console"), refused.getMessage());
             try (io.baton.admin.console.ConsoleClient console = io.baton.admin.console.ConsoleClient.connect("127.0.0.1",
                     b.console().port(), Duration.ofSeconds(5))) {
                 assertTrue(console.auth(b.config().admin.password).ok());
