@@ -141,12 +141,18 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 Round round = round(r, t, cluster, w);
                 results.add(round);
                 w.printf("round %d: %s %s -> %s %s: unavailable %d ms%s, longest pause %d ms, errors %s, reconnects %d, "
-                                + "acknowledged %d, lost %d%n", r, round.kind(), round.from(), round.to(),
+                                + "acknowledged %d, lost %s%n", r, round.kind(), round.from(), round.to(),
                         round.complete() ? "complete" : "INCOMPLETE (" + round.outcome() + ")", round.unavailableMillis(),
                         nodes > 1 ? " (by node " + round.unavailableMillisByNode() + ")" : "",
                         round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
-                        round.lostAcknowledged());
+                        round.lostAcknowledged() < 0 ? "unknown (no new source routed)" : round.lostAcknowledged());
                 w.flush();
+                if (!round.complete()) {
+                    w.println("the drill stops after an incomplete round: the topology is not restored (" + round.outcome()
+                            + "); the report of the failover and Baton's log above say where it stopped");
+                    w.flush();
+                    break;
+                }
             }
         } finally {
             for (BatonNode n : cluster) {
@@ -159,7 +165,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         }
         long[] unavailable = results.stream().mapToLong(Round::unavailableMillis).sorted().toArray();
         long[] pauses = results.stream().mapToLong(Round::longestPauseMillis).sorted().toArray();
-        long lost = results.stream().mapToLong(Round::lostAcknowledged).sum();
+        long lost = results.stream().mapToLong(Round::lostAcknowledged).filter(n -> n > 0).sum();
         long complete = results.stream().filter(Round::complete).count();
         w.printf("%n%s drill%s, %d rounds, %d writing sessions each of %s: %d of %d rounds complete, median unavailability"
                         + " %d ms (min %d, max %d), median longest pause %d ms, lost acknowledged writes %d%n", kind,
@@ -294,7 +300,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         }
         Map<String, Integer> errors = new TreeMap<>();
         events.stream().filter(e -> e.errno() != 0).forEach(e -> errors.merge(String.valueOf(e.errno()), 1, Integer::sum));
-        long lost = lostAcknowledged(t, first, acked);
+        boolean routedAway = report != null && report.isRouted() && !to.equals(from);
+        // Without a new routed source there is nothing to check the acknowledged writes against: -1, unknown.
+        long lost = routedAway ? lostAcknowledged(t, first, acked) : -1;
         List<Map<String, Object>> steps = new ArrayList<>();
         if (report != null) {
             for (FailoverReport.StepRecord s : report.steps()) {
@@ -307,7 +315,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             }
         }
         chart(r, roundStart, eventAt, events, steps);
-        if (kind.equals("kill")) {
+        if (kind.equals("kill") && routedAway) {
             t.start(from);
             FailoverReport rejoin = leader(cluster).engine().rejoin(from, false, "drill: restore the topology");
             if (!rejoin.succeeded()) {
