@@ -42,7 +42,7 @@ public final class AdminCommand implements Callable<Integer> {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final List<String> WORDS = List.of("AUTH", "HELP", "QUIT", "FORMAT", "JSON", "TABLE", "SHOW", "TOPOLOGY",
             "SERVERS", "SESSIONS", "STATS", "FAILOVERS", "LAST", "CONFIG", "FAILOVER", "SWITCHOVER", "REJOIN", "TO", "FORCE",
-            "PAUSE", "RESUME", "SET", "failover.auto", "failover.autoRejoin", "failover.blockSeconds", "failover.applyTimeout",
+            "PAUSE", "RESUME", "SET", "failover.auto", "failover.autoRejoin", "failover.blockSeconds", "failover.applyTimeout", "failover.stopTimeout",
             "failover.hookTimeout", "failover.maxPromotionLagSeconds", "monitor.failedChecks", "admin.idleTimeout",
             "admin.maxConnections");
 

@@ -121,6 +121,12 @@ public final class BatonConfig {
         public volatile boolean autoRejoin = false;
         /** Longest a replica may take to apply its relay log during failover. */
         public volatile Duration applyTimeout = Duration.ofSeconds(30);
+        /**
+         * Longest STOP REPLICA may wait for the applier before Baton ends the applier's threads. A
+         * multi-threaded applier whose relay log ends inside a transaction (its source died while sending
+         * it) otherwise waits 60 s for a rest that never comes.
+         */
+        public volatile Duration stopTimeout = Duration.ofSeconds(5);
         /** Commands run before and after a failover with old and new source as arguments. */
         public String preHook;
         public String postHook;
@@ -295,6 +301,7 @@ public final class BatonConfig {
             errors.add("monitor.interval must be at least " + MIN_MONITOR_INTERVAL_MS + "ms");
         }
         positive(errors, "gate.maxWait", gate.maxWait);
+        positive(errors, "failover.stopTimeout", failover.stopTimeout);
         positive(errors, "limits.idleTimeout", limits.idleTimeout);
         positive(errors, "limits.connectTimeout", limits.connectTimeout);
         positive(errors, "limits.backendConnectTimeout", limits.backendConnectTimeout);

@@ -47,6 +47,8 @@ final class Settings {
                     (c, v) -> c.failover.blockSeconds = integer(v, 0, Integer.MAX_VALUE)),
             new Setting("failover.applyTimeout", "a duration such as 30s", c -> DurationText.format(c.failover.applyTimeout),
                     (c, v) -> c.failover.applyTimeout = duration(v, 1)),
+            new Setting("failover.stopTimeout", "a duration such as 5s", c -> DurationText.format(c.failover.stopTimeout),
+                    (c, v) -> c.failover.stopTimeout = duration(v, 1)),
             new Setting("failover.hookTimeout", "a duration such as 30s", c -> DurationText.format(c.failover.hookTimeout),
                     (c, v) -> c.failover.hookTimeout = duration(v, 1)),
             new Setting("failover.maxPromotionLagSeconds", "a whole number of seconds, 0 or more",

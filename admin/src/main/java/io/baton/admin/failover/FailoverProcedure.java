@@ -485,7 +485,7 @@ final class FailoverProcedure extends Procedure {
         Dialect d = c.dialect();
         boolean reached;
         try {
-            c.exec(d.stopReplica());
+            stopReplication(c.name());
             c.exec(changeSourceTo(d, m));
             c.exec(d.startReplica());
             reached = d.gtidWaitReached(c.scalar(d.waitForGtids(target, timeout)));
@@ -500,7 +500,7 @@ final class FailoverProcedure extends Procedure {
         }
         caughtUpFrom = m;
         try {
-            c.exec(d.stopReplica());
+            stopReplication(c.name());
             drained.put(requested, read(requested));
         } catch (SQLException e) {
             throw new StepFailedException(requested + " failed after catching up from " + m + ": " + message(e), e);
@@ -518,7 +518,7 @@ final class FailoverProcedure extends Procedure {
     private void pointBackAtOldSource(ServerConnection c) {
         try {
             Dialect d = c.dialect();
-            c.exec(d.stopReplica());
+            stopReplication(c.name());
             c.exec(changeSourceTo(d, oldSource.name()));
             c.exec(d.startReplica());
         } catch (SQLException | RuntimeException e) {
@@ -695,7 +695,7 @@ final class FailoverProcedure extends Procedure {
                 // RESET REPLICA ALL ran (or it replicated from caughtUpFrom to catch up): point it at the lost
                 // source where it stood, so that it takes part again.
                 if (!reset) {
-                    c.exec(d.stopReplica());
+                    stopReplication(c.name());
                 }
                 if (gtidMode) {
                     c.exec(changeSourceTo(d, oldSource.name()));

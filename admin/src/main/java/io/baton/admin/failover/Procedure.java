@@ -135,6 +135,69 @@ abstract class Procedure implements AutoCloseable {
         return c;
     }
 
+    /**
+     * STOP REPLICA on {@code name}, bounded by failover.stopTimeout. A multi-threaded applier whose relay log
+     * ends inside a transaction (the source died, or its receiver stopped, while the transaction was being
+     * sent) waits 60 s for the rest before it stops (MySQL bug 96400); when the source is lost the rest never
+     * comes, and every write of the topology waits behind it. Past the bound Baton ends the applier's threads
+     * with KILL from a second connection: the unfinished transaction rolls back (InnoDB), and STOP REPLICA
+     * returns at once. Callers stop replication only after everything complete in the relay log was applied,
+     * or where what was not applied is fetched again on the next START.
+     */
+    void stopReplication(String name) throws SQLException {
+        ServerConnection c = conn(name);
+        String stop = c.dialect().stopReplica();
+        long bound = Math.max(1, config.failover.stopTimeout.toMillis());
+        java.util.concurrent.ScheduledFuture<?> killer = STOPPER.schedule(() -> endApplier(name, bound),
+                bound, java.util.concurrent.TimeUnit.MILLISECONDS);
+        long t0 = System.nanoTime();
+        try {
+            c.exec(stop);
+        } finally {
+            killer.cancel(false);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (ms >= bound) {
+            report.warn(name + ": " + stop + " took " + ms + " ms (failover.stopTimeout " + bound
+                    + " ms): its applier was ended with KILL, an unfinished transaction at the end of its relay log"
+                    + " rolled back");
+        }
+    }
+
+    /** Ends every replication thread of {@code name} ('system user' in the process list) from a connection of its own. */
+    private void endApplier(String name, long boundMillis) {
+        BatonConfig.Server s = config.server(name);
+        try (ServerConnection k = ServerConnection.open(config, s, config.monitor.connectTimeout,
+                config.monitor.queryTimeout.plusSeconds(1))) {
+            List<Map<String, String>> threads = k.rows("SELECT ID, STATE FROM information_schema.PROCESSLIST"
+                    + " WHERE USER = 'system user'", 64);
+            log.warn("{}: STOP REPLICA still waits after {} ms (failover.stopTimeout); ending its {} replication"
+                    + " thread(s) with KILL", name, boundMillis, threads.size());
+            for (Map<String, String> t : threads) {
+                try {
+                    k.exec("KILL " + Long.parseLong(t.get("ID")));
+                } catch (SQLException gone) {
+                    // already ended: what STOP REPLICA waited for
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("{}: could not end its replication threads: {}", name, message(e));
+        }
+    }
+
+    /** Runs {@link #endApplier}: one daemon thread for every procedure, idle but for a STOP REPLICA past its bound. */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor STOPPER = stopper();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor stopper() {
+        var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "baton-stop-replica");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
+
     /** The server's full state, read now through this procedure's connection. */
     ServerState read(String name) throws SQLException {
         return ServerProbe.read(conn(name), System.nanoTime());
@@ -176,7 +239,7 @@ abstract class Procedure implements AutoCloseable {
         try {
             ServerConnection c = conn(candidate);
             Dialect d = c.dialect();
-            c.exec(d.stopReplica());
+            stopReplication(candidate);
             c.exec(d.resetReplicaAll());
             if (!gtidMode) {
                 // The manual: the new source's binary log must hold only what it writes from now on,
@@ -217,7 +280,7 @@ abstract class Procedure implements AutoCloseable {
             try {
                 ServerConnection c = conn(r);
                 Dialect d = c.dialect();
-                c.exec(d.stopReplica());
+                stopReplication(r);
                 if (mariaDbStartPos.containsKey(r)) {
                     c.exec(d.setGtidSlavePos(mariaDbStartPos.get(r)));
                 }

@@ -84,7 +84,7 @@ final class RepointRetry extends Procedure {
         }
         // Stop it before comparing, so that it cannot receive anything between the check and the repoint.
         ServerConnection c = conn(server);
-        c.exec(c.dialect().stopReplica());
+        stopReplication(server);
         s = read(server);
         Progress now = progressOf(s);
         if (!now.missingFrom(pending.chosenAt()).isEmpty() || !pending.chosenAt().missingFrom(now).isEmpty()) {
