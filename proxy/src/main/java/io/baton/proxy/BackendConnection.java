@@ -60,7 +60,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      * recovered from the client's native login, which answers a native challenge only.
      */
     record Login(String user, String password, byte[] nativeStage1, String database, int characterSet,
-                 int clientCapabilities, long maxPacketSize, Map<String, String> connectAttributes, long sessionId) {
+                 int clientCapabilities, long maxPacketSize, Map<String, String> connectAttributes, long sessionId,
+                 boolean trackGtids) {
         @Override
         public String toString() {
             return "Login[" + user + ", db=" + database + "]"; // never the password
@@ -166,6 +167,19 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     boolean isReady() {
         return phase == Phase.READY;
+    }
+
+    /**
+     * The session trackers Baton turns on. With {@code gtids} (durability.mode replica) each commit's OK also
+     * names its GTID: session_track_gtids=OWN_GTID on MySQL; MariaDB has no such tracker, its last_gtid
+     * variable comes with session_track_system_variables='*'.
+     */
+    static String tracking(boolean gtids, boolean mariaDb) {
+        return gtids && !mariaDb ? TRACKING + ", session_track_gtids=OWN_GTID" : TRACKING;
+    }
+
+    boolean isMariaDb() {
+        return serverVersion != null && serverVersion.contains("MariaDB");
     }
 
     boolean tracksSession() {
@@ -396,7 +410,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         phase = Phase.INIT;
         sequence = -1;
-        byte[] q = TRACKING.getBytes(StandardCharsets.US_ASCII);
+        byte[] q = tracking(login.trackGtids(), isMariaDb()).getBytes(StandardCharsets.US_ASCII);
         send(out -> {
             out.writeByte(0x03); // COM_QUERY
             out.writeBytes(q);

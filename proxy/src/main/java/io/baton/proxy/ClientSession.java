@@ -218,7 +218,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         UserDirectory.Account account = auth.account();
         HandshakeResponse41 login = auth.login();
         return new BackendConnection.Login(account.user(), account.password(), auth.nativeStage1(), state.schema,
-                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id);
+                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id,
+                server.commitAcks() != null);
     }
 
     /** Called by the login exchange once the client is verified: open its backend as that user. */
@@ -294,6 +295,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         server.metrics().backendError();
         String why = "the connection to " + b.endpoint() + " was lost";
+        if (phase == Phase.IN_FLIGHT && response.holding()) {
+            // The commit is done on the server; its OK waits for the replicas, which may have it even now
+            // that the server is lost. That answer decides; the next statement reconnects.
+            log.info("session {} user '{}': {} while its commit's OK waits for the replicas", id, state.user, why);
+            state.inTransaction = false;
+            return;
+        }
         if (phase == Phase.IN_FLIGHT) {
             log.info("session {} user '{}': {} during {}", id, state.user, why, Command.name(exchange.command));
             state.inTransaction = false;
@@ -351,6 +359,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void backendReadComplete(BackendConnection b) {
         ch.flush();
+    }
+
+    /** Whether this session's commit OK is held for the replicas (durability.mode replica). */
+    boolean holdingCommit() {
+        return response.holding();
+    }
+
+    /** A response held for the replicas was answered: the client's next command may run. */
+    void resumeAfterResponse() {
+        relay.process();
     }
 
     // ------------------------------------------------------------------------------ change of user, backends
@@ -513,7 +531,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             in.release();
             in = null;
         }
-        response.release();
+        response.close();
         BackendConnection b = backend;
         backend = null;
         if (b != null) {

@@ -39,6 +39,8 @@ public final class ProxyMetrics {
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
     private final Timer statements;
+    private final java.util.concurrent.atomic.AtomicLong commitsHeld = new java.util.concurrent.atomic.AtomicLong();
+    private final Timer commitWait;
 
     public ProxyMetrics(MeterRegistry registry, SessionRegistry sessions, Gate gate) {
         this.registry = registry;
@@ -72,6 +74,15 @@ public final class ProxyMetrics {
                 .description("From a command's arrival at the backend to the end of its response")
                 .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
                         Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofMillis(2500), Duration.ofSeconds(10))
+                .register(registry);
+
+        Gauge.builder("baton.durability.held", commitsHeld, java.util.concurrent.atomic.AtomicLong::get)
+                .description("Commit OKs held until a replica has the transaction (durability.mode replica)")
+                .register(registry);
+        commitWait = Timer.builder("baton.durability.wait")
+                .description("How long a commit's OK was held for the replicas")
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+                        Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(10))
                 .register(registry);
 
         Gauge.builder("baton.gate.closed", gate, g -> g.isOpen() ? 0 : 1).description("1 while the gate holds new statements")
@@ -170,6 +181,21 @@ public final class ProxyMetrics {
         if (startNanos != 0) {
             statements.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** A commit's OK is held for the replicas. */
+    void commitHeld() {
+        commitsHeld.incrementAndGet();
+    }
+
+    /** A held OK (held since {@code startNanos}) was answered: released or replaced by an error. */
+    void commitReleased(long startNanos) {
+        commitsHeld.decrementAndGet();
+        commitWait.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public long commitsHeld() {
+        return commitsHeld.get();
     }
 
     /** Bytes read from a client socket (called per read, not per packet). */

@@ -44,6 +44,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private final UserDirectory users;
     private final SessionRegistry sessions = new SessionRegistry();
     private final Gate gate = new Gate();
+    private volatile CommitAcks commitAcks;
     private final ProxyMetrics metrics;
     private final SslContext clientTls;
     private final SslContext backendTls;
@@ -194,6 +195,16 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
 
     public SessionRegistry sessions() {
         return sessions;
+    }
+
+    /** durability.mode replica: where held commit OKs wait for replicas; null (async) releases them at once. */
+    public CommitAcks commitAcks() {
+        return commitAcks;
+    }
+
+    /** Set before the proxy starts; sessions opened after a change use the new value. */
+    public void commitAcks(CommitAcks acks) {
+        this.commitAcks = acks;
     }
 
     public Gate gate() {

@@ -33,6 +33,14 @@ final class ResponseRelay {
     private ByteBuf srv;
     /** Bytes of the current server packet still to stream through as they arrive. */
     private int serverStream;
+    /**
+     * durability.mode replica: the GTID of the commit this response reported, and the response's bytes from
+     * its OK on, held until replicas have the transaction ({@link CommitAcks}); null when nothing is held.
+     */
+    private String commitGtid;
+    private io.netty.buffer.CompositeByteBuf held;
+    private int heldSeq;
+    private String heldServer;
 
     ResponseRelay(ClientSession session, Exchange exchange) {
         this.s = session;
@@ -90,12 +98,23 @@ final class ResponseRelay {
                 Step step = x.framer.onPacket(buf, pos + Packets.HEADER_SIZE, len, packetSeq);
                 x.replySeq = (packetSeq + 1) & 0xFF;
                 if (whole) {
+                    boolean holding = held != null;
                     ByteBuf replacement = onServerPacket(buf, pos, len, packetSeq);
+                    if (!holding && commitGtid != null) {
+                        // From this OK on, the response waits for the replicas.
+                        if (pos > start) {
+                            emit(buf.retainedSlice(start, pos - start));
+                        }
+                        start = pos;
+                        held = ch.alloc().compositeBuffer(64);
+                        heldSeq = packetSeq;
+                        heldServer = b.endpoint().name();
+                    }
                     if (replacement != null) {
                         if (pos > start) {
-                            ch.write(buf.retainedSlice(start, pos - start), ch.voidPromise());
+                            emit(buf.retainedSlice(start, pos - start));
                         }
-                        ch.write(replacement, ch.voidPromise());
+                        emit(replacement);
                         start = pos + Packets.HEADER_SIZE + len;
                     }
                     pos += Packets.HEADER_SIZE + len;
@@ -104,8 +123,16 @@ final class ResponseRelay {
                     pos = end;
                 }
                 if (step == Step.COMPLETE) {
-                    completed = true;
-                    responseComplete();
+                    if (held != null) {
+                        if (pos > start) {
+                            emit(buf.retainedSlice(start, pos - start));
+                            start = pos;
+                        }
+                        awaitReplicas();
+                    } else {
+                        completed = true;
+                        responseComplete();
+                    }
                 } else if (step == Step.LOCAL_INFILE) {
                     x.infile = true;
                     x.lastInfileFrameFull = false;
@@ -113,7 +140,7 @@ final class ResponseRelay {
                 }
             }
             if (pos > start) {
-                ch.write(buf.retainedSlice(start, pos - start), ch.voidPromise());
+                emit(buf.retainedSlice(start, pos - start));
             }
             buf.readerIndex(pos);
         } catch (ProtocolException e) {
@@ -132,13 +159,90 @@ final class ResponseRelay {
         return completed;
     }
 
-    /** Drops what is buffered from the server (its backend is gone or replaced). */
+    /** Drops what is buffered from the server (its backend is gone or replaced); a held OK stays held. */
     void release() {
         if (srv != null) {
             srv.release();
             srv = null;
         }
         serverStream = 0;
+    }
+
+    /** The session closes: a held OK is dropped too (the answer from the replicas, when it comes, finds nothing). */
+    void close() {
+        release();
+        dropHeld();
+    }
+
+    /** Whether a commit's OK is held for the replicas: the response is complete on the server, not for the client. */
+    boolean holding() {
+        return held != null;
+    }
+
+    private void emit(ByteBuf bytes) {
+        if (held != null) {
+            held.addComponent(true, bytes);
+        } else {
+            s.ch.write(bytes, s.ch.voidPromise());
+        }
+    }
+
+    private void dropHeld() {
+        if (held != null) {
+            held.release();
+            held = null;
+        }
+        commitGtid = null;
+    }
+
+    /**
+     * The response is complete on the server and its OK is held: asks {@link CommitAcks} and answers the client
+     * on this session's loop when the replicas (or the bound) decide. The client reads nothing meanwhile.
+     */
+    private void awaitReplicas() {
+        CommitAcks acks = s.server.commitAcks();
+        String gtid = commitGtid;
+        long t0 = System.nanoTime();
+        s.server.metrics().commitHeld();
+        java.util.concurrent.CompletableFuture<CommitAcks.Outcome> f;
+        try {
+            f = acks == null ? java.util.concurrent.CompletableFuture.completedFuture(CommitAcks.Outcome.ACKNOWLEDGED)
+                    : acks.acknowledged(heldServer, gtid);
+        } catch (RuntimeException e) {
+            f = java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((outcome, err) -> s.ch.eventLoop().execute(() -> replicasAnswered(gtid, t0,
+                err != null ? CommitAcks.Outcome.UNKNOWN : outcome, err)));
+    }
+
+    private void replicasAnswered(String gtid, long t0, CommitAcks.Outcome outcome, Throwable err) {
+        s.server.metrics().commitReleased(t0);
+        if (held == null || !gtid.equals(commitGtid) || s.phase == ClientSession.Phase.CLOSED) {
+            return; // the session closed meanwhile
+        }
+        if (outcome == CommitAcks.Outcome.UNKNOWN) {
+            if (err != null) {
+                log.warn("session {}: waiting for the replicas to have {} failed: {}", s.id(), gtid, err.toString());
+            }
+            held.release();
+            held = null;
+            ByteBuf out = s.ch.alloc().buffer();
+            int h = Packets.reserveHeader(out);
+            MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: Baton holds this commit's OK until a"
+                    + " replica has the transaction (durability.mode replica), and no replica reported " + gtid
+                    + " in time; the commit may or may not survive a failover: its outcome is unknown")
+                    .toErrPacket().encode(out, s.capabilities);
+            Packets.finishFrames(out, h, heldSeq);
+            s.ch.write(out, s.ch.voidPromise());
+        } else {
+            s.ch.write(held, s.ch.voidPromise());
+            held = null;
+        }
+        commitGtid = null;
+        s.ch.flush();
+        responseComplete();
+        s.ch.config().setAutoRead(true);
+        s.resumeAfterResponse();
     }
 
     /** Looks at a whole server packet; returns a replacement when the client must see other bytes. */
@@ -188,9 +292,30 @@ final class ResponseRelay {
             if (c instanceof SessionStateChange.Schema schema) {
                 state.schema = schema.name().isEmpty() ? null : schema.name();
             } else if (c instanceof SessionStateChange.SystemVariable v) {
+                if ("last_gtid".equals(v.name())) {
+                    // MariaDB's GTID of the transaction this session committed last (read-only, never replayed)
+                    if (s.server.commitAcks() != null && !v.value().isEmpty()) {
+                        addCommit(v.value());
+                    }
+                    continue;
+                }
+                if ("session_track_gtids".equals(v.name()) && s.server.commitAcks() != null
+                        && !"OWN_GTID".equalsIgnoreCase(v.value()) && !"ALL_GTIDS".equalsIgnoreCase(v.value())) {
+                    log.warn("session {} user '{}' set session_track_gtids = {}: its commits are no longer held for the"
+                            + " replicas (durability.mode replica)", s.id(), state.user, v.value());
+                }
                 state.variable(v.name(), v.value());
+            } else if (c instanceof SessionStateChange.Gtids g && s.server.commitAcks() != null
+                    && !g.gtids().isEmpty()) {
+                addCommit(g.gtids());
             }
         }
+    }
+
+    /** A commit in this response: the OK waits for all of them (a multi-statement response may commit twice). */
+    private void addCommit(String gtid) {
+        String g = gtid.trim();
+        commitGtid = commitGtid == null ? g : commitGtid + "," + g;
     }
 
     /** The response is complete: its effects on the session are recorded and the session is IDLE again. */
@@ -210,7 +335,7 @@ final class ResponseRelay {
             }
             x.killTarget = null;
         }
-        if (x.command == Command.COM_INIT_DB && x.framer.isSuccess() && !s.backend.tracksSession()) {
+        if (x.command == Command.COM_INIT_DB && x.framer.isSuccess() && s.backend != null && !s.backend.tracksSession()) {
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
         s.phase = ClientSession.Phase.IDLE;

@@ -57,6 +57,13 @@ final class SessionMover {
                 f.complete(true);
                 return;
             }
+            if (phase == ClientSession.Phase.IN_FLIGHT && s.holdingCommit()) {
+                // Its commit is done on the server; only the OK waits for the replicas (durability.mode replica).
+                // Nothing is left to move: the next statement opens a backend on the source routed then.
+                s.dropBackend();
+                f.complete(true);
+                return;
+            }
             if (phase == ClientSession.Phase.IN_FLIGHT || phase == ClientSession.Phase.CONNECTING) {
                 deferMove(target, f);
                 return;
