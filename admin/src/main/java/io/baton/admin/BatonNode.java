@@ -1,6 +1,7 @@
 package io.baton.admin;
 
 import io.baton.admin.cluster.Cluster;
+import io.baton.admin.durability.ReplicaAcks;
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.console.ConsoleServer;
 import io.baton.admin.failover.FailoverEngine;
@@ -33,6 +34,7 @@ public final class BatonNode implements AutoCloseable {
     private final Monitor monitor;
     private final FailoverEngine engine;
     private final Cluster cluster;
+    private ReplicaAcks durability;
     private MetricsServer metricsServer;
     private ConsoleServer console;
 
@@ -57,6 +59,7 @@ public final class BatonNode implements AutoCloseable {
         ConsoleServer console = null;
         Cluster cluster = null;
         MetricsServer metrics = null;
+        ReplicaAcks acks = null;
         try {
             TopologySnapshot first = monitor.refresh();
             BatonConfig.Server src = first.discoverSource()
@@ -83,15 +86,26 @@ public final class BatonNode implements AutoCloseable {
             if (cluster != null) {
                 cluster.holdUntilJoined(proxy); // no statement is routed before the node has its lease
             }
+            if (c.durability.replicaMode()) {
+                ProxyServer routedBy = proxy;
+                acks = new ReplicaAcks(c).routedBy(() -> {
+                    Endpoint routedNow = routedBy.source();
+                    return routedNow == null ? null : routedNow.name();
+                }).start();
+                acks.bind(meters);
+                proxy.commitAcks(acks);
+            }
             proxy.start();
             engine = new FailoverEngine(c, monitor, cluster == null ? proxy : cluster.routing(),
                     reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
+            engine.ackedWrites(acks);
             if (cluster != null) {
                 cluster.govern(engine, monitor);
             }
             engine.start();
             monitor.start();
             BatonNode node = new BatonNode(c, proxy, monitor, engine, cluster);
+            node.durability = acks;
             console = ConsoleServer.start(node).orElse(null); // admin.host:admin.port; off without a password
             node.console = console;
             metrics = MetricsServer.start(c, node, meters);
@@ -117,6 +131,9 @@ public final class BatonNode implements AutoCloseable {
             }
             if (proxy != null) {
                 proxy.close();
+            }
+            if (acks != null) {
+                acks.close();
             }
             monitor.close();
             throw e;
@@ -150,6 +167,11 @@ public final class BatonNode implements AutoCloseable {
         return cluster == null ? proxy : cluster.routing();
     }
 
+    /** durability.mode replica: where commit OKs wait for the replicas; null in async mode. */
+    public ReplicaAcks durability() {
+        return durability;
+    }
+
     /** This node's cluster, or null when Baton runs alone. */
     public Cluster cluster() {
         return cluster;
@@ -180,5 +202,8 @@ public final class BatonNode implements AutoCloseable {
         }
         monitor.close();
         proxy.close();
+        if (durability != null) {
+            durability.close();
+        }
     }
 }

@@ -43,6 +43,29 @@ public final class BatonConfig {
     public Tls tls = new Tls();
     /** Several Baton nodes coordinated by ZooKeeper; absent (null): this Baton runs alone. */
     public Cluster cluster;
+    public Durability durability = new Durability();
+
+    /**
+     * When a commit's OK reaches the client. async: at once (the server's own acknowledgement, as today).
+     * replica: once {@code replicas} replicas have executed the transaction, so that no acknowledged write
+     * is lost when the source crashes (docs/durability.md).
+     */
+    public static final class Durability {
+        public String mode = "async";
+        /** How many replicas must have a commit before its OK goes to the client. */
+        public int replicas = 1;
+        /** How long an OK waits for the replicas before onTimeout applies. */
+        public Duration timeout = Duration.ofSeconds(1);
+        /**
+         * hold: the OK keeps waiting, at most gate.maxWait in all, then the client gets an error (outcome
+         * unknown). async: the OK goes after timeout, unprotected, with a WARN, a metric and a health flag.
+         */
+        public String onTimeout = "hold";
+
+        public boolean replicaMode() {
+            return "replica".equals(mode);
+        }
+    }
 
     public static class Listen {
         public String host = "127.0.0.1";
@@ -292,6 +315,7 @@ public final class BatonConfig {
         if (!"gtid".equals(replication.mode) && !"position".equals(replication.mode)) {
             errors.add("replication.mode must be gtid or position, not '" + replication.mode + "'");
         }
+        validateDurability(errors);
         if (admin.maxConnections < 1) {
             errors.add("admin.maxConnections must be at least 1");
         }
@@ -391,6 +415,35 @@ public final class BatonConfig {
     private static void port(List<String> errors, String key, int port) {
         if (port < 1 || port > 65535) {
             errors.add(key + " must be between 1 and 65535, not " + port);
+        }
+    }
+
+    private void validateDurability(List<String> errors) {
+        Durability d = durability;
+        if (d == null) {
+            durability = new Durability();
+            return;
+        }
+        if (!"async".equals(d.mode) && !"replica".equals(d.mode)) {
+            errors.add("durability.mode must be async or replica, not '" + d.mode + "'");
+        }
+        if (!"hold".equals(d.onTimeout) && !"async".equals(d.onTimeout)) {
+            errors.add("durability.onTimeout must be hold or async, not '" + d.onTimeout + "'");
+        }
+        positive(errors, "durability.timeout", d.timeout);
+        if (d.replicas < 1) {
+            errors.add("durability.replicas must be at least 1");
+        }
+        if (d.replicaMode()) {
+            if ("position".equals(replication.mode)) {
+                errors.add("durability.mode replica needs replication.mode gtid: Baton learns each commit's GTID from"
+                        + " its OK and waits until replicas have it; binary log positions cannot say that");
+            }
+            int replicaCount = servers == null ? 0 : Math.max(0, servers.size() - 1);
+            if (d.replicas > replicaCount) {
+                errors.add("durability.replicas is " + d.replicas + " but the topology has " + replicaCount
+                        + " replica(s) besides the source: no commit could ever be acknowledged");
+            }
         }
     }
 

@@ -51,6 +51,9 @@ final class ShowCommands {
                 .column("NAME", "name").column("ADDRESS", "address").column("ROLE", "role").column("HEALTH", "health")
                 .column("LAG", "lag").column("IO", "ioThread").column("SQL", "sqlThread")
                 .column("REPLICATES FROM", "replicatesFrom").column("BINLOG", "binlog");
+        if (node.durability() != null) {
+            servers.column("ACKS", "acknowledges"); // durability.mode replica: acknowledged a commit in the last 10 s
+        }
         List<String> positions = new ArrayList<>();
         positions.add("positions:");
         for (ServerState s : topo.servers()) {
@@ -74,6 +77,10 @@ final class ShowCommands {
             r.put("sqlThread", rep == null ? null : rep.sqlRunning());
             r.put("lag", rep == null ? null : rep.secondsBehind() == null ? "NULL" : rep.secondsBehind() + "s");
             r.put("lagSeconds", rep == null ? null : rep.secondsBehind());
+            if (node.durability() != null) {
+                r.put("acknowledges", s.name().equals(topo.electedSource()) ? "-"
+                        : node.durability().acknowledges(s.name(), java.time.Duration.ofSeconds(10)) ? "yes" : "no");
+            }
             if (rep != null) {
                 r.put("executed", rep.executed().toString());
                 r.put("received", rep.received().toString());

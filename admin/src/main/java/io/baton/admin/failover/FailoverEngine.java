@@ -71,6 +71,8 @@ public final class FailoverEngine implements AutoCloseable {
     /** Set by {@link #close}: procedures stop before their next step while they still can. */
     private volatile boolean closing;
     private volatile Procedure.Fault fault = (r, s) -> { };
+    /** durability.mode replica: the commits whose OK reached a client; a failover checks its candidate against them. */
+    private volatile AckedWrites ackedWrites;
     /** Followers failovers left behind, by server: repointed in the background. */
     private final Map<String, PendingRetry> repointRetries = new ConcurrentHashMap<>();
     /** A server promoted by an attempt that could not route to it (it did not answer then), or null. */
@@ -164,7 +166,12 @@ public final class FailoverEngine implements AutoCloseable {
     /** As {@link #failover(String, String)}, telling {@code steps} (may be null) of each step as it runs. */
     public FailoverReport failover(String target, String trigger, FailoverReport.Listener steps) {
         return runExclusive(FailoverReport.Kind.FAILOVER, trigger,
-                r -> new FailoverProcedure(config, monitor, routing, r, target, lastSeen), true, steps);
+                r -> new FailoverProcedure(config, monitor, routing, r, target, lastSeen).acked(ackedWrites), true, steps);
+    }
+
+    /** durability.mode replica: what a failover must find on its candidate (null: nothing is tracked). */
+    public void ackedWrites(AckedWrites acked) {
+        this.ackedWrites = acked;
     }
 
     /** Planned switchover to {@code target} with the source alive. */

@@ -62,6 +62,8 @@ final class FailoverProcedure extends Procedure {
     /** Position mode: the candidate's binary log file right after its promotion. */
     private String promotedBinlog;
 
+    private AckedWrites acked;
+
     FailoverProcedure(BatonConfig config, Monitor monitor, RoutingControl routing, FailoverReport report, String requested,
                       LastSeen lastSeen) {
         super(config, monitor, routing, report);
@@ -532,9 +534,36 @@ final class FailoverProcedure extends Procedure {
      * position mode a replica behind the candidate cannot catch up (the new source's binary log starts
      * after the promotion): it is reported and left out rather than silently missing transactions.
      */
+    /** Sets what the candidate must hold (durability.mode replica); null: nothing to check. */
+    FailoverProcedure acked(AckedWrites a) {
+        this.acked = a;
+        return this;
+    }
+
     private String chooseCandidate() throws StepFailedException {
         List<CandidateChooser.Candidate> cands = candidates();
-        CandidateChooser.Choice choice = CandidateChooser.choose(cands, requested);
+        List<CandidateChooser.Candidate> eligible = cands;
+        String want = requested;
+        if (acked != null && acked.count() > 0) {
+            // durability.mode replica: a replica that lacks an acknowledged commit is never chosen while another has them all.
+            List<CandidateChooser.Candidate> complete = cands.stream()
+                    .filter(c -> acked.missingFrom(drained.get(c.name())).isEmpty()).toList();
+            if (!complete.isEmpty() && complete.size() < cands.size()) {
+                for (CandidateChooser.Candidate c : cands) {
+                    if (!complete.contains(c)) {
+                        report.warn(c.name() + " lacks acknowledged commits (" + acked.missingFrom(drained.get(c.name()))
+                                + "): not a candidate while " + complete.get(0).name() + " has them all");
+                    }
+                }
+                String asked = want;
+                if (asked != null && complete.stream().noneMatch(c -> c.name().equals(asked))) {
+                    report.warn("the requested candidate " + asked + " lacks acknowledged commits: not chosen");
+                    want = null;
+                }
+                eligible = complete; // the others stay followers: they catch up from the new source
+            }
+        }
+        CandidateChooser.Choice choice = CandidateChooser.choose(eligible, want);
         choice.warnings().forEach(report::warn);
         choice.warnings().forEach(w -> log.warn("failover #{}: {}", report.id(), w));
         report.choiceReason(choice.reason());
@@ -542,6 +571,15 @@ final class FailoverProcedure extends Procedure {
         candidate = chosen.name();
         report.candidate(candidate);
         ServerState cand = drained.get(candidate);
+        if (acked != null) {
+            long n = acked.count();
+            String lacks = acked.missingFrom(cand);
+            report.acknowledgedWrites(lacks.isEmpty() ? "all on the new source (" + n + " checked)"
+                    : "NOT all on the new source: it lacks " + lacks + " (" + n + " checked; no replica has them all)");
+            if (!lacks.isEmpty()) {
+                report.warn("acknowledged commits missing on " + candidate + ": " + lacks);
+            }
+        }
         if (!gtidMode) {
             report.sourceLogApplied(cand.replica().executed().toString());
         }

@@ -52,6 +52,7 @@ public final class FailoverReport {
     private String failure;
     private String stoppedAt;
     private String choiceReason;
+    private String acknowledgedWrites;
     private final List<StepRecord> steps = new ArrayList<>();
     private final Map<String, String> positions = new LinkedHashMap<>();
     private final List<String> warnings = new ArrayList<>();
@@ -142,6 +143,15 @@ public final class FailoverReport {
 
     synchronized void newSource(String name) {
         this.newSource = name;
+    }
+
+    synchronized void acknowledgedWrites(String text) {
+        this.acknowledgedWrites = text;
+    }
+
+    /** durability.mode replica: whether every acknowledged commit is on the new source, and how many were checked. */
+    public synchronized String acknowledgedWrites() {
+        return acknowledgedWrites;
     }
 
     synchronized void choiceReason(String reason) {
@@ -314,6 +324,9 @@ public final class FailoverReport {
         }
         if (choiceReason != null) {
             sb.append("  choice: ").append(choiceReason).append('\n');
+        }
+        if (acknowledgedWrites != null) {
+            sb.append("  acknowledged writes: ").append(acknowledgedWrites).append('\n');
         }
         positions.forEach((k, v) -> sb.append("  position ").append(k).append(": ").append(v).append('\n'));
         errantTransactions.forEach((k, v) -> sb.append("  errant transactions on ").append(k).append(": ").append(v)

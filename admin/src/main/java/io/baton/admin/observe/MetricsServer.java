@@ -105,7 +105,8 @@ public final class MetricsServer implements AutoCloseable {
         }, new ThreadPoolExecutor.CallerRunsPolicy());
         executor.allowCoreThreadTimeOut(true);
         http.setExecutor(executor);
-        http.createContext("/", ex -> serve(ex, prom, meters, readiness));
+        io.baton.admin.durability.ReplicaAcks durability = node.durability();
+        http.createContext("/", ex -> serve(ex, prom, meters, readiness, durability));
         // The process itself: jvm_memory_*, jvm_gc_*, jvm_threads_*, process_cpu_usage, process_uptime_seconds.
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -119,7 +120,8 @@ public final class MetricsServer implements AutoCloseable {
         return new MetricsServer(http, executor, gc);
     }
 
-    private static void serve(HttpExchange ex, PrometheusMeterRegistry prom, NodeMeters meters, Readiness readiness)
+    private static void serve(HttpExchange ex, PrometheusMeterRegistry prom, NodeMeters meters, Readiness readiness,
+                              io.baton.admin.durability.ReplicaAcks durability)
             throws IOException {
         try (ex) {
             String method = ex.getRequestMethod();
@@ -142,6 +144,11 @@ public final class MetricsServer implements AutoCloseable {
                         body.put("reason", s.reason());
                     }
                     body.put("source", s.source());
+                    if (durability != null) {
+                        // A flag, not a reason to take the node out of a load balancer: writes still flow.
+                        body.put("durability", durability.degraded() ? "degraded: commit OKs are released without a"
+                                + " replica's acknowledgement (durability.onTimeout async)" : "replica");
+                    }
                     reply(ex, s.ready() ? 200 : 503, JSON_TYPE, json(body));
                 }
                 default -> reply(ex, 404, JSON_TYPE, json(Map.of("error", "not found; try /metrics, /health/live or /health/ready")));

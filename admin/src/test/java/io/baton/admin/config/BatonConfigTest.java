@@ -1,6 +1,7 @@
 package io.baton.admin.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +112,42 @@ class BatonConfigTest {
         Path alone = dir.resolve("alone.yml");
         Files.writeString(alone, "servers:\n  - name: db1\n    port: 3306\nusers:\n  - user: app\n    password: x\n");
         assertEquals(null, BatonConfig.load(alone).cluster, "without cluster: Baton runs alone");
+    }
+
+    private static final String TWO_SERVERS = "servers:\n  - name: db1\n    port: 3306\n  - name: db2\n    port: 3307\n"
+            + "users:\n  - user: app\n    password: x\n";
+
+    private static String durabilityError(Path dir, String extra) throws Exception {
+        Path f = dir.resolve("durability.yml");
+        Files.writeString(f, TWO_SERVERS + extra);
+        return assertThrows(ConfigException.class, () -> BatonConfig.load(f)).getMessage();
+    }
+
+    @Test
+    void durabilityIsAsyncByDefaultAndReplicaModeIsRead(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("d.yml");
+        Files.writeString(f, TWO_SERVERS);
+        BatonConfig c = BatonConfig.load(f);
+        assertEquals("async", c.durability.mode);
+        assertFalse(c.durability.replicaMode());
+        Files.writeString(f, TWO_SERVERS + "durability:\n  mode: replica\n  timeout: 250ms\n  onTimeout: async\n");
+        c = BatonConfig.load(f);
+        assertTrue(c.durability.replicaMode());
+        assertEquals(1, c.durability.replicas);
+        assertEquals(Duration.ofMillis(250), c.durability.timeout);
+        assertEquals("async", c.durability.onTimeout);
+    }
+
+    @Test
+    void badDurabilitySettingsAreOneClearLineEach(@TempDir Path dir) throws Exception {
+        String position = durabilityError(dir, "replication:\n  mode: position\ndurability:\n  mode: replica\n");
+        assertTrue(position.contains("durability.mode replica needs replication.mode gtid"), position);
+        String tooMany = durabilityError(dir, "durability:\n  mode: replica\n  replicas: 2\n");
+        assertTrue(tooMany.contains("durability.replicas is 2 but the topology has 1 replica(s)"), tooMany);
+        assertTrue(durabilityError(dir, "durability:\n  mode: semisync\n").contains("durability.mode must be async or replica"));
+        assertTrue(durabilityError(dir, "durability:\n  onTimeout: wait\n").contains("durability.onTimeout must be hold or async"));
+        assertTrue(durabilityError(dir, "durability:\n  timeout: 0s\n").contains("durability.timeout must be a positive"));
+        assertTrue(durabilityError(dir, "durability:\n  mode: replica\n  replicas: 0\n").contains("durability.replicas must be at least 1"));
     }
 
     @Test

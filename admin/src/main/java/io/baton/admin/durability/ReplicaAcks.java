@@ -1,0 +1,541 @@
+package io.baton.admin.durability;
+
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.failover.AckedWrites;
+import io.baton.admin.topology.GtidSet;
+import io.baton.admin.topology.MariaDbGtids;
+import io.baton.admin.topology.ServerConnection;
+import io.baton.admin.topology.ServerState;
+import io.baton.dialect.Dialect;
+import io.baton.proxy.CommitAcks;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * durability.mode replica: holds each commit's OK until {@code durability.replicas} servers other than the
+ * one that committed it have executed its GTID. One waiter thread per server asks, for everything pending
+ * at once, {@code WAIT_FOR_EXECUTED_GTID_SET} (MySQL) or {@code MASTER_GTID_WAIT} (MariaDB): the commits that
+ * arrive while a wait runs are covered by the next one, as group commit batches fsyncs, so there is never
+ * one query per commit. A sweeper applies durability.timeout and durability.onTimeout.
+ */
+public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaAcks.class);
+    private static final long SWEEP_MILLIS = 10;
+    /** A commit that waited this long is waited for by every server, not only the fastest. */
+    private static final long HEDGE_NANOS = 2_000_000;
+    /** What a failed or timed-out wait counts as, for the ranking. */
+    private static final long SLOW_NANOS = 1_000_000_000;
+
+    private final BatonConfig config;
+    private final Object lock = new Object();
+    /** Commits whose OK is held, oldest first; guarded by {@link #lock}. */
+    private final List<Pending> pending = new ArrayList<>();
+    private final Map<String, Waiter> waiters = new LinkedHashMap<>();
+    private final ScheduledExecutorService sweeper;
+    private volatile boolean closed;
+    /** The server Baton routes to now (null: unknown). */
+    private volatile java.util.function.Supplier<String> routed = () -> null;
+    /** The server the latest commit came from (the source); guarded by {@link #lock}. */
+    private String lastOrigin;
+
+    /** Released OKs' GTIDs (MySQL), or the highest released seq per MariaDB domain; guarded by {@link #lock}. */
+    private GtidSet ackedSet = GtidSet.EMPTY;
+    /** MariaDB: the highest released seq per "domain-server_id" (a gtid_binlog_state's key). */
+    private final Map<String, Long> ackedMariaDb = new TreeMap<>();
+    private final AtomicLong ackedCount = new AtomicLong();
+
+    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong timeouts = new AtomicLong();
+    private final AtomicLong fallbacks = new AtomicLong();
+    private final AtomicLong unknown = new AtomicLong();
+    /** True from a fallback (onTimeout async) until a commit is acknowledged in time again: the health flag. */
+    private volatile boolean degraded;
+    private volatile boolean holdingTooLong;
+
+    /** A commit whose OK waits. */
+    static final class Pending {
+        final String origin;
+        final String gtid;
+        final long t0 = System.nanoTime();
+        final CompletableFuture<Outcome> result = new CompletableFuture<>();
+        final Set<String> ackedBy = new HashSet<>(4);
+        boolean timedOut;
+        /** When Baton first routed elsewhere than where it committed (0: not yet): a failover or switchover. */
+        long orphanedAt;
+
+        Pending(String origin, String gtid) {
+            this.origin = origin;
+            this.gtid = gtid;
+        }
+    }
+
+    public ReplicaAcks(BatonConfig config) {
+        this.config = config;
+        for (BatonConfig.Server s : config.servers) {
+            Waiter w = new Waiter(s);
+            waiters.put(s.name, w);
+        }
+        sweeper = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "baton-durability-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Where Baton routes now: a commit made on a server no longer routed is decided within durability.timeout. */
+    public ReplicaAcks routedBy(java.util.function.Supplier<String> source) {
+        this.routed = source;
+        return this;
+    }
+
+    public ReplicaAcks start() {
+        waiters.values().forEach(w -> w.thread.start());
+        sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        log.info("durability.mode replica: a commit's OK waits until {} replica(s) have it (timeout {} ms, onTimeout {})",
+                config.durability.replicas, config.durability.timeout.toMillis(), config.durability.onTimeout);
+        return this;
+    }
+
+    @Override
+    public CompletableFuture<Outcome> acknowledged(String server, String gtid) {
+        Pending p = new Pending(server, gtid.trim());
+        if (closed) {
+            p.result.complete(Outcome.UNKNOWN);
+            return p.result;
+        }
+        synchronized (lock) {
+            pending.add(p);
+            lastOrigin = p.origin;
+            lock.notifyAll();
+        }
+        return p.result;
+    }
+
+    // ------------------------------------------------------------------ waiters
+
+    /** One server's waiter: waits for everything pending that it has not acknowledged yet, in one query. */
+    private final class Waiter implements Runnable {
+        final BatonConfig.Server server;
+        final Thread thread;
+        ServerConnection conn;
+        volatile long lastAckNanos;
+        volatile String lastError;
+        /** Smoothed time of its recent successful waits, in ns; a failed wait counts as very slow. */
+        volatile long ewmaNanos = 1_000_000;
+        /** Among the durability.replicas fastest servers: waits as soon as a commit is pending. */
+        volatile boolean primary = true;
+
+        Waiter(BatonConfig.Server server) {
+            this.server = server;
+            this.thread = new Thread(this, "baton-durability-" + server.name);
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
+                List<Pending> mine;
+                synchronized (lock) {
+                    mine = waitingFor();
+                    while (!closed && mine.isEmpty()) {
+                        try {
+                            lock.wait(Math.max(1, nextHedgeMillis()));
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        mine = waitingFor();
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                try {
+                    if (conn == null || !conn.isOpen()) {
+                        conn = ServerConnection.open(config, server, config.monitor.connectTimeout,
+                                config.durability.timeout.plus(config.monitor.queryTimeout).plusSeconds(1));
+                    }
+                    Dialect d = conn.dialect();
+                    String target = target(mine, d == Dialect.MARIADB);
+                    if (target.isEmpty()) {
+                        continue;
+                    }
+                    int seconds = (int) Math.max(1, (config.durability.timeout.toMillis() + 999) / 1000);
+                    long q0 = System.nanoTime();
+                    String r = conn.scalar(d.waitForGtids(target, seconds));
+                    if (d.gtidWaitReached(r) && d == Dialect.MARIADB) {
+                        // MASTER_GTID_WAIT compares sequence numbers per domain only: after a failover the new source's
+                        // own commits reach the same numbers. The binlog state says which server's commits it has.
+                        List<Pending> has = applied(mine, MariaDbGtids.parse(conn.scalar("SELECT @@GLOBAL.gtid_binlog_state")));
+                        if (has.isEmpty()) {
+                            pause(5); // the numbers match, not the commits: they are not there (yet)
+                        } else {
+                            lastAckNanos = System.nanoTime();
+                            lastError = null;
+                            observe(this, lastAckNanos - q0);
+                            acked(server.name, has);
+                        }
+                    } else if (d.gtidWaitReached(r)) {
+                        lastAckNanos = System.nanoTime();
+                        lastError = null;
+                        observe(this, lastAckNanos - q0);
+                        acked(server.name, mine);
+                    } else {
+                        lastError = "had not executed them within durability.timeout";
+                        observe(this, SLOW_NANOS);
+                    }
+                    if (r == null) {
+                        lastError = "the GTID wait returned NULL";
+                        pause(50);
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    lastError = e.getMessage();
+                    observe(this, SLOW_NANOS);
+                    if (conn != null) {
+                        conn.close();
+                        conn = null;
+                    }
+                    pause(200); // a lost server: try again, without spinning
+                }
+            }
+            if (conn != null) {
+                conn.close();
+            }
+        }
+
+        /**
+         * Pending commits made elsewhere that this server has not acknowledged; under the lock. The fastest
+         * {@code durability.replicas} servers wait at once; the others join for a commit only once it has
+         * waited {@link #HEDGE_NANOS} (a slow or lost fast server): on few cores, a wait per replica per batch
+         * would cost more than it gains.
+         */
+        private List<Pending> waitingFor() {
+            boolean first = primary;
+            long now = System.nanoTime();
+            List<Pending> out = new ArrayList<>();
+            for (Pending p : pending) {
+                if (!p.origin.equals(server.name) && !p.ackedBy.contains(server.name)
+                        && (first || now - p.t0 >= HEDGE_NANOS)) {
+                    out.add(p);
+                }
+            }
+            return out;
+        }
+
+        /** How long a waiter that is not among the fastest may sleep before a pending commit needs it; under the lock. */
+        private long nextHedgeMillis() {
+            if (primary || pending.isEmpty()) {
+                return 200;
+            }
+            long age = System.nanoTime() - pending.get(0).t0;
+            return Math.min(200, Math.max(1, (HEDGE_NANOS - age) / 1_000_000));
+        }
+    }
+
+    /** Records a wait's time and re-ranks the servers: the durability.replicas fastest are the primaries. */
+    private void observe(Waiter w, long nanos) {
+        w.ewmaNanos = (w.ewmaNanos * 7 + Math.min(nanos, SLOW_NANOS)) / 8;
+        List<Waiter> byPace = new ArrayList<>(waiters.values());
+        byPace.sort(java.util.Comparator.comparingLong(x -> x.ewmaNanos));
+        for (int i = 0; i < byPace.size(); i++) {
+            byPace.get(i).primary = i < config.durability.replicas + (sourceIsAmong(byPace, i) ? 1 : 0);
+        }
+    }
+
+    /** Whether one of the first {@code i + 1} servers is the one the commits come from (it never waits for them). */
+    private boolean sourceIsAmong(List<Waiter> byPace, int i) {
+        String origin;
+        synchronized (lock) {
+            origin = lastOrigin;
+        }
+        for (int k = 0; k <= i && k < byPace.size(); k++) {
+            if (byPace.get(k).server.name.equals(origin)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The MariaDB commits of {@code mine} that {@code state} (a gtid_binlog_state: last seq per domain and server) holds. */
+    static List<Pending> applied(List<Pending> mine, MariaDbGtids state) {
+        Map<String, Long> last = new java.util.HashMap<>();
+        for (MariaDbGtids.Gtid g : state.gtids()) {
+            last.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
+        }
+        List<Pending> out = new ArrayList<>();
+        for (Pending p : mine) {
+            boolean all = true;
+            for (MariaDbGtids.Gtid g : MariaDbGtids.parse(p.gtid).gtids()) {
+                all &= last.getOrDefault(g.domain() + "-" + g.serverId(), -1L) >= g.seq();
+            }
+            if (all) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** One wait's argument for everything in {@code mine}: a GTID set (MySQL), the highest seq per domain (MariaDB). */
+    static String target(List<Pending> mine, boolean mariaDb) {
+        if (mariaDb) {
+            Map<Long, MariaDbGtids.Gtid> last = new TreeMap<>();
+            for (Pending p : mine) {
+                for (MariaDbGtids.Gtid g : MariaDbGtids.parse(p.gtid).gtids()) {
+                    last.merge(g.domain(), g, (a, b) -> a.seq() >= b.seq() ? a : b);
+                }
+            }
+            return String.join(",", last.values().stream().map(MariaDbGtids.Gtid::toString).toList());
+        }
+        GtidSet all = GtidSet.EMPTY;
+        for (Pending p : mine) {
+            all = all.union(GtidSet.parse(p.gtid));
+        }
+        return all.toString();
+    }
+
+    private void acked(String server, List<Pending> mine) {
+        List<Pending> done = new ArrayList<>();
+        synchronized (lock) {
+            for (Pending p : mine) {
+                if (p.result.isDone()) {
+                    continue;
+                }
+                p.ackedBy.add(server);
+                if (p.ackedBy.size() >= config.durability.replicas) {
+                    pending.remove(p);
+                    done.add(p);
+                    remember(p);
+                }
+            }
+        }
+        for (Pending p : done) {
+            acknowledged.incrementAndGet();
+            if (!p.timedOut) {
+                degraded = false;
+                holdingTooLong = false;
+            }
+            p.result.complete(Outcome.ACKNOWLEDGED);
+        }
+    }
+
+    /** A released OK's GTID joins the set a failover checks; under the lock. */
+    private void remember(Pending p) {
+        ackedCount.incrementAndGet();
+        try {
+            if (p.gtid.indexOf(':') >= 0) {
+                ackedSet = ackedSet.union(GtidSet.parse(p.gtid));
+            } else {
+                for (MariaDbGtids.Gtid g : MariaDbGtids.parse(p.gtid).gtids()) {
+                    ackedMariaDb.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            log.warn("durability: cannot read the GTID '{}' of a commit: {}", p.gtid, e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ timeouts
+
+    private void sweep() {
+        try {
+            long now = System.nanoTime();
+            long timeout = config.durability.timeout.toNanos();
+            long hold = config.gate.maxWait.toNanos();
+            boolean async = "async".equals(config.durability.onTimeout);
+            String source = routed.get();
+            List<Pending> release = new ArrayList<>();
+            List<Pending> fail = new ArrayList<>();
+            int newlyTimedOut = 0;
+            synchronized (lock) {
+                for (Pending p : List.copyOf(pending)) {
+                    if (source != null && !source.equals(p.origin) && p.orphanedAt == 0) {
+                        p.orphanedAt = now;
+                    }
+                    if (p.orphanedAt != 0 && now - p.orphanedAt >= timeout) {
+                        // Made on a source Baton no longer routes to, and not on the servers since: a failover chose a
+                        // server without it. Its OK is never released, whatever onTimeout says: the write is lost there.
+                        pending.remove(p);
+                        fail.add(p);
+                        continue;
+                    }
+                    long age = now - p.t0;
+                    if (age < timeout) {
+                        continue;
+                    }
+                    if (!p.timedOut) {
+                        p.timedOut = true;
+                        newlyTimedOut++;
+                    }
+                    if (async) {
+                        pending.remove(p);
+                        remember(p);
+                        release.add(p);
+                    } else if (age >= Math.max(hold, timeout)) {
+                        pending.remove(p);
+                        fail.add(p);
+                    }
+                }
+            }
+            if (newlyTimedOut > 0) {
+                timeouts.addAndGet(newlyTimedOut);
+            }
+            if (!release.isEmpty()) {
+                fallbacks.addAndGet(release.size());
+                if (!degraded) {
+                    degraded = true;
+                    log.warn("durability: no replica acknowledged within durability.timeout ({} ms): onTimeout async"
+                                    + " releases OKs unprotected until a replica acknowledges again ({})",
+                            config.durability.timeout.toMillis(), replicaErrors());
+                }
+                release.forEach(p -> p.result.complete(Outcome.RELEASED_UNACKNOWLEDGED));
+            }
+            if (!fail.isEmpty()) {
+                unknown.addAndGet(fail.size());
+                if (!holdingTooLong) {
+                    holdingTooLong = true;
+                    log.warn("durability: {} commit OK(s) got no replica acknowledgement within gate.maxWait ({} ms), or"
+                                    + " their source is no longer routed and the servers lack them; their clients are told the"
+                                    + " outcome is unknown ({})", fail.size(), config.gate.maxWait.toMillis(), replicaErrors());
+                }
+                fail.forEach(p -> p.result.complete(Outcome.UNKNOWN));
+            }
+        } catch (RuntimeException e) {
+            log.warn("durability: sweep failed: {}", e.toString());
+        }
+    }
+
+    private String replicaErrors() {
+        List<String> out = new ArrayList<>();
+        String origin;
+        synchronized (lock) {
+            origin = lastOrigin;
+        }
+        waiters.forEach((n, w) -> {
+            if (!n.equals(origin)) {
+                out.add(n + ": " + (w.lastError == null ? "acknowledges" : w.lastError));
+            }
+        });
+        return String.join("; ", out);
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ------------------------------------------------------------------ what others read
+
+    /** The metrics (the held OKs and the wait histogram are the proxy's: baton_durability_held, _wait). */
+    public void bind(io.micrometer.core.instrument.MeterRegistry r) {
+        io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.acknowledged", acknowledged, AtomicLong::get)
+                .description("Commit OKs released because enough replicas had the transaction").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.timeouts", timeouts, AtomicLong::get)
+                .description("Commit OKs that waited longer than durability.timeout").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.fallbacks", fallbacks, AtomicLong::get)
+                .description("Commit OKs released without a replica's acknowledgement (onTimeout async)").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.unknown", unknown, AtomicLong::get)
+                .description("Commits whose client got an error, outcome unknown (onTimeout hold, past gate.maxWait)")
+                .register(r);
+        io.micrometer.core.instrument.Gauge.builder("baton.durability.degraded", this, a -> a.degraded ? 1 : 0)
+                .description("1 while OKs are released without a replica's acknowledgement (onTimeout async)").register(r);
+    }
+
+    /** OKs held now. */
+    public int held() {
+        synchronized (lock) {
+            return pending.size();
+        }
+    }
+
+    public long acknowledgedCount() {
+        return acknowledged.get();
+    }
+
+    public long timeouts() {
+        return timeouts.get();
+    }
+
+    public long fallbacks() {
+        return fallbacks.get();
+    }
+
+    public long unknownOutcomes() {
+        return unknown.get();
+    }
+
+    /** The health flag: OKs are being released without a replica's acknowledgement (onTimeout async). */
+    public boolean degraded() {
+        return degraded;
+    }
+
+    /**
+     * Whether {@code server} acknowledged a commit within the last {@code within}: SHOW TOPOLOGY's "acknowledges".
+     */
+    public boolean acknowledges(String server, Duration within) {
+        Waiter w = waiters.get(server);
+        return w != null && w.lastAckNanos != 0 && System.nanoTime() - w.lastAckNanos <= within.toNanos();
+    }
+
+    @Override
+    public long count() {
+        return ackedCount.get();
+    }
+
+    @Override
+    public String missingFrom(ServerState s) {
+        synchronized (lock) {
+            if (!ackedSet.isEmpty()) {
+                GtidSet has = s.gtidExecuted() == null ? GtidSet.EMPTY : s.gtidExecuted();
+                return ackedSet.subtract(has).toString();
+            }
+            if (!ackedMariaDb.isEmpty()) {
+                // The binlog state names each server's commits (log_slave_updates, which failover needs anyway).
+                Map<String, Long> has = new java.util.HashMap<>();
+                if (s.gtidBinlogState() != null) {
+                    for (MariaDbGtids.Gtid g : s.gtidBinlogState().gtids()) {
+                        has.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
+                    }
+                }
+                List<String> lacks = new ArrayList<>();
+                ackedMariaDb.forEach((key, q) -> {
+                    long h = has.getOrDefault(key, 0L);
+                    if (h < q) {
+                        lacks.add(key + "-" + (h + 1) + ".." + q);
+                    }
+                });
+                return String.join(",", lacks);
+            }
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        sweeper.shutdownNow();
+        List<Pending> left;
+        synchronized (lock) {
+            left = List.copyOf(pending);
+            pending.clear();
+            lock.notifyAll();
+        }
+        left.forEach(p -> p.result.complete(Outcome.UNKNOWN));
+        waiters.values().forEach(w -> w.thread.interrupt());
+    }
+}

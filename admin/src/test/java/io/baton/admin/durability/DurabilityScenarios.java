@@ -1,0 +1,307 @@
+package io.baton.admin.durability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.baton.admin.BatonNode;
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.failover.FailoverReport;
+import io.baton.admin.node.TestNodes;
+import io.baton.dialect.Dialect;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.Sql;
+import io.baton.sandbox.TopologyFile;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * durability.mode replica on real servers (1 source + 2 replicas), Baton as it runs: a commit's OK reaches
+ * the client only once a replica has the transaction. The window it closes is shown first with async
+ * (replicas' receivers stopped: the OK comes while no replica has the row), then closed with replica; with
+ * no replica answering, hold ends in the documented error and async releases visibly; and kill -9 rounds of
+ * the source under 8 writer sessions lose no acknowledged write.
+ */
+abstract class DurabilityScenarios {
+
+    /** Kill rounds of this flavor. */
+    abstract int killRounds();
+
+    static BatonNode start(SandboxTopology t, Consumer<BatonConfig> tune) throws Exception {
+        BatonConfig c = TestNodes.config(t);
+        tune.accept(c);
+        c.validate("test");
+        return BatonNode.start(c, null, null);
+    }
+
+    static Connection app(BatonNode n, SandboxTopology t) throws SQLException {
+        TopologyFile.User u = t.user("app");
+        return Sql.connect("127.0.0.1", n.proxy().port(), u.user(), u.password(), 2000);
+    }
+
+    private static List<String> replicas(SandboxTopology t) throws SQLException {
+        String src = t.currentSource().name();
+        return t.servers().stream().map(TopologyFile.Server::name).filter(n -> !n.equals(src)).toList();
+    }
+
+    private static void receivers(SandboxTopology t, List<String> servers, boolean run) throws SQLException {
+        Dialect d = t.dialect();
+        for (String r : servers) {
+            try (Connection c = t.connectRoot(r)) {
+                Sql.exec(c, run ? startIo(d) : d.stopReplicaIoThread());
+            }
+        }
+    }
+
+    private static String startIo(Dialect d) {
+        return d.startReplica().replace("START REPLICA", "START REPLICA IO_THREAD").replace("START SLAVE", "START SLAVE IO_THREAD");
+    }
+
+    private static boolean has(SandboxTopology t, String server, long id) throws SQLException {
+        try (Connection c = t.connectRoot(server)) {
+            return Sql.scalar(c, "SELECT COUNT(*) FROM app.t WHERE id = " + id).equals("1");
+        }
+    }
+
+    private static void table(BatonNode n, SandboxTopology t) throws Exception {
+        try (Connection c = app(n, t); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS app.t (id BIGINT PRIMARY KEY, v VARCHAR(20))");
+        }
+        t.awaitReplication(30);
+    }
+
+    @Test
+    void anOkWaitsUntilAReplicaHasTheCommit(SandboxTopology t) throws Exception {
+        t.resetData();
+        List<String> replicas = replicas(t);
+        // async: the OK comes while no replica has the row. This is the window replica mode closes; it also
+        // shows that the check below can fail.
+        try (BatonNode n = start(t, c -> { })) {
+            table(n, t);
+            receivers(t, replicas, false);
+            try (Connection c = app(n, t); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO app.t (id, v) VALUES (1, 'async')");
+                for (String r : replicas) {
+                    assertFalse(has(t, r, 1), "async: the OK came while " + r + " lacks the row");
+                }
+            } finally {
+                receivers(t, replicas, true);
+            }
+            t.awaitReplication(30);
+        }
+        try (BatonNode n = start(t, c -> {
+            c.durability.mode = "replica";
+            c.gate.maxWait = Duration.ofSeconds(20);
+        })) {
+            receivers(t, replicas, false);
+            try (Connection c = app(n, t); Statement s = c.createStatement()) {
+                // Explicit COMMIT and autocommit: both held.
+                s.execute("BEGIN");
+                s.execute("INSERT INTO app.t (id, v) VALUES (2, 'replica')");
+                CompletableFuture<Long> commit = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        s.execute("COMMIT");
+                        return System.nanoTime();
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                Thread.sleep(1_500);
+                assertFalse(commit.isDone(), "no OK while no replica has the commit");
+                assertEquals(1, n.proxy().metrics().commitsHeld(), "one OK held");
+                receivers(t, List.of(replicas.get(0)), true); // one replica resumes: it receives and applies
+                long okAt = commit.get(10, TimeUnit.SECONDS);
+                assertTrue(has(t, replicas.get(0), 2), "the OK came once " + replicas.get(0) + " had the row");
+                assertTrue(okAt > 0);
+                s.execute("INSERT INTO app.t (id, v) VALUES (3, 'autocommit')");
+                assertTrue(has(t, replicas.get(0), 3), "autocommit: the OK came once a replica had the row");
+                assertEquals(0, n.proxy().metrics().commitsHeld());
+                assertTrue(n.durability().acknowledgedCount() >= 2);
+            } finally {
+                receivers(t, replicas, true);
+            }
+        }
+    }
+
+    @Test
+    void withNoReplicaAnsweringHoldEndsInAnErrorAndAsyncReleasesVisibly(SandboxTopology t) throws Exception {
+        t.resetData();
+        List<String> replicas = replicas(t);
+        try (BatonNode n = start(t, c -> {
+            c.durability.mode = "replica";
+            c.durability.timeout = Duration.ofMillis(300);
+            c.gate.maxWait = Duration.ofSeconds(2);
+        })) {
+            table(n, t);
+            receivers(t, replicas, false);
+            try (Connection c = app(n, t); Statement s = c.createStatement()) {
+                long t0 = System.nanoTime();
+                try {
+                    s.execute("INSERT INTO app.t (id, v) VALUES (10, 'hold')");
+                    fail("hold: no OK without a replica");
+                } catch (SQLException e) {
+                    long ms = (System.nanoTime() - t0) / 1_000_000;
+                    assertEquals(1317, e.getErrorCode(), e.getMessage());
+                    assertTrue(e.getMessage().contains("outcome is unknown"), e.getMessage());
+                    assertTrue(ms >= 1_900, "held for gate.maxWait first: " + ms + " ms");
+                }
+                assertEquals(1, n.durability().timeouts());
+                assertEquals(1, n.durability().unknownOutcomes());
+                assertEquals("1", Sql.scalar(c, "SELECT 1"), "the session is usable");
+            } finally {
+                receivers(t, replicas, true);
+            }
+        }
+        try (BatonNode n = start(t, c -> {
+            c.durability.mode = "replica";
+            c.durability.timeout = Duration.ofMillis(300);
+            c.durability.onTimeout = "async";
+        })) {
+            receivers(t, replicas, false);
+            try (Connection c = app(n, t); Statement s = c.createStatement()) {
+                long t0 = System.nanoTime();
+                s.execute("INSERT INTO app.t (id, v) VALUES (11, 'fallback')");
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms >= 250, "released after durability.timeout: " + ms + " ms");
+                assertEquals(1, n.durability().fallbacks());
+                assertTrue(n.durability().degraded());
+                String health = health(n);
+                assertTrue(health.contains("degraded"), health);
+                receivers(t, replicas, true);
+                s.execute("INSERT INTO app.t (id, v) VALUES (12, 'acked')");
+                assertFalse(n.durability().degraded(), "acknowledged again: the flag clears");
+                assertTrue(health(n).contains("\"durability\":\"replica\""), health(n));
+            } finally {
+                receivers(t, replicas, true);
+            }
+        }
+    }
+
+    private static String health(BatonNode n) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + n.config().metrics.port + "/health/ready")).timeout(Duration.ofSeconds(5))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+
+    /**
+     * kill -9 of the source under 8 writer sessions (autocommit inserts, reconnecting after an error), over
+     * rounds: every write acknowledged through Baton must be on the new source. The killed source comes back
+     * and rejoins (forced: the commits it made and never got acknowledged stay on it, outside the checked set).
+     */
+    @Test
+    void noAcknowledgedWriteIsLostWhenTheSourceIsKilled(SandboxTopology t) throws Exception {
+        t.resetData();
+        try (BatonNode n = start(t, c -> c.durability.mode = "replica")) {
+            table(n, t);
+            AtomicLong nextId = new AtomicLong(1_000);
+            List<String> lines = new ArrayList<>();
+            for (int round = 1; round <= killRounds(); round++) {
+                String source = n.proxy().source().name();
+                NavigableSet<Long> acked = new ConcurrentSkipListSet<>();
+                List<Thread> writers = new ArrayList<>();
+                long stopAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_500);
+                for (int w = 0; w < 8; w++) {
+                    Thread th = new Thread(() -> write(n, t, nextId, acked, stopAt), "writer-" + w);
+                    th.start();
+                    writers.add(th);
+                }
+                Thread.sleep(600);
+                int before = acked.size();
+                t.kill(source);
+                for (Thread th : writers) {
+                    th.join(30_000);
+                    assertFalse(th.isAlive(), "writers stop by themselves");
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while ((n.engine().busy() || n.proxy().source().name().equals(source)) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                FailoverReport r = n.engine().reports().latest().orElseThrow();
+                assertTrue(r.succeeded(), r.describe());
+                String now = n.proxy().source().name();
+                assertNotEquals(source, now);
+                assertNotNull(r.acknowledgedWrites(), r.describe());
+                assertTrue(r.acknowledgedWrites().startsWith("all on the new source"), r.describe());
+                NavigableSet<Long> onNew = ids(t, now);
+                List<Long> lost = acked.stream().filter(id -> !onNew.contains(id)).toList();
+                lines.add("round " + round + ": " + source + " -> " + now + ", acknowledged " + acked.size() + " (" + before
+                        + " before the kill), lost " + lost.size() + "; " + r.acknowledgedWrites());
+                System.out.println(lines.get(lines.size() - 1));
+                assertTrue(lost.isEmpty(), "round " + round + ": acknowledged writes missing on " + now + ": " + lost);
+                t.start(source);
+                FailoverReport rejoin = n.engine().rejoin(source, true, "test: restore the topology");
+                assertTrue(rejoin.succeeded(), rejoin.describe());
+            }
+            lines.forEach(System.out::println);
+        }
+    }
+
+    private static void write(BatonNode n, SandboxTopology t, AtomicLong nextId, NavigableSet<Long> acked, long stopAt) {
+        Connection c = null;
+        try {
+            while (System.nanoTime() < stopAt) {
+                try {
+                    if (c == null) {
+                        c = app(n, t);
+                    }
+                    long id = nextId.getAndIncrement();
+                    try (Statement s = c.createStatement()) {
+                        s.execute("INSERT INTO app.t (id, v) VALUES (" + id + ", 'kill')");
+                    }
+                    acked.add(id);
+                } catch (SQLException e) {
+                    if (c != null && e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+                        close(c);
+                        c = null;
+                    }
+                    Thread.sleep(50);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            close(c);
+        }
+    }
+
+    private static void close(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // gone
+            }
+        }
+    }
+
+    private static NavigableSet<Long> ids(SandboxTopology t, String server) throws SQLException {
+        NavigableSet<Long> out = new TreeSet<>();
+        try (Connection c = t.connectRoot(server); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT id FROM app.t")) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
+    }
+}

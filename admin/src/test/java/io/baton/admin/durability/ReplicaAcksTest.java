@@ -1,0 +1,46 @@
+package io.baton.admin.durability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.baton.admin.topology.MariaDbGtids;
+import io.baton.proxy.CommitAcks;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** What one wait asks for, and which MariaDB commits a binlog state holds. */
+class ReplicaAcksTest {
+
+    private static List<ReplicaAcks.Pending> pending(String... gtids) {
+        return java.util.Arrays.stream(gtids).map(g -> new ReplicaAcks.Pending("db1", g)).toList();
+    }
+
+    @Test
+    void oneWaitCoversEveryPendingCommit() {
+        String u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        var mysql = pending(u + ":7", u + ":5", u + ":6", u + ":9");
+        assertEquals(u + ":5-7:9", ReplicaAcks.target(mysql, false));
+        var maria = pending("0-1-17", "0-1-15", "1-2-4");
+        assertEquals("0-1-17,1-2-4", ReplicaAcks.target(maria, true));
+    }
+
+    @Test
+    void aMariaDbCommitCountsOnlyWhereItsServersCommitsReached() {
+        var p = pending("0-2-100", "0-2-90");
+        // The new source (server 3) went on numbering past 100: the numbers match, the commit 0-2-100 is not there.
+        var state = MariaDbGtids.parse("0-2-95,0-3-130");
+        List<ReplicaAcks.Pending> has = ReplicaAcks.applied(p, state);
+        assertEquals(1, has.size());
+        assertEquals(p.get(1), has.get(0));
+        assertEquals(2, ReplicaAcks.applied(p, MariaDbGtids.parse("0-2-100")).size());
+    }
+
+    @Test
+    void aClosedWaiterAnswersUnknownAtOnce() throws Exception {
+        io.baton.admin.config.BatonConfig c = new io.baton.admin.config.BatonConfig();
+        ReplicaAcks acks = new ReplicaAcks(c);
+        acks.close();
+        CompletableFuture<CommitAcks.Outcome> f = acks.acknowledged("db1", "0-1-1");
+        assertEquals(CommitAcks.Outcome.UNKNOWN, f.getNow(null));
+    }
+}
