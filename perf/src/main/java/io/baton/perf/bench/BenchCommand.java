@@ -67,7 +67,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Use this running sandbox (its sbtest.sbtest1 is recreated) instead of starting one.")
     Path dir;
     @Option(names = "--targets", split = ",", defaultValue = "direct,baton,haproxy", paramLabel = "LIST",
-            description = "Targets in round order (default: ${DEFAULT-VALUE}).")
+            description = "Targets in round order: direct, baton, baton-replica (durability.mode replica, own JVM), haproxy (default: ${DEFAULT-VALUE}).")
     List<String> targets;
     @Option(names = "--table-size", defaultValue = "10000", paramLabel = "ROWS",
             description = "Rows in sbtest1 (default: ${DEFAULT-VALUE}).")
@@ -92,8 +92,8 @@ public final class BenchCommand implements Callable<Integer> {
         check(haproxyThreads >= 0 && haproxyThreads <= 64, "--haproxy-threads must be between 0 and 64");
         check(batonMode.equals("in-process") || batonMode.equals("process"), "--baton must be in-process or process");
         for (String t : targets) {
-            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY).contains(t),
-                    "unknown target '" + t + "': direct, baton or haproxy");
+            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA).contains(t),
+                    "unknown target '" + t + "': direct, baton, baton-replica or haproxy");
         }
         List<String> notes = new ArrayList<>();
         List<String> order = new ArrayList<>(targets);
@@ -132,6 +132,20 @@ public final class BenchCommand implements Callable<Integer> {
             if (order.contains(Target.BATON)) {
                 int port = startBaton(res, topo, src, work, cpu);
                 byName.put(Target.BATON, new Target(Target.BATON, LoopbackPort.HOST, port, app.user(), app.password()));
+            }
+            if (order.contains(Target.BATON_REPLICA)) {
+                // The sandbox's configuration with durability.mode replica: a Baton as an operator would run it.
+                Path config = work.resolve("baton-replica.yml");
+                Files.createDirectories(work);
+                Files.writeString(config, Files.readString(Path.of(topo.file().config()))
+                        + "\ndurability:\n  mode: replica\n");
+                List<String> opts = batonJavaOpts.isBlank() ? List.of()
+                        : Arrays.asList(batonJavaOpts.replace("baton.jfr", "baton-replica.jfr").trim().split("\\s+"));
+                BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve("baton-replica.log")));
+                System.out.println("bench: Baton with durability.mode replica (own JVM) on port " + b.port() + ", pid " + b.pid());
+                cpu.put(Target.BATON_REPLICA, ProxyCpu.ofProcess(b.pid()));
+                byName.put(Target.BATON_REPLICA, new Target(Target.BATON_REPLICA, LoopbackPort.HOST, b.port(), app.user(),
+                        app.password()));
             }
             String haproxyVersion = null;
             if (order.contains(Target.HAPROXY)) {
@@ -184,8 +198,10 @@ public final class BenchCommand implements Callable<Integer> {
             return SandboxTopology.open(dir);
         }
         Path sb = Files.createTempDirectory("baton-bench-");
-        System.out.println("bench: starting a sandbox (1 source, mysql80) in " + sb);
-        return res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(0)));
+        // baton-replica needs a replica to acknowledge commits; every target then runs on the same topology.
+        int replicas = targets.contains(Target.BATON_REPLICA) ? 1 : 0;
+        System.out.println("bench: starting a sandbox (1 source" + (replicas > 0 ? " + 1 replica" : "") + ", mysql80) in " + sb);
+        return res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(replicas)));
     }
 
     private int startBaton(Resources res, SandboxTopology topo, TopologyFile.Server src, Path work,

@@ -102,6 +102,12 @@ final class BenchReport {
             out.println("proxy CPU per event (median):" + cpu.substring(0, cpu.length() - 1)
                     + (settings.get("baton").toString().startsWith("in-process") ? " (baton: its I/O threads only)" : ""));
         }
+        if (has(Target.BATON) && has(Target.BATON_REPLICA)) {
+            out.println("baton-replica / baton throughput per round: " + fmt(roundRatios(Target.BATON_REPLICA, Target.BATON)));
+            out.println(String.format(Locale.ROOT, "durability.mode replica adds (median of rounds): p50 %+.0f µs, p99 %+.0f µs",
+                    median(Target.BATON_REPLICA, r -> r.micros(50)) - median(Target.BATON, r -> r.micros(50)),
+                    median(Target.BATON_REPLICA, r -> r.micros(99)) - median(Target.BATON, r -> r.micros(99))));
+        }
         if (has(Target.BATON) && has(Target.HAPROXY)) {
             out.println("baton / haproxy throughput per round: " + fmt(roundRatios(Target.BATON, Target.HAPROXY)));
         }

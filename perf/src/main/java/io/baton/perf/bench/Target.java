@@ -16,6 +16,8 @@ public record Target(String name, String host, int port, String user, String pas
     public static final String DIRECT = "direct";
     public static final String BATON = "baton";
     public static final String HAPROXY = "haproxy";
+    /** Baton with durability.mode replica (its own JVM): a commit's OK waits until a replica has it. */
+    public static final String BATON_REPLICA = "baton-replica";
 
     public String url() {
         return "jdbc:mysql://" + host + ":" + port + "/sbtest";

@@ -73,6 +73,10 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             description = {"Baton nodes: 1 runs Baton alone; more run a cluster on a local three-server ZooKeeper",
                     "ensemble with the load through every node (default: ${DEFAULT-VALUE})."})
     int nodes;
+    @Option(names = "--durability", defaultValue = "async",
+            description = {"durability.mode of every Baton node: async, or replica (a commit's OK waits until a replica has",
+                    "it: no acknowledged write lost) (default: ${DEFAULT-VALUE})."})
+    String durability;
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for JSON and PNG results (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -95,6 +99,10 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             if (!k.equals("jdbc") && !k.equals("pymysql")) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--clients takes jdbc and/or pymysql, not '" + k + "'");
             }
+        }
+        if (!durability.equals("async") && !durability.equals("replica")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--durability must be async or replica, not '"
+                    + durability + "'");
         }
         if (nodes < 1 || nodes > 5) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--nodes must be between 1 and 5, not " + nodes);
@@ -125,6 +133,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 c.metrics.port = Sandbox.freeLoopbackPort();
                 c.failover.blockSeconds = 0;
                 c.failover.reportDir = dir.resolve("reports-" + i).toString();
+                c.durability.mode = durability;
                 if (zk != null) {
                     c.cluster = new BatonConfig.Cluster();
                     c.cluster.zookeeper = zk.connectString();
@@ -167,14 +176,16 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         long[] pauses = results.stream().mapToLong(Round::longestPauseMillis).sorted().toArray();
         long lost = results.stream().mapToLong(Round::lostAcknowledged).filter(n -> n > 0).sum();
         long complete = results.stream().filter(Round::complete).count();
-        w.printf("%n%s drill%s, %d rounds, %d writing sessions each of %s: %d of %d rounds complete, median unavailability"
+        w.printf("%n%s drill%s%s, %d rounds, %d writing sessions each of %s: %d of %d rounds complete, median unavailability"
                         + " %d ms (min %d, max %d), median longest pause %d ms, lost acknowledged writes %d%n", kind,
-                nodes > 1 ? " through " + nodes + " Baton nodes (per round: the slowest node)" : "", results.size(), threads, String.join(" and ", clients), complete, results.size(),
+                nodes > 1 ? " through " + nodes + " Baton nodes (per round: the slowest node)" : "",
+                durability.equals("replica") ? " with durability.mode replica" : "", results.size(), threads, String.join(" and ", clients), complete, results.size(),
                 unavailable[unavailable.length / 2], unavailable[0], unavailable[unavailable.length - 1],
                 pauses[pauses.length / 2], lost);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("kind", kind);
         json.put("nodes", nodes);
+        json.put("durability", durability);
         json.put("threads", threads);
         json.put("clients", clients);
         json.put("roundsComplete", complete);
@@ -183,7 +194,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         json.put("medianLongestPauseMillis", pauses[pauses.length / 2]);
         json.put("lostAcknowledged", lost);
         json.put("rounds", results);
-        String name = "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "");
+        String name = "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "") + (durability.equals("replica") ? "-replica" : "");
         Path file = out.resolve(name + ".json");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
         w.println("results: " + file + " and " + out.resolve(name + "-round1.png") + " ...");
