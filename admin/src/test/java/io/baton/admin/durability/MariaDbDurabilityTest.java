@@ -7,6 +7,6 @@ import io.baton.sandbox.junit.WithSandbox;
 class MariaDbDurabilityTest extends DurabilityScenarios {
     @Override
     int killRounds() {
-        return 10; // fast rounds; a false acknowledgement here once came from matching sequence numbers only
+        return 5; // fast rounds; a false acknowledgement here once came from matching sequence numbers only
     }
 }
