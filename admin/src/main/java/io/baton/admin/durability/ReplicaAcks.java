@@ -37,6 +37,8 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     private static final long SWEEP_MILLIS = 10;
     /** A commit that waited this long is waited for by every server, not only the fastest. */
     private static final long HEDGE_NANOS = 2_000_000;
+    /** Waits in flight per server at most. */
+    private static final int LANES = 2;
     /** What a failed or timed-out wait counts as, for the ranking. */
     private static final long SLOW_NANOS = 1_000_000_000;
 
@@ -73,6 +75,8 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         final long t0 = System.nanoTime();
         final CompletableFuture<Outcome> result = new CompletableFuture<>();
         final Set<String> ackedBy = new HashSet<>(4);
+        /** Servers with a wait in flight that covers this commit (one of their lanes). */
+        final Set<String> claimedBy = new HashSet<>(4);
         boolean timedOut;
         /** When Baton first routed elsewhere than where it committed (0: not yet): a failover or switchover. */
         long orphanedAt;
@@ -103,7 +107,7 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     }
 
     public ReplicaAcks start() {
-        waiters.values().forEach(w -> w.thread.start());
+        waiters.values().forEach(w -> w.threads.forEach(Thread::start));
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
         log.info("durability.mode replica: a commit's OK waits until {} replica(s) have it (timeout {} ms, onTimeout {})",
                 config.durability.replicas, config.durability.timeout.toMillis(), config.durability.onTimeout);
@@ -120,18 +124,25 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         synchronized (lock) {
             pending.add(p);
             lastOrigin = p.origin;
-            lock.notifyAll();
+        }
+        for (Waiter w : waiters.values()) {
+            if (!w.server.name.equals(p.origin)) {
+                w.wake();
+            }
         }
         return p.result;
     }
 
     // ------------------------------------------------------------------ waiters
 
-    /** One server's waiter: waits for everything pending that it has not acknowledged yet, in one query. */
-    private final class Waiter implements Runnable {
+    /**
+     * One server's waiter: waits for everything pending that it has not acknowledged yet, in one query, on
+     * {@link #LANES} connections: while one wait runs, the commits that arrive meanwhile start the next on
+     * another instead of queueing behind it.
+     */
+    private final class Waiter {
         final BatonConfig.Server server;
-        final Thread thread;
-        ServerConnection conn;
+        final List<Thread> threads = new ArrayList<>();
         volatile long lastAckNanos;
         volatile String lastError;
         /** Smoothed time of its recent successful waits, in ns; a failed wait counts as very slow. */
@@ -139,29 +150,48 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         /** Among the durability.replicas fastest servers: waits as soon as a commit is pending. */
         volatile boolean primary = true;
 
+        /** Set (under {@link #signal}) when a commit it may acknowledge arrives; a lane that finds it set does not sleep. */
+        final Object signal = new Object();
+        boolean signalled;
+
         Waiter(BatonConfig.Server server) {
             this.server = server;
-            this.thread = new Thread(this, "baton-durability-" + server.name);
-            this.thread.setDaemon(true);
+            for (int i = 1; i <= LANES; i++) {
+                Thread t = new Thread(this::run, "baton-durability-" + server.name + "-" + i);
+                t.setDaemon(true);
+                threads.add(t);
+            }
         }
 
-        @Override
-        public void run() {
+        private void run() {
+            ServerConnection conn = null;
             while (!closed) {
                 List<Pending> mine;
+                long sleep;
                 synchronized (lock) {
                     mine = waitingFor();
-                    while (!closed && mine.isEmpty()) {
-                        try {
-                            lock.wait(Math.max(1, nextHedgeMillis()));
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                        mine = waitingFor();
+                    for (Pending p : mine) {
+                        p.claimedBy.add(server.name);
                     }
+                    sleep = Math.max(1, nextHedgeMillis());
+                }
+                if (mine.isEmpty()) {
+                    // Woken only by a commit this server may acknowledge (not every lane of every server per commit).
+                    synchronized (signal) {
+                        try {
+                            if (!signalled && !closed) {
+                                signal.wait(sleep);
+                            }
+                        } catch (InterruptedException e) {
+                            break;
+                        }
+                        signalled = false;
+                    }
+                    continue;
                 }
                 if (closed) {
-                    return;
+                    unclaim(mine);
+                    break;
                 }
                 try {
                     if (conn == null || !conn.isOpen()) {
@@ -209,10 +239,28 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
                         conn = null;
                     }
                     pause(200); // a lost server: try again, without spinning
+                } finally {
+                    unclaim(mine);
                 }
             }
             if (conn != null) {
                 conn.close();
+            }
+        }
+
+        void wake() {
+            synchronized (signal) {
+                signalled = true;
+                signal.notify();
+            }
+        }
+
+        /** Its wait for {@code mine} ended: what it did not acknowledge may be waited for again. */
+        private void unclaim(List<Pending> mine) {
+            synchronized (lock) {
+                for (Pending p : mine) {
+                    p.claimedBy.remove(server.name);
+                }
             }
         }
 
@@ -228,7 +276,7 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
             List<Pending> out = new ArrayList<>();
             for (Pending p : pending) {
                 if (!p.origin.equals(server.name) && !p.ackedBy.contains(server.name)
-                        && (first || now - p.t0 >= HEDGE_NANOS)) {
+                        && !p.claimedBy.contains(server.name) && (first || now - p.t0 >= HEDGE_NANOS)) {
                     out.add(p);
                 }
             }
@@ -533,9 +581,9 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         synchronized (lock) {
             left = List.copyOf(pending);
             pending.clear();
-            lock.notifyAll();
         }
+        waiters.values().forEach(Waiter::wake);
         left.forEach(p -> p.result.complete(Outcome.UNKNOWN));
-        waiters.values().forEach(w -> w.thread.interrupt());
+        waiters.values().forEach(w -> w.threads.forEach(Thread::interrupt));
     }
 }
