@@ -194,12 +194,17 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         json.put("medianLongestPauseMillis", pauses[pauses.length / 2]);
         json.put("lostAcknowledged", lost);
         json.put("rounds", results);
-        String name = "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "") + (durability.equals("replica") ? "-replica" : "");
+        String name = resultName();
         Path file = out.resolve(name + ".json");
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
         w.println("results: " + file + " and " + out.resolve(name + "-round1.png") + " ...");
         w.flush();
         return lost == 0 && complete == results.size() ? 0 : 1;
+    }
+
+    /** The file name prefix of this drill's JSON and charts: kind, nodes and durability mode. */
+    private String resultName() {
+        return "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "") + (durability.equals("replica") ? "-replica" : "");
     }
 
     /** The node that decides: the only one standalone, the leader in a cluster. */
@@ -459,7 +464,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
         chart.getStyler().setMarkerSize(0);
         try {
-            BitmapEncoder.saveBitmap(chart, out.resolve("drill-" + kind + "-round" + round).toString(),
+            BitmapEncoder.saveBitmap(chart, out.resolve(resultName() + "-round" + round).toString(),
                     BitmapEncoder.BitmapFormat.PNG);
         } catch (java.io.IOException e) {
             spec.commandLine().getErr().println("could not write the chart: " + e.getMessage());
