@@ -170,7 +170,7 @@ abstract class Procedure implements AutoCloseable {
         try (ServerConnection k = ServerConnection.open(config, s, config.monitor.connectTimeout,
                 config.monitor.queryTimeout.plusSeconds(1))) {
             List<Map<String, String>> threads = k.rows("SELECT ID, STATE FROM information_schema.PROCESSLIST"
-                    + " WHERE USER = 'system user'", 64);
+                    + " WHERE USER = 'system user' AND COMMAND <> 'Daemon'", 64); // replication threads, not background daemons
             log.warn("{}: STOP REPLICA still waits after {} ms (failover.stopTimeout); ending its {} replication"
                     + " thread(s) with KILL", name, boundMillis, threads.size());
             for (Map<String, String> t : threads) {
