@@ -103,6 +103,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     private int sequence;
     private ScheduledFuture<?> deadline;
     private boolean failed;
+    /**
+     * After a COM_RESET_CONNECTION, which turns the server's trackers off again: 2 while the reset's answer is
+     * still to pass on, 1 while the answer to the tracking query sent behind it is still to be dropped.
+     */
+    private int afterReset;
 
     private BackendConnection(Endpoint endpoint, Login login, ProxySettings settings, SslContext tls, Listener listener) {
         this.endpoint = endpoint;
@@ -208,6 +213,12 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
         if (phase == Phase.READY) {
+            if (afterReset > 0) {
+                buf = afterReset(ctx, buf);
+                if (buf == null) {
+                    return;
+                }
+            }
             listener.backendRead(this, buf);
             return;
         }
@@ -247,6 +258,57 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
                 cum = null;
             }
         }
+    }
+
+    /**
+     * COM_RESET_CONNECTION was just written: the server resets the session's variables, the trackers Baton turned
+     * on among them. The tracking query goes right behind it (its own command, sequence id 0); its answer is
+     * dropped here, so the session sees the reset's answer alone. (Both answers are one OK or ERR packet.)
+     */
+    void retrackAfterReset() {
+        if (!tracksSession() || phase != Phase.READY) {
+            return;
+        }
+        byte[] q = tracking(login.trackGtids(), isMariaDb()).getBytes(StandardCharsets.US_ASCII);
+        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + q.length);
+        Packets.writeHeader(out, 1 + q.length, 0);
+        out.writeByte(0x03); // COM_QUERY
+        out.writeBytes(q);
+        channel.write(out, channel.voidPromise());
+        afterReset = 2;
+    }
+
+    /** Passes the reset's answer on and drops the tracking query's; returns what follows them, or null. */
+    private ByteBuf afterReset(ChannelHandlerContext ctx, ByteBuf buf) {
+        cum = cum == null ? buf : append(ctx.alloc(), cum, buf);
+        while (afterReset > 0) {
+            int frame = Packets.completeFrameLength(cum, cum.readerIndex(), Packets.MAX_PAYLOAD);
+            if (frame < 0) {
+                return null;
+            }
+            if (afterReset == 2) {
+                ByteBuf answer = cum.retainedSlice(cum.readerIndex(), frame);
+                cum.skipBytes(frame);
+                afterReset = 1;
+                listener.backendRead(this, answer);
+                if (phase != Phase.READY) {
+                    return null; // the session closed on it
+                }
+            } else {
+                if (frame > Packets.HEADER_SIZE && cum.getUnsignedByte(cum.readerIndex() + Packets.HEADER_SIZE) == 0xFF) {
+                    log.warn("backend {}: turning session tracking on again after COM_RESET_CONNECTION failed", endpoint);
+                }
+                cum.skipBytes(frame);
+                afterReset = 0;
+            }
+        }
+        ByteBuf rest = cum;
+        cum = null;
+        if (rest.isReadable()) {
+            return rest;
+        }
+        rest.release();
+        return null;
     }
 
     private void onConnectionPacket(ByteBuf p, int seq) {

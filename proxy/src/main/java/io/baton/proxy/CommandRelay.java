@@ -162,6 +162,9 @@ final class CommandRelay {
                 in.skipBytes(n);
                 clientStream = Packets.HEADER_SIZE + len - n;
             }
+            if (cmd == Command.COM_RESET_CONNECTION) {
+                b.retrackAfterReset();
+            }
             wrote = true;
             clientContinuation = len == Packets.MAX_PAYLOAD;
             clientLogicalLength = len;

@@ -113,6 +113,25 @@ class SwitchoverMigrationTest {
         }
     }
 
+    /** COM_RESET_CONNECTION turns the server's trackers off: Baton turns them on again, so what follows still moves. */
+    @Test
+    void aSessionResetByItsPoolStillMovesWithItsState(SandboxTopology t) throws Exception {
+        try (Connection c = connect(t, ""); Statement s = c.createStatement()) {
+            ((JdbcConnection) c).resetServerState(); // COM_RESET_CONNECTION
+            s.execute("USE sbtest");
+            s.execute("SET SESSION sql_mode = 'ANSI_QUOTES'");
+            int oldPort = port(c);
+            MigrationSummary m = ServerMoves.switchover(t, baton.proxy());
+            assertEquals(1, m.moved(), "the session moved");
+            try (ResultSet rs = s.executeQuery("SELECT DATABASE(), @@sql_mode, @@port")) {
+                rs.next();
+                assertEquals("sbtest|ANSI_QUOTES", rs.getString(1) + "|" + rs.getString(2),
+                        "schema and variables set after the reset travelled");
+                assertTrue(rs.getInt(3) != oldPort, "now served by the new source");
+            }
+        }
+    }
+
     @Test
     void aTransactionOpenAtTheSwitchIsRolledBackAndTheSessionGoesOn(SandboxTopology t) throws Exception {
         try (Connection c = connect(t, ""); Statement s = c.createStatement()) {
