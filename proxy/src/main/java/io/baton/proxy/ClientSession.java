@@ -287,7 +287,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // KILL CONNECTION: the session ends, as on a server.
             log.debug("session {} was killed", id);
             if (phase == Phase.IN_FLIGHT) {
-                sendErrAndClose(MySqlError.ER_CONNECTION_KILLED, exchange.replySeq);
+                sendErrAndClose(MySqlError.ER_CONNECTION_KILLED, response.abandon());
             } else {
                 close();
             }
@@ -306,11 +306,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             log.info("session {} user '{}': {} during {}", id, state.user, why, Command.name(exchange.command));
             state.inTransaction = false;
             relay.abandonCommand();
+            int next = response.abandon(); // a commit's OK held mid-response never reaches the client: this takes its place
             phase = Phase.IDLE;
             ByteBuf out = ch.alloc().buffer();
             int h = Packets.reserveHeader(out);
             outcomeUnknown(why).toErrPacket().encode(out, capabilities);
-            Packets.finishFrames(out, h, exchange.replySeq);
+            Packets.finishFrames(out, h, next);
             ch.writeAndFlush(out);
             mover.completeDeferredMove();
         } else if (state.inTransaction) {

@@ -45,6 +45,9 @@ final class CommandRelay {
 
     /** The client's next statement is not run: it gets {@code e} instead, and the session ends if {@code closes}. */
     void tellAtNextStatement(MySqlError e, boolean closes) {
+        if (pendingError != null && pendingErrorCloses && !closes) {
+            return; // the session ends at its next statement anyway: that is what it is told
+        }
         pendingError = e;
         pendingErrorCloses = closes;
     }

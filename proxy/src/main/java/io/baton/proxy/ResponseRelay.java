@@ -26,6 +26,11 @@ final class ResponseRelay {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     /** A terminal-looking server packet (OK/EOF/ERR) below this size is always collected whole. */
     private static final int WHOLE_STATUS_PACKET = 1 << 20;
+    /**
+     * What may be held after a commit's OK while the response goes on (a multi-statement or CALL answering more
+     * after its commit): past this the backend is not read and the replicas are asked at once.
+     */
+    static final int HOLD_LIMIT = 1 << 20;
 
     private final ClientSession s;
     private final Exchange x;
@@ -41,6 +46,11 @@ final class ResponseRelay {
     private io.netty.buffer.CompositeByteBuf held;
     private int heldSeq;
     private String heldServer;
+    /** The held response is complete on the server: the client waits for the replicas alone. */
+    private boolean serverDone;
+    /** A wait for the replicas is under way; its number (an answer to an older one is dropped). */
+    private boolean asking;
+    private int askGeneration;
 
     ResponseRelay(ClientSession session, Exchange exchange) {
         this.s = session;
@@ -67,12 +77,13 @@ final class ResponseRelay {
                     serverStream -= n;
                     continue;
                 }
-                if (s.phase != ClientSession.Phase.IN_FLIGHT) {
-                    // Nothing was asked: e.g. the server's farewell ERR before it closes. The client is
-                    // not reading a response now, so it is not told; the close is handled as such.
+                if (s.phase != ClientSession.Phase.IN_FLIGHT || serverDone) {
+                    // Nothing was asked: e.g. the server's farewell ERR before it closes (also while a complete
+                    // response waits for the replicas). The client is not reading a response now, so it is not
+                    // told; the close is handled as such.
                     log.debug("session {}: {} unsolicited bytes from {}", s.id(), end - pos, b.endpoint());
                     if (pos > start) {
-                        ch.write(buf.retainedSlice(start, pos - start), ch.voidPromise());
+                        emit(buf.retainedSlice(start, pos - start));
                     }
                     start = end;
                     pos = end;
@@ -118,6 +129,11 @@ final class ResponseRelay {
                         start = pos + Packets.HEADER_SIZE + len;
                     }
                     pos += Packets.HEADER_SIZE + len;
+                    if (held != null && !asking && held.readableBytes() + (pos - start) > HOLD_LIMIT) {
+                        // Much more follows the commit: ask now, and read no more of it until the replicas answer.
+                        b.channel().config().setAutoRead(false);
+                        awaitReplicas();
+                    }
                 } else {
                     serverStream = Packets.HEADER_SIZE + len - (end - pos);
                     pos = end;
@@ -128,7 +144,11 @@ final class ResponseRelay {
                             emit(buf.retainedSlice(start, pos - start));
                             start = pos;
                         }
-                        awaitReplicas();
+                        serverDone = true;
+                        if (!asking) {
+                            awaitReplicas();
+                        }
+                        s.mover.responseHeld();
                     } else {
                         completed = true;
                         responseComplete();
@@ -171,12 +191,28 @@ final class ResponseRelay {
     /** The session closes: a held OK is dropped too (the answer from the replicas, when it comes, finds nothing). */
     void close() {
         release();
-        dropHeld();
+        abandon();
     }
 
-    /** Whether a commit's OK is held for the replicas: the response is complete on the server, not for the client. */
+    /**
+     * Whether the client waits for the replicas alone: the response is complete on the server and a commit's OK
+     * in it is held. (While the response still runs on the server this is false: its backend still matters.)
+     */
     boolean holding() {
-        return held != null;
+        return held != null && serverDone;
+    }
+
+    /**
+     * The response under way will not complete (its backend is lost): what is held is dropped. Returns the
+     * sequence id of the client's next packet: the held OK's when one was held (the client never saw it).
+     */
+    int abandon() {
+        int next = held != null ? heldSeq : x.replySeq;
+        askGeneration++;
+        asking = false;
+        serverDone = false;
+        dropHeld();
+        return next;
     }
 
     private void emit(ByteBuf bytes) {
@@ -203,7 +239,10 @@ final class ResponseRelay {
         CommitAcks acks = s.server.commitAcks();
         String gtid = commitGtid;
         long t0 = System.nanoTime();
-        s.server.metrics().commitHeld();
+        int generation = ++askGeneration;
+        asking = true;
+        ProxyMetrics metrics = s.server.metrics();
+        metrics.commitHeld();
         java.util.concurrent.CompletableFuture<CommitAcks.Outcome> f;
         try {
             f = acks == null ? java.util.concurrent.CompletableFuture.completedFuture(CommitAcks.Outcome.ACKNOWLEDGED)
@@ -211,35 +250,58 @@ final class ResponseRelay {
         } catch (RuntimeException e) {
             f = java.util.concurrent.CompletableFuture.failedFuture(e);
         }
-        f.whenComplete((outcome, err) -> s.ch.eventLoop().execute(() -> replicasAnswered(gtid, t0,
-                err != null ? CommitAcks.Outcome.UNKNOWN : outcome, err)));
+        f.whenComplete((outcome, err) -> {
+            metrics.commitReleased(t0);
+            s.ch.eventLoop().execute(() -> replicasAnswered(generation, gtid,
+                    err != null ? CommitAcks.Outcome.UNKNOWN : outcome, err));
+        });
     }
 
-    private void replicasAnswered(String gtid, long t0, CommitAcks.Outcome outcome, Throwable err) {
-        s.server.metrics().commitReleased(t0);
-        if (held == null || !gtid.equals(commitGtid) || s.phase == ClientSession.Phase.CLOSED) {
-            return; // the session closed meanwhile
+    private void replicasAnswered(int generation, String gtid, CommitAcks.Outcome outcome, Throwable err) {
+        if (generation != askGeneration || held == null || s.phase == ClientSession.Phase.CLOSED) {
+            return; // the session closed or lost the response meanwhile
         }
+        asking = false;
         if (outcome == CommitAcks.Outcome.UNKNOWN) {
             if (err != null) {
                 log.warn("session {}: waiting for the replicas to have {} failed: {}", s.id(), gtid, err.toString());
+            }
+            MySqlError unknown = MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: Baton"
+                    + " holds this commit's OK until a replica has the transaction (durability.mode replica), and no"
+                    + " replica reported " + gtid + " in time; the commit may or may not survive a failover: its"
+                    + " outcome is unknown");
+            int at = heldSeq;
+            if (!serverDone) {
+                // The response goes on after the OK: the error cannot take its place and the rest still follow.
+                abandon();
+                s.sendErrAndClose(unknown, at);
+                return;
             }
             held.release();
             held = null;
             ByteBuf out = s.ch.alloc().buffer();
             int h = Packets.reserveHeader(out);
-            MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: Baton holds this commit's OK until a"
-                    + " replica has the transaction (durability.mode replica), and no replica reported " + gtid
-                    + " in time; the commit may or may not survive a failover: its outcome is unknown")
-                    .toErrPacket().encode(out, s.capabilities);
-            Packets.finishFrames(out, h, heldSeq);
+            unknown.toErrPacket().encode(out, s.capabilities);
+            Packets.finishFrames(out, h, at);
             s.ch.write(out, s.ch.voidPromise());
+        } else if (!gtid.equals(commitGtid)) {
+            awaitReplicas(); // the response committed again meanwhile: its OK waits for that commit too
+            return;
         } else {
             s.ch.write(held, s.ch.voidPromise());
             held = null;
         }
         commitGtid = null;
         s.ch.flush();
+        if (!serverDone) {
+            // Released before the response ended (it went on past HOLD_LIMIT): the rest streams through as usual.
+            BackendConnection b = s.backend;
+            if (b != null && b.isReady()) {
+                b.channel().config().setAutoRead(s.ch.isWritable());
+            }
+            return;
+        }
+        serverDone = false;
         responseComplete();
         s.ch.config().setAutoRead(true);
         s.resumeAfterResponse();
@@ -324,6 +386,13 @@ final class ResponseRelay {
         s.server.metrics().responded(x.startNanos);
         if (x.framer.statusFlags() >= 0) {
             state.status(x.framer.statusFlags());
+        }
+        if (state.inTransaction && s.backend == null) {
+            // Its OK was held for the replicas while the backend went (lost, or the session moved), and the
+            // response left a transaction open (COMMIT AND CHAIN, COMMIT; BEGIN): that one is gone.
+            s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover("its server changed while a commit's OK"
+                    + " waited for the replicas"), false);
+            state.inTransaction = false;
         }
         if (x.pendingReset && x.framer.isSuccess()) {
             state.reset();

@@ -58,10 +58,7 @@ final class SessionMover {
                 return;
             }
             if (phase == ClientSession.Phase.IN_FLIGHT && s.holdingCommit()) {
-                // Its commit is done on the server; only the OK waits for the replicas (durability.mode replica).
-                // Nothing is left to move: the next statement opens a backend on the source routed then.
-                s.dropBackend();
-                f.complete(true);
+                leaveWhileHeld(target, why, f);
                 return;
             }
             if (phase == ClientSession.Phase.IN_FLIGHT || phase == ClientSession.Phase.CONNECTING) {
@@ -106,6 +103,41 @@ final class SessionMover {
         moveDone = null;
         moveTo(target, "source changed").whenComplete((ok, e) -> f.complete(ok != null && ok));
         return true;
+    }
+
+    /**
+     * The response is complete on the server and its commit's OK waits for the replicas: a move deferred to the
+     * end of the response needs no wait for their answer (a route step must not wait for the replicas).
+     */
+    void responseHeld() {
+        Endpoint target = moveAfterResponse;
+        CompletableFuture<Boolean> f = moveDone;
+        if (target != null) {
+            moveAfterResponse = null;
+            moveDone = null;
+            leaveWhileHeld(target, "source changed", f);
+        }
+    }
+
+    /**
+     * A move while a commit's OK waits for the replicas (durability.mode replica): the commit is done on the
+     * server, so nothing is left to move but the session's state; the backend goes now and the next statement
+     * opens one on the source routed then. A session holding state that cannot move is told so, as any other.
+     * A transaction the response left open is reported when the OK is released (ResponseRelay).
+     */
+    private void leaveWhileHeld(Endpoint target, String why, CompletableFuture<Boolean> f) {
+        SessionState state = s.state();
+        String unmovable = state.unmovableReason();
+        s.dropBackend();
+        if (unmovable != null) {
+            s.relay.tellAtNextStatement(MySqlError.ER_ABORTING_CONNECTION.withMessage("Baton closed this session: it"
+                    + " could not move to " + target + " (" + why + ") because " + unmovable), true);
+            s.server.metrics().migration(false, "unmovable");
+            log.info("session {} user '{}' cannot move to {}: {}", s.id(), state.user, target, unmovable);
+            f.complete(false);
+            return;
+        }
+        f.complete(true);
     }
 
     /** The next statement needs a backend and there is none (lost with its server): open one on the current source. */
