@@ -148,40 +148,75 @@ abstract class Procedure implements AutoCloseable {
         ServerConnection c = conn(name);
         String stop = c.dialect().stopReplica();
         long bound = Math.max(1, config.failover.stopTimeout.toMillis());
-        java.util.concurrent.ScheduledFuture<?> killer = STOPPER.schedule(() -> endApplier(name, bound),
-                bound, java.util.concurrent.TimeUnit.MILLISECONDS);
+        Killer killer = new Killer(name, bound);
+        java.util.concurrent.ScheduledFuture<?> scheduled = STOPPER.schedule(killer::run, bound,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         long t0 = System.nanoTime();
         try {
             c.exec(stop);
         } finally {
-            killer.cancel(false);
+            scheduled.cancel(false);
+            killer.stopReturned(); // a KILL under way finishes first; none is sent after this
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        if (ms >= bound) {
-            report.warn(name + ": " + stop + " took " + ms + " ms (failover.stopTimeout " + bound
-                    + " ms): its applier was ended with KILL, an unfinished transaction at the end of its relay log"
-                    + " rolled back");
+        if (killer.killed > 0) {
+            report.warn(name + ": " + stop + " took " + ms + " ms (failover.stopTimeout " + bound + " ms): its "
+                    + killer.killed + " replication thread(s) were ended with KILL, an unfinished transaction at the end"
+                    + " of its relay log rolled back");
+        } else if (ms >= bound) {
+            report.warn(name + ": " + stop + " took " + ms + " ms (failover.stopTimeout " + bound + " ms)"
+                    + (killer.error == null ? "" : "; ending its replication threads failed: " + killer.error));
         }
     }
 
-    /** Ends every replication thread of {@code name} ('system user' in the process list) from a connection of its own. */
-    private void endApplier(String name, long boundMillis) {
-        BatonConfig.Server s = config.server(name);
-        try (ServerConnection k = ServerConnection.open(config, s, config.monitor.connectTimeout,
-                config.monitor.queryTimeout.plusSeconds(1))) {
-            List<Map<String, String>> threads = k.rows("SELECT ID, STATE FROM information_schema.PROCESSLIST"
-                    + " WHERE USER = 'system user' AND COMMAND <> 'Daemon'", 64); // replication threads, not background daemons
-            log.warn("{}: STOP REPLICA still waits after {} ms (failover.stopTimeout); ending its {} replication"
-                    + " thread(s) with KILL", name, boundMillis, threads.size());
-            for (Map<String, String> t : threads) {
-                try {
-                    k.exec("KILL " + Long.parseLong(t.get("ID")));
-                } catch (SQLException gone) {
-                    // already ended: what STOP REPLICA waited for
-                }
+    /**
+     * Ends the replication threads of a server whose STOP REPLICA is past failover.stopTimeout, from a connection of
+     * its own. Never after that STOP returned: the procedure may START the threads again at once, and a late KILL
+     * would end those.
+     */
+    private final class Killer {
+        private final String name;
+        private final long boundMillis;
+        private boolean returned; // guarded by this
+        volatile int killed;
+        volatile String error;
+
+        Killer(String name, long boundMillis) {
+            this.name = name;
+            this.boundMillis = boundMillis;
+        }
+
+        synchronized void stopReturned() {
+            returned = true;
+        }
+
+        synchronized void run() {
+            if (returned) {
+                return;
             }
-        } catch (SQLException | RuntimeException e) {
-            log.warn("{}: could not end its replication threads: {}", name, message(e));
+            BatonConfig.Server s = config.server(name);
+            try (ServerConnection k = ServerConnection.open(config, s, config.monitor.connectTimeout,
+                    config.monitor.queryTimeout.plusSeconds(1))) {
+                List<Map<String, String>> threads = k.rows("SELECT ID, STATE FROM information_schema.PROCESSLIST"
+                        + " WHERE USER = 'system user' AND COMMAND <> 'Daemon'", 64); // replication threads, not daemons
+                log.warn("{}: STOP REPLICA still waits after {} ms (failover.stopTimeout); ending its {} replication"
+                        + " thread(s) with KILL", name, boundMillis, threads.size());
+                for (Map<String, String> t : threads) {
+                    try {
+                        k.exec("KILL " + Long.parseLong(t.get("ID")));
+                        killed++;
+                    } catch (SQLException e) {
+                        if (e.getErrorCode() != 1094) { // 1094 unknown thread: already ended, what STOP waited for
+                            error = message(e);
+                        }
+                    }
+                }
+            } catch (SQLException | RuntimeException e) {
+                error = message(e);
+            }
+            if (error != null) {
+                log.warn("{}: could not end its replication threads: {}", name, error);
+            }
         }
     }
 
