@@ -439,10 +439,13 @@ public final class BatonConfig {
                 errors.add("durability.mode replica needs replication.mode gtid: Baton learns each commit's GTID from"
                         + " its OK and waits until replicas have it; binary log positions cannot say that");
             }
-            int replicaCount = servers == null ? 0 : Math.max(0, servers.size() - 1);
+            // Never-promote servers do not acknowledge: a commit only they have is lost when one of the others is promoted.
+            int promotable = servers == null ? 0 : (int) servers.stream().filter(s -> s != null && !s.neverPromote).count();
+            int replicaCount = Math.max(0, promotable - 1);
             if (d.replicas > replicaCount) {
                 errors.add("durability.replicas is " + d.replicas + " but the topology has " + replicaCount
-                        + " replica(s) besides the source: no commit could ever be acknowledged");
+                        + " replica(s) besides the source that may be promoted (never-promote servers do not"
+                        + " acknowledge): no commit could ever be acknowledged");
             }
         }
     }

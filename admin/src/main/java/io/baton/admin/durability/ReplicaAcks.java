@@ -90,8 +90,9 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     public ReplicaAcks(BatonConfig config) {
         this.config = config;
         for (BatonConfig.Server s : config.servers) {
-            Waiter w = new Waiter(s);
-            waiters.put(s.name, w);
+            if (!s.neverPromote) { // a commit only a never-promote server has is lost when another one is promoted
+                waiters.put(s.name, new Waiter(s));
+            }
         }
         sweeper = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "baton-durability-sweeper");
@@ -117,11 +118,11 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     @Override
     public CompletableFuture<Outcome> acknowledged(String server, String gtid) {
         Pending p = new Pending(server, gtid.trim());
-        if (closed) {
-            p.result.complete(Outcome.UNKNOWN);
-            return p.result;
-        }
         synchronized (lock) {
+            if (closed) {
+                p.result.complete(Outcome.UNKNOWN);
+                return p.result;
+            }
             pending.add(p);
             lastOrigin = p.origin;
         }
@@ -226,6 +227,13 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
                     } else {
                         lastError = "had not executed them within durability.timeout";
                         observe(this, SLOW_NANOS);
+                        // One commit that never comes (made on a source lost before sending it) must not hold up the
+                        // others: those the server has are acknowledged now.
+                        List<Pending> has = present(conn, d, mine);
+                        if (!has.isEmpty()) {
+                            lastAckNanos = System.nanoTime();
+                            acked(server.name, has);
+                        }
                     }
                     if (r == null) {
                         lastError = "the GTID wait returned NULL";
@@ -283,13 +291,23 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
             return out;
         }
 
-        /** How long a waiter that is not among the fastest may sleep before a pending commit needs it; under the lock. */
+        /**
+         * How long a lane may sleep before a pending commit needs it; under the lock. Only commits it could still take
+         * count: one its other lane waits for, or that it acknowledged already, wakes nobody (a new commit does).
+         */
         private long nextHedgeMillis() {
-            if (primary || pending.isEmpty()) {
+            if (primary) {
                 return 200;
             }
-            long age = System.nanoTime() - pending.get(0).t0;
-            return Math.min(200, Math.max(1, (HEDGE_NANOS - age) / 1_000_000));
+            long now = System.nanoTime();
+            long next = 200;
+            for (Pending p : pending) {
+                if (!p.origin.equals(server.name) && !p.ackedBy.contains(server.name)
+                        && !p.claimedBy.contains(server.name)) {
+                    next = Math.min(next, Math.max(1, (HEDGE_NANOS - (now - p.t0)) / 1_000_000));
+                }
+            }
+            return next;
         }
     }
 
@@ -315,6 +333,21 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
             }
         }
         return false;
+    }
+
+    /** The commits of {@code mine} that the server has executed (after a wait that did not see them all). */
+    private static List<Pending> present(ServerConnection conn, Dialect d, List<Pending> mine) throws SQLException {
+        if (d == Dialect.MARIADB) {
+            return applied(mine, MariaDbGtids.parse(conn.scalar("SELECT @@GLOBAL.gtid_binlog_state")));
+        }
+        GtidSet executed = GtidSet.parse(conn.scalar("SELECT @@GLOBAL.gtid_executed"));
+        List<Pending> out = new ArrayList<>();
+        for (Pending p : mine) {
+            if (executed.containsAll(GtidSet.parse(p.gtid))) {
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     /** The MariaDB commits of {@code mine} that {@code state} (a gtid_binlog_state: last seq per domain and server) holds. */
@@ -356,13 +389,17 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
 
     private void acked(String server, List<Pending> mine) {
         List<Pending> done = new ArrayList<>();
+        String source = routed.get();
         synchronized (lock) {
             for (Pending p : mine) {
-                if (p.result.isDone()) {
-                    continue;
+                if (!pending.contains(p)) {
+                    continue; // decided meanwhile (the sweeper)
                 }
                 p.ackedBy.add(server);
-                if (p.ackedBy.size() >= config.durability.replicas) {
+                // Once Baton routes elsewhere than where it committed, only the new source having it counts: the
+                // failover may have promoted a server without it, and a replica's copy is then an errant transaction.
+                boolean moved = source != null && !source.equals(p.origin);
+                if (p.ackedBy.size() >= config.durability.replicas && (!moved || p.ackedBy.contains(source))) {
                     pending.remove(p);
                     done.add(p);
                     remember(p);
@@ -574,11 +611,39 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     }
 
     @Override
+    public void settle(ServerState source) {
+        if (source == null) {
+            return;
+        }
+        synchronized (lock) {
+            if (!ackedSet.isEmpty()) {
+                GtidSet has = source.gtidExecuted() == null ? GtidSet.EMPTY : source.gtidExecuted();
+                GtidSet lost = ackedSet.subtract(has);
+                if (!lost.isEmpty()) {
+                    ackedSet = ackedSet.subtract(lost);
+                    log.warn("durability: acknowledged commits {} are not on the new source {}: no longer checked",
+                            lost, source.name());
+                }
+            }
+            if (!ackedMariaDb.isEmpty()) {
+                Map<String, Long> has = new java.util.HashMap<>();
+                if (source.gtidBinlogState() != null) {
+                    for (MariaDbGtids.Gtid g : source.gtidBinlogState().gtids()) {
+                        has.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
+                    }
+                }
+                ackedMariaDb.replaceAll((key, q) -> Math.min(q, has.getOrDefault(key, 0L)));
+                ackedMariaDb.values().removeIf(q -> q == 0L);
+            }
+        }
+    }
+
+    @Override
     public void close() {
-        closed = true;
         sweeper.shutdownNow();
         List<Pending> left;
         synchronized (lock) {
+            closed = true;
             left = List.copyOf(pending);
             pending.clear();
         }

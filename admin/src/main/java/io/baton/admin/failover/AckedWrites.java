@@ -14,4 +14,10 @@ public interface AckedWrites {
 
     /** What of them {@code server} lacks (as a GTID set or MariaDB position), or "" when it has them all. */
     String missingFrom(ServerState server);
+
+    /**
+     * A failover promoted {@code source}: what it lacks was lost with the old source (the report said so) and is no
+     * longer checked, or every later failover would find no replica complete and check nothing at all.
+     */
+    void settle(ServerState source);
 }

@@ -86,6 +86,9 @@ final class FailoverProcedure extends Procedure {
                     promotionStarted = true;
                     String r = promote(candidate);
                     promoted = true;
+                    if (acked != null) {
+                        acked.settle(drained.get(candidate));
+                    }
                     try {
                         promotedBinlog = read(candidate).binlog().file();
                     } catch (SQLException e) {
@@ -545,22 +548,31 @@ final class FailoverProcedure extends Procedure {
         List<CandidateChooser.Candidate> eligible = cands;
         String want = requested;
         if (acked != null && acked.count() > 0) {
-            // durability.mode replica: a replica that lacks an acknowledged commit is never chosen while another has them all.
-            List<CandidateChooser.Candidate> complete = cands.stream()
-                    .filter(c -> acked.missingFrom(drained.get(c.name())).isEmpty()).toList();
-            if (!complete.isEmpty() && complete.size() < cands.size()) {
+            // durability.mode replica: a replica that lacks an acknowledged commit is never chosen while a promotable
+            // one has them all. It stays in the comparison (and a follower): it may not be promoted this time.
+            List<CandidateChooser.Candidate> complete = cands.stream().filter(c -> c.ineligible() == null
+                    && acked.missingFrom(drained.get(c.name())).isEmpty()).toList();
+            if (complete.isEmpty()) {
+                report.warn("no promotable replica has every acknowledged commit: the most advanced one is chosen and"
+                        + " the report names what it lacks");
+            } else {
+                List<CandidateChooser.Candidate> marked = new ArrayList<>();
                 for (CandidateChooser.Candidate c : cands) {
-                    if (!complete.contains(c)) {
-                        report.warn(c.name() + " lacks acknowledged commits (" + acked.missingFrom(drained.get(c.name()))
-                                + "): not a candidate while " + complete.get(0).name() + " has them all");
+                    String lacks = c.ineligible() == null ? acked.missingFrom(drained.get(c.name())) : "";
+                    if (lacks.isEmpty()) {
+                        marked.add(c);
+                        continue;
+                    }
+                    report.warn(c.name() + " lacks acknowledged commits (" + lacks + "): not a candidate while "
+                            + complete.get(0).name() + " has them all");
+                    marked.add(new CandidateChooser.Candidate(c.name(), c.priority(), c.order(), c.progress(),
+                            "lacks acknowledged commits (" + lacks + ")", c.errant()));
+                    if (c.name().equals(want)) {
+                        report.warn("the requested candidate " + want + " lacks acknowledged commits: not chosen");
+                        want = null;
                     }
                 }
-                String asked = want;
-                if (asked != null && complete.stream().noneMatch(c -> c.name().equals(asked))) {
-                    report.warn("the requested candidate " + asked + " lacks acknowledged commits: not chosen");
-                    want = null;
-                }
-                eligible = complete; // the others stay followers: they catch up from the new source
+                eligible = marked; // the others stay followers: they catch up from the new source
             }
         }
         CandidateChooser.Choice choice = CandidateChooser.choose(eligible, want);

@@ -144,6 +144,11 @@ class BatonConfigTest {
         assertTrue(position.contains("durability.mode replica needs replication.mode gtid"), position);
         String tooMany = durabilityError(dir, "durability:\n  mode: replica\n  replicas: 2\n");
         assertTrue(tooMany.contains("durability.replicas is 2 but the topology has 1 replica(s)"), tooMany);
+        Path f = dir.resolve("never.yml");
+        Files.writeString(f, TWO_SERVERS.replace("port: 3307\n", "port: 3307\n    neverPromote: true\n")
+                + "durability:\n  mode: replica\n");
+        String never = assertThrows(ConfigException.class, () -> BatonConfig.load(f)).getMessage();
+        assertTrue(never.contains("the topology has 0 replica(s) besides the source that may be promoted"), never);
         assertTrue(durabilityError(dir, "durability:\n  mode: semisync\n").contains("durability.mode must be async or replica"));
         assertTrue(durabilityError(dir, "durability:\n  onTimeout: wait\n").contains("durability.onTimeout must be hold or async"));
         assertTrue(durabilityError(dir, "durability:\n  timeout: 0s\n").contains("durability.timeout must be a positive"));
