@@ -55,6 +55,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             | Capabilities.CLIENT_PS_MULTI_RESULTS | Capabilities.CLIENT_PLUGIN_AUTH | Capabilities.CLIENT_CONNECT_ATTRS
             | Capabilities.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
+    /** ER_CLIENT_INTERACTION_TIMEOUT, as a server sends it before it closes an idle session. */
+    static final MySqlError INACTIVE = MySqlError.of(4031, "The client was disconnected by the server because of inactivity.");
+
     enum Phase { GREETING, AUTH_SWITCH, CONNECTING, IDLE, GATED, MIGRATING, IN_FLIGHT, CLOSED }
 
     /** Errors a session gets when its server changes under it (DESIGN.md, "Migration of a session"). */
@@ -85,6 +88,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean reserved;
     /** Set when a KILL CONNECTION for this session was sent: its backend's end then ends the session. */
     volatile boolean killed;
+    /** The session's own wait_timeout in ms, once it set one (0: the proxy's limits.idleTimeout alone). */
+    private volatile long sessionWaitMillis;
+    /** The server said it closes the backend for inactivity (ERR 4031): its end then ends the session. */
+    boolean serverTimedOut;
 
     // The command phase, by job: the command under way, client → server, server → client, moving.
     private final Exchange exchange = new Exchange();
@@ -242,6 +249,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         BackendConnection.Login l = backendLogin();
+        serverTimedOut = false;
         backend = BackendConnection.open(ch.eventLoop(), source, l, server.settings(), server.backendTls(), this);
     }
 
@@ -291,6 +299,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             } else {
                 close();
             }
+            return;
+        }
+        if (serverTimedOut && phase != Phase.IN_FLIGHT) {
+            // The server closed the session for its inactivity (wait_timeout): so does Baton, with the server's error.
+            log.debug("session {}: {} closed it for inactivity", id, b.endpoint());
+            server.metrics().idleClosed();
+            sendErrAndClose(INACTIVE, 0);
             return;
         }
         server.metrics().backendError();
@@ -362,6 +377,30 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ch.flush();
     }
 
+    long sessionWaitMillis() {
+        return sessionWaitMillis;
+    }
+
+    /**
+     * The session's wait_timeout changed (the server's tracker said so; null: reset to the default): Baton closes
+     * the session after that much idleness as the server would, and does not quietly replace the backend the
+     * server closes then.
+     */
+    void sessionWaitTimeout(String seconds) {
+        long ms = 0;
+        if (seconds != null) {
+            try {
+                ms = Math.multiplyExact(Long.parseLong(seconds.trim()), 1000L);
+            } catch (NumberFormatException | ArithmeticException e) {
+                ms = 0;
+            }
+        }
+        if (ms != sessionWaitMillis) {
+            sessionWaitMillis = ms;
+            server.installIdleTimeout(ch, ms);
+        }
+    }
+
     /** Whether this session's commit OK is held for the replicas (durability.mode replica). */
     boolean holdingCommit() {
         return response.holding();
@@ -392,6 +431,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         BackendConnection old = backend;
         state.reset();
+        sessionWaitTimeout(null);
         state.user = auth.account().user();
         state.schema = cu.database() == null || cu.database().isEmpty() ? null : cu.database();
         if (cu.characterSet() > 0) {
@@ -414,6 +454,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     void swapBackend(BackendConnection fresh) {
         BackendConnection old = backend;
         backend = fresh;
+        serverTimedOut = false;
         fresh.listener(this);
         if (old != null) {
             old.close(); // COM_QUIT: the old server rolls back whatever the session had open
@@ -503,8 +544,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (evt instanceof IdleStateEvent && phase == Phase.IDLE) {
             // As a server past wait_timeout: ER_CLIENT_INTERACTION_TIMEOUT, then close.
             server.metrics().idleClosed();
-            sendErrAndClose(MySqlError.of(4031,
-                    "The client was disconnected by the server because of inactivity."), 0);
+            sendErrAndClose(INACTIVE, 0);
         }
         ctx.fireUserEventTriggered(evt);
     }

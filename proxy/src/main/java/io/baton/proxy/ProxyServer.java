@@ -146,10 +146,21 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
      * counts from now.
      */
     void installIdleTimeout(Channel ch) {
+        installIdleTimeout(ch, 0);
+    }
+
+    /**
+     * As {@link #installIdleTimeout(Channel)}, with the session's own {@code wait_timeout} when it set one
+     * ({@code sessionMillis} > 0): the shorter of the two applies, as a server applies the session's.
+     */
+    void installIdleTimeout(Channel ch, long sessionMillis) {
         IdleStateHandler h = (IdleStateHandler) ch.pipeline().get(IDLE_HANDLER);
         long want = settings.idleTimeout().toMillis();
+        if (sessionMillis > 0) {
+            want = Math.min(want, sessionMillis);
+        }
         if (h != null && h.getReaderIdleTimeInMillis() != want) {
-            ch.pipeline().replace(IDLE_HANDLER, IDLE_HANDLER, idleHandler(settings.idleTimeout()));
+            ch.pipeline().replace(IDLE_HANDLER, IDLE_HANDLER, idleHandler(Duration.ofMillis(want)));
         }
     }
 
@@ -172,7 +183,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
             for (ClientSession s : sessions.all()) {
                 Channel ch = s.channel();
                 if (ch != null && ch.isActive()) {
-                    ch.eventLoop().execute(() -> installIdleTimeout(ch));
+                    ch.eventLoop().execute(() -> installIdleTimeout(ch, s.sessionWaitMillis()));
                 }
             }
         }

@@ -82,6 +82,10 @@ final class ResponseRelay {
                     // response waits for the replicas). The client is not reading a response now, so it is not
                     // told; the close is handled as such.
                     log.debug("session {}: {} unsolicited bytes from {}", s.id(), end - pos, b.endpoint());
+                    if (end - pos >= Packets.HEADER_SIZE + 3 && buf.getUnsignedByte(pos + Packets.HEADER_SIZE) == 0xFF
+                            && buf.getUnsignedShortLE(pos + Packets.HEADER_SIZE + 1) == 4031) {
+                        s.serverTimedOut = true; // ER_CLIENT_INTERACTION_TIMEOUT: the server closes it for inactivity
+                    }
                     if (pos > start) {
                         emit(buf.retainedSlice(start, pos - start));
                     }
@@ -361,6 +365,9 @@ final class ResponseRelay {
                     }
                     continue;
                 }
+                if ("wait_timeout".equalsIgnoreCase(v.name())) {
+                    s.sessionWaitTimeout(v.value());
+                }
                 if ("session_track_gtids".equals(v.name()) && s.server.commitAcks() != null
                         && !"OWN_GTID".equalsIgnoreCase(v.value()) && !"ALL_GTIDS".equalsIgnoreCase(v.value())) {
                     log.warn("session {} user '{}' set session_track_gtids = {}: its commits are no longer held for the"
@@ -396,6 +403,7 @@ final class ResponseRelay {
         }
         if (x.pendingReset && x.framer.isSuccess()) {
             state.reset();
+            s.sessionWaitTimeout(null);
         }
         x.pendingReset = false;
         if (x.killTarget != null) {

@@ -413,6 +413,22 @@ abstract class ConnectorJContract {
         }
     }
 
+    /** A session's own wait_timeout ends it after that much idleness, as on a server; a session without one goes on. */
+    @Test
+    void aSessionsOwnWaitTimeoutEndsItWhenIdle() throws Exception {
+        try (Connection idle = connect(); Connection other = connect(); Statement s = idle.createStatement();
+             Statement o = other.createStatement()) {
+            s.execute("SET SESSION wait_timeout = 1");
+            Thread.sleep(2_500);
+            SQLException e = assertThrows(SQLException.class, () -> s.executeQuery("SELECT 1").close(),
+                    "an idle session past its wait_timeout is closed");
+            assertFalse(idle.isValid(2), "closed: " + e.getMessage());
+            try (ResultSet rs = o.executeQuery("SELECT 1")) {
+                assertTrue(rs.next(), "a session idle as long without its own wait_timeout goes on");
+            }
+        }
+    }
+
     @Test
     void connectionIdsAreDistinct() throws Exception {
         try (Connection a = connect(); Connection b = connect()) {
