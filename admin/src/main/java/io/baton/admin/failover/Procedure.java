@@ -122,6 +122,25 @@ abstract class Procedure implements AutoCloseable {
 
     // ---------------------------------------------------------------- connections and servers
 
+    /** The server promote() tried to make writable (null: none yet); the attempt's outcome may be unknown. */
+    String writableAttempted;
+
+    /**
+     * Whether {@code name} is writable now, asked on a fresh connection (the procedure's may have died with the
+     * statement whose outcome is in question); null when it cannot be told.
+     */
+    Boolean writableNow(String name) {
+        ServerConnection old = connections.remove(name);
+        if (old != null) {
+            old.close();
+        }
+        try {
+            return read(name).writable();
+        } catch (SQLException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** A connection of this procedure to a server (opened on first use; statements may take up to applyTimeout). */
     ServerConnection conn(String name) throws SQLException {
         ServerConnection c = connections.get(name);
@@ -281,15 +300,25 @@ abstract class Procedure implements AutoCloseable {
                 // so that replicas pointed at its first file and position 4 get exactly that (G29).
                 c.exec(d.resetBinaryLogs());
             }
+            // Whether this statement took effect is unknown if it fails (the connection may die after the server ran
+            // it): a procedure that stops here must ask the server before it makes any other server writable.
+            writableAttempted = candidate;
             c.setReadOnly(false);
-            // From here on the candidate is the source: the monitor must never fence it.
+            // From here on the candidate is the source: the monitor must never fence it. Nothing after this may
+            // fail the promotion: the candidate is writable.
             monitor.setElectedSource(candidate);
-            ServerState s = read(candidate);
             report.newSource(candidate);
-            report.position(candidate + " (promoted)", "binlog " + s.binlog()
-                    + (gtidMode ? (d.isMariaDb() ? " gtid_binlog_pos " + s.gtidBinlogPos() : " gtid_executed " + s.gtidExecuted())
-                    : ""));
-            return candidate + " is writable, binlog at " + s.binlog()
+            String binlog;
+            try {
+                ServerState s = read(candidate);
+                binlog = String.valueOf(s.binlog());
+                report.position(candidate + " (promoted)", "binlog " + s.binlog()
+                        + (gtidMode ? (d.isMariaDb() ? " gtid_binlog_pos " + s.gtidBinlogPos() : " gtid_executed " + s.gtidExecuted())
+                        : ""));
+            } catch (SQLException | RuntimeException e) {
+                binlog = "unknown (" + message(e) + ")";
+            }
+            return candidate + " is writable, binlog at " + binlog
                     + (gtidMode ? " (GTID mode: binary logs kept, G13/G15)" : " (" + d.resetBinaryLogs() + " as the manual says)");
         } catch (SQLException e) {
             throw new StepFailedException(candidate + " failed during promotion: " + message(e), e);

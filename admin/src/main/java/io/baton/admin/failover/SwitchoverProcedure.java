@@ -239,6 +239,25 @@ final class SwitchoverProcedure extends Procedure {
     @Override
     String stopSafely(String failedStep, Exception cause) {
         List<String> done = new ArrayList<>();
+        if (!promoted && target.equals(writableAttempted)) {
+            // The promotion failed at or after making the target writable: making the old source writable again
+            // without asking could leave two writable servers. Ask the target first.
+            Boolean writable = writableNow(target);
+            if (writable == null) {
+                done.add("could not tell whether " + target + " became writable before the promotion failed: "
+                        + oldSource.name() + " stays read-only and the gate closed (never two writable servers);"
+                        + " check both, then SWITCHOVER or FAILOVER");
+                return String.join("; ", done);
+            }
+            if (writable) {
+                promoted = true;
+                monitor.setElectedSource(target);
+                report.newSource(target);
+                done.add(target + " became writable before the promotion failed: it is the source now");
+            } else {
+                done.add(target + " stayed read-only; its replication may have been reset by the promotion: rejoin it");
+            }
+        }
         if (oldReadOnly && !promoted) {
             try {
                 conn(oldSource.name()).setReadOnly(false);
