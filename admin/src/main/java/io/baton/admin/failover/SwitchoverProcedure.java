@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * Planned switchover with the source alive (the manual's "make the source a source again", done
  * without losing a write): hold new statements, make the old source read-only, wait until the
- * candidate has executed everything it wrote, promote, repoint the others and the old source.
+ * candidate has executed everything it wrote, promote, route, open the gate; then repoint the others and
+ * the old source (writes do not wait for that).
  */
 final class SwitchoverProcedure extends Procedure {
     private final String target;
@@ -53,7 +54,6 @@ final class SwitchoverProcedure extends Procedure {
                     promoted = true;
                     return r;
                 }),
-                step("repoint the replicas and the old source", this::repointAll),
                 step("route to the new source", () -> {
                     RoutingControl.MigrationSummary m = routing.switchTo(endpoint(target), config.gate.maxWait);
                     return "routing to " + endpoint(target) + ": " + m.moved() + " session(s) moved, " + m.failed()
@@ -64,6 +64,9 @@ final class SwitchoverProcedure extends Procedure {
                     report.routed();
                     return "open: statements proceed on " + target;
                 }),
+                // After the gate opens: writes need not wait for it. A server not yet repointed is read-only and
+                // only behind (the old source was made read-only before the promotion), never a second source.
+                step("repoint the replicas and the old source", this::repointAll),
                 step("post-hook", this::postHook));
     }
 
