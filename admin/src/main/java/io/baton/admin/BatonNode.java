@@ -95,6 +95,7 @@ public final class BatonNode implements AutoCloseable {
                 acks.bind(meters);
                 proxy.commitAcks(acks);
             }
+            proxy.onSourceConnectionLost(monitor::checkSoon);
             proxy.start();
             engine = new FailoverEngine(c, monitor, cluster == null ? proxy : cluster.routing(),
                     reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));

@@ -278,6 +278,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         server.metrics().backendError();
         backend = null;
+        if (error.errno() == 2003 || error.errno() == 2013) {
+            server.backendLost(b.endpoint()); // refused or cut: the monitor looks now
+        }
         log.info("session {} user '{}': backend login at {} failed: {}", id, state.user, b.endpoint(), error);
         sendErrAndClose(error, phase == Phase.CONNECTING ? seq + 1 : 1);
     }
@@ -309,6 +312,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         server.metrics().backendError();
+        server.backendLost(b.endpoint());
         String why = "the connection to " + b.endpoint() + " was lost";
         if (phase == Phase.IN_FLIGHT && response.holding()) {
             // The commit is done on the server; its OK waits for the replicas, which may have it even now

@@ -218,6 +218,27 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         this.commitAcks = acks;
     }
 
+    private volatile Runnable sourceLost = () -> { };
+
+    /**
+     * Told (on an event loop: must not block) when a connection to the routed source ends unasked or is refused:
+     * the monitor then checks at once instead of at its next round.
+     */
+    public void onSourceConnectionLost(Runnable r) {
+        this.sourceLost = r;
+    }
+
+    /** A session's connection to {@code endpoint} ended unasked or could not be opened. */
+    void backendLost(Endpoint endpoint) {
+        if (endpoint.equals(source())) {
+            try {
+                sourceLost.run();
+            } catch (RuntimeException e) {
+                log.debug("source-lost listener failed: {}", e.toString());
+            }
+        }
+    }
+
     public Gate gate() {
         return gate;
     }

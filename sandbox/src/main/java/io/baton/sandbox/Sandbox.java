@@ -164,6 +164,21 @@ public final class Sandbox {
         return pid;
     }
 
+    /**
+     * SIGSTOP (pause) or SIGCONT (resume) of one server: frozen, it keeps its sockets open and answers nothing, as a
+     * stalled host or a long pause looks to its peers.
+     */
+    public static void signal(Path dir, String name, boolean pause) {
+        dir = dir.toAbsolutePath().normalize();
+        ServerRecord r = record(dir, name);
+        long pid = r.livePid();
+        if (pid == 0) {
+            throw new SandboxException(name + " is not running");
+        }
+        ServerProcess.signal(pid, ServerProcess.datadirMark(r.datadirPath()), pause ? "STOP" : "CONT");
+        log.info("{} {} (pid {})", pause ? "paused" : "resumed", name, pid);
+    }
+
     /** Restarts one server on its datadir with the flags it was first started with. */
     public static long start(Path dir, String name, int timeoutSeconds) {
         dir = dir.toAbsolutePath().normalize();

@@ -89,6 +89,15 @@ public final class SandboxTopology implements AutoCloseable {
         return Sandbox.kill(dir, name);
     }
 
+    /** SIGSTOP: the server keeps its connections and answers nothing until {@link #resume}. */
+    public void pause(String name) {
+        Sandbox.signal(dir, name, true);
+    }
+
+    public void resume(String name) {
+        Sandbox.signal(dir, name, false);
+    }
+
     public long start(String name) {
         long pid = Sandbox.start(dir, name, 120);
         file = TopologyFile.read(dir);

@@ -117,6 +117,12 @@ public final class BatonConfig {
         public Duration queryTimeout = Duration.ofSeconds(2);
         /** Consecutive failed checks before the source counts as unreachable. */
         public volatile int failedChecks = 3;
+        /**
+         * After the source refused or reset a connection (a crashed mysqld on a live host does so at once), the next
+         * checks come this soon instead of one interval later; a source that is only slow or silent is checked at
+         * the interval as before. Equal to the interval: no fast checks.
+         */
+        public volatile Duration fastInterval = Duration.ofMillis(50);
     }
 
     public static final class Replication {
@@ -323,6 +329,12 @@ public final class BatonConfig {
         positive(errors, "monitor.interval", monitor.interval);
         if (monitor.interval != null && monitor.interval.toMillis() < MIN_MONITOR_INTERVAL_MS) {
             errors.add("monitor.interval must be at least " + MIN_MONITOR_INTERVAL_MS + "ms");
+        }
+        positive(errors, "monitor.fastInterval", monitor.fastInterval);
+        if (monitor.fastInterval != null && monitor.interval != null && !monitor.fastInterval.isNegative()
+                && (monitor.fastInterval.toMillis() < MIN_MONITOR_INTERVAL_MS || monitor.fastInterval.compareTo(monitor.interval) > 0)) {
+            errors.add("monitor.fastInterval must be between " + MIN_MONITOR_INTERVAL_MS + "ms and monitor.interval ("
+                    + monitor.interval.toMillis() + "ms)");
         }
         positive(errors, "gate.maxWait", gate.maxWait);
         positive(errors, "failover.stopTimeout", failover.stopTimeout);

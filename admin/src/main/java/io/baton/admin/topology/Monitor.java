@@ -41,6 +41,9 @@ public final class Monitor implements AutoCloseable {
     private ScheduledFuture<?> schedule;
     private long scheduledEvery;
     private final Object scheduleLock = new Object();
+    /** A round scheduled besides the periodic ones (fast checks, or one asked for by the proxy). */
+    private final java.util.concurrent.atomic.AtomicBoolean extraPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean fastChecking;
 
     public Monitor(BatonConfig config) {
         this.config = config;
@@ -97,6 +100,47 @@ public final class Monitor implements AutoCloseable {
     public long scheduledIntervalMillis() {
         synchronized (scheduleLock) {
             return scheduledEvery;
+        }
+    }
+
+    /**
+     * Something saw the source's connections end or be refused (the proxy's sessions): check now instead of at
+     * the next round. At most one such round is pending at a time.
+     */
+    public void checkSoon() {
+        scheduleExtra(0);
+    }
+
+    private void scheduleExtra(long delayMillis) {
+        if (!started || scheduler.isShutdown() || !extraPending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            scheduler.schedule(() -> {
+                extraPending.set(false);
+                roundQuietly();
+            }, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            extraPending.set(false); // closing
+        }
+    }
+
+    /**
+     * After a round: while the source's checks fail abruptly (refused, reset), the next comes after
+     * monitor.fastInterval; a slow or silent source keeps the interval.
+     */
+    private void scheduleFastCheck() {
+        String src = electedSource;
+        ServerProbe probe = src == null ? null : probes.stream().filter(p -> p.server().name.equals(src)).findFirst().orElse(null);
+        long fast = config.monitor.fastInterval.toMillis();
+        boolean abrupt = probe != null && probe.lastFailureAbrupt() && fast < config.monitor.interval.toMillis();
+        if (abrupt && !fastChecking) {
+            log.info("source {} refused or reset the connection: checking every {} ms (monitor.fastInterval) instead of"
+                    + " every {} ms", src, fast, config.monitor.interval.toMillis());
+        }
+        fastChecking = abrupt;
+        if (abrupt) {
+            scheduleExtra(fast);
         }
     }
 
@@ -171,6 +215,7 @@ public final class Monitor implements AutoCloseable {
         }
         fenceStrayWriters(next);
         snapshot = next;
+        scheduleFastCheck();
         for (Consumer<TopologySnapshot> l : listeners) {
             try {
                 l.accept(next);

@@ -49,6 +49,7 @@ public final class ServerProbe implements AutoCloseable {
             return s;
         } catch (SQLException | RuntimeException e) {
             failures++;
+            lastFailureAbrupt = abrupt(e);
             closeConnection();
             String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
             if (failures == 1) {
@@ -58,6 +59,31 @@ public final class ServerProbe implements AutoCloseable {
             }
             return ServerState.unreachable(server.name, server.host, server.port, why, failures, millisSince(t0));
         }
+    }
+
+    /** Whether the last check failed because the server refused or reset the connection (not a timeout). */
+    private volatile boolean lastFailureAbrupt;
+
+    public boolean lastFailureAbrupt() {
+        return failures > 0 && lastFailureAbrupt;
+    }
+
+    /**
+     * A refused connection or one the server's host reset or closed: nothing listens, or the process died (its
+     * host is alive and said so at once). A timeout says nothing of the kind: the server may only be slow.
+     */
+    static boolean abrupt(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.SocketTimeoutException) {
+                return false;
+            }
+            if (c instanceof java.net.ConnectException || c instanceof java.io.EOFException
+                    || (c instanceof java.net.SocketException && c.getMessage() != null
+                    && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains("reset"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reads a full state through an open connection (also used by procedures on their own connections). */

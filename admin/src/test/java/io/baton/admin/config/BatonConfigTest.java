@@ -149,6 +149,8 @@ class BatonConfigTest {
                 + "durability:\n  mode: replica\n");
         String never = assertThrows(ConfigException.class, () -> BatonConfig.load(f)).getMessage();
         assertTrue(never.contains("the topology has 0 replica(s) besides the source that may be promoted"), never);
+        assertTrue(durabilityError(dir, "monitor:\n  fastInterval: 2s\n").contains("monitor.fastInterval must be between"));
+        assertTrue(durabilityError(dir, "monitor:\n  fastInterval: 5ms\n").contains("monitor.fastInterval must be between"));
         assertTrue(durabilityError(dir, "durability:\n  mode: semisync\n").contains("durability.mode must be async or replica"));
         assertTrue(durabilityError(dir, "durability:\n  onTimeout: wait\n").contains("durability.onTimeout must be hold or async"));
         assertTrue(durabilityError(dir, "durability:\n  timeout: 0s\n").contains("durability.timeout must be a positive"));
