@@ -322,14 +322,41 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (phase == Phase.IN_FLIGHT) {
-            log.info("session {} user '{}': {} during {}", id, state.user, why, Command.name(exchange.command));
             state.inTransaction = false;
             relay.abandonCommand();
+            boolean held = response.holdingAnything();
             int next = response.abandon(); // a commit's OK held mid-response never reaches the client: this takes its place
+            InFlight.Fate fate = held ? InFlight.Fate.UNKNOWN
+                    : InFlight.of(exchange.sentStatement(), exchange.sentInTransaction, exchange.answered);
+            if (fate == InFlight.Fate.RERUN && exchange.sent == null) {
+                fate = InFlight.Fate.UNKNOWN; // a prepared statement's execute is not kept for a re-run
+            }
+            server.metrics().inFlight(fate);
+            log.info("session {} user '{}': {} during {}: {}", id, state.user, why, Command.name(exchange.command),
+                    fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
+                            : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
+                            : "its outcome is unknown");
             phase = Phase.IDLE;
+            if (fate == InFlight.Fate.RERUN) {
+                // Nothing of it came back and it changed nothing: the client's statement goes again, as if just sent.
+                ByteBuf again = exchange.sent;
+                exchange.sent = null;
+                if (in != null && !in.isReadable()) {
+                    in.release();
+                    in = null;
+                }
+                in = in == null ? again : BackendConnection.append(ch.alloc(), again, in);
+                exchange.forget();
+                if (!mover.completeDeferredMove() && phase == Phase.IDLE) {
+                    relay.process();
+                }
+                return;
+            }
+            exchange.forget();
             ByteBuf out = ch.alloc().buffer();
             int h = Packets.reserveHeader(out);
-            outcomeUnknown(why).toErrPacket().encode(out, capabilities);
+            (fate == InFlight.Fate.ROLLED_BACK ? rolledBackByFailover(why) : outcomeUnknown(why)).toErrPacket()
+                    .encode(out, capabilities);
             Packets.finishFrames(out, h, next);
             ch.writeAndFlush(out);
             mover.completeDeferredMove();
@@ -577,6 +604,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             in = null;
         }
         response.close();
+        exchange.forget();
         BackendConnection b = backend;
         backend = null;
         if (b != null) {

@@ -156,6 +156,13 @@ final class CommandRelay {
             x.replySeq = 1;
             commands++;
             x.startNanos = s.server.metrics().command(cmd, in, ri + Packets.HEADER_SIZE, len);
+            if (x.sent != null) {
+                x.sent.release();
+            }
+            x.sent = cmd == Command.COM_QUERY && whole && replacement == null && len <= InFlight.RERUN_MAX_BYTES
+                    ? in.retainedSlice(ri, Packets.HEADER_SIZE + len) : null;
+            x.sentInTransaction = s.state().inTransaction;
+            x.answered = false;
             if (replacement != null) {
                 in.skipBytes(Packets.HEADER_SIZE + len);
                 b.channel().write(replacement, b.channel().voidPromise());
@@ -207,6 +214,7 @@ final class CommandRelay {
      */
     private ByteBuf startCommand(ByteBuf in, int cmd, int payload, int len, boolean whole) {
         x.command = cmd;
+        x.sentSql = null;
         try {
             x.framer.begin(cmd, s.backend.capabilities());
         } catch (ProtocolException e) {
@@ -243,6 +251,9 @@ final class CommandRelay {
                     return CONSUMED; // CLOSE and SEND_LONG_DATA get no answer, as from a server
                 }
                 in.setIntLE(payload + 1, ps.serverId);
+                if (cmd == Command.COM_STMT_EXECUTE) {
+                    x.sentSql = ps.sql;
+                }
                 if (cmd == Command.COM_STMT_CLOSE) {
                     state.closeStatement(clientId);
                 }

@@ -25,4 +25,33 @@ final class Exchange {
     /** The server asked for a LOCAL INFILE: the client's next packets are the file, up to an empty one. */
     boolean infile;
     boolean lastInfileFrameFull;
+
+    // What to make of the command if its server is lost before it completes (InFlight).
+    /** The COM_QUERY packet under way as the client sent it (a retained slice), or null (another command, too long). */
+    io.netty.buffer.ByteBuf sent;
+    /** The SQL of the prepared statement a COM_STMT_EXECUTE under way runs, or null. */
+    String sentSql;
+    /** The session was inside a transaction when the command was sent. */
+    boolean sentInTransaction;
+    /** Some of the command's response arrived. */
+    boolean answered;
+
+    /** The command is over: what was kept of it goes. */
+    void forget() {
+        if (sent != null) {
+            sent.release();
+            sent = null;
+        }
+        sentSql = null;
+    }
+
+    /** The command's SQL, for {@link InFlight}: decoded from the kept packet only now, when a server was lost. */
+    String sentStatement() {
+        if (sent != null) {
+            int len = io.baton.protocol.Packets.payloadLength(sent, sent.readerIndex());
+            return sent.toString(sent.readerIndex() + io.baton.protocol.Packets.HEADER_SIZE + 1, len - 1,
+                    java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return sentSql;
+    }
 }

@@ -160,6 +160,20 @@ public final class ProxyMetrics {
                 .mapToDouble(e -> e.getValue().count()).sum();
     }
 
+    private final Map<InFlight.Fate, Counter> inFlight = new ConcurrentHashMap<>();
+
+    /** A statement was in flight when its server was lost: re-run, rolled back with its transaction, or outcome unknown. */
+    void inFlight(InFlight.Fate fate) {
+        inFlight.computeIfAbsent(fate, f -> Counter.builder("baton.in.flight").tag("fate", f.name().toLowerCase(java.util.Locale.ROOT))
+                .description("Statements in flight when their server was lost, by what the client got: rerun (answered"
+                        + " from the new source), rolled_back (ERR 1213), unknown (ERR 1317)").register(registry)).increment();
+    }
+
+    public double inFlight(String fate) {
+        Counter c = inFlight.get(InFlight.Fate.valueOf(fate.toUpperCase(java.util.Locale.ROOT)));
+        return c == null ? 0 : c.count();
+    }
+
     // ------------------------------------------------------------------ the command path
 
     /**

@@ -63,6 +63,9 @@ final class ResponseRelay {
      */
     boolean read(BackendConnection b, ByteBuf msg) {
         Channel ch = s.ch;
+        if (s.phase == ClientSession.Phase.IN_FLIGHT) {
+            x.answered = true;
+        }
         srv = srv == null ? msg : BackendConnection.append(b.channel().alloc(), srv, msg);
         ByteBuf buf = srv;
         int start = buf.readerIndex();
@@ -204,6 +207,11 @@ final class ResponseRelay {
      */
     boolean holding() {
         return held != null && serverDone;
+    }
+
+    /** Whether a commit's OK is held, the response complete or not. */
+    boolean holdingAnything() {
+        return held != null;
     }
 
     /**
@@ -415,6 +423,7 @@ final class ResponseRelay {
         if (x.command == Command.COM_INIT_DB && x.framer.isSuccess() && s.backend != null && !s.backend.tracksSession()) {
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
+        x.forget();
         s.phase = ClientSession.Phase.IDLE;
         s.mover.completeDeferredMove();
     }

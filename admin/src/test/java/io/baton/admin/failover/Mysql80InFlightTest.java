@@ -1,0 +1,82 @@
+package io.baton.admin.failover;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.baton.admin.BatonNode;
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.node.TestNodes;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.Sql;
+import io.baton.sandbox.TopologyFile;
+import io.baton.sandbox.junit.WithSandbox;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * kill -9 of the source with three statements in flight through Baton, each on its own session: an
+ * autocommit read runs again on the new source (the client gets its answer, from there); an UPDATE inside a
+ * transaction gets ERR 1213 (the transaction was lost with the server: nothing of it committed); an
+ * autocommit write gets ERR 1317 (it may have committed).
+ */
+@WithSandbox(replicas = 1, flavor = "mysql80", mode = "gtid")
+class Mysql80InFlightTest {
+
+    private static Connection app(BatonNode n, SandboxTopology t) throws SQLException {
+        TopologyFile.User u = t.user("app");
+        return Sql.connect("127.0.0.1", n.proxy().port(), u.user(), u.password(), 2000);
+    }
+
+    /** Runs {@code sql} on {@code c} and returns the first column of its first row, or the error's code as "ERR n". */
+    private static CompletableFuture<String> inFlight(Connection c, String sql) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                if (sql.startsWith("INSERT")) {
+                    Sql.exec(c, sql);
+                    return "OK";
+                }
+                return String.valueOf(Sql.scalar(c, sql));
+            } catch (SQLException e) {
+                return "ERR " + e.getErrorCode();
+            }
+        });
+    }
+
+    @Test
+    void aReadRunsAgainATransactionIsRolledBackAWriteIsUnknown(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        BatonConfig config = TestNodes.config(t);
+        try (BatonNode n = BatonNode.start(config, null, null);
+             Connection read = app(n, t); Connection trx = app(n, t); Connection write = app(n, t)) {
+            Sql.exec(read, "CREATE TABLE app.t (id INT PRIMARY KEY, v INT)");
+            Sql.exec(read, "INSERT INTO app.t VALUES (1, 0)");
+            t.awaitReplication(30);
+            String oldId = Sql.scalar(read, "SELECT @@server_id");
+            Sql.exec(trx, "BEGIN");
+            Sql.exec(trx, "UPDATE app.t SET v = 1 WHERE id = 1");
+
+            CompletableFuture<String> r = inFlight(read, "SELECT CONCAT(SLEEP(2), '/', @@server_id)");
+            CompletableFuture<String> u = inFlight(trx, "SELECT COUNT(*) FROM app.t WHERE SLEEP(2) = 0");
+            CompletableFuture<String> w = inFlight(write, "INSERT INTO app.t SELECT 2, SLEEP(2)");
+            Thread.sleep(700); // all three are running on the source
+            t.kill(source);
+
+            String readAnswer = r.get(30, TimeUnit.SECONDS);
+            assertTrue(readAnswer.startsWith("0/"), "the read was answered, not refused: " + readAnswer);
+            assertNotEquals("0/" + oldId, readAnswer, "answered by the new source");
+            assertEquals("ERR 1213", u.get(30, TimeUnit.SECONDS), "inside a transaction: rolled back, and said so");
+            assertEquals("ERR 1317", w.get(30, TimeUnit.SECONDS), "an autocommit write: outcome unknown");
+            assertEquals("0", Sql.scalar(trx, "SELECT v FROM app.t WHERE id = 1"), "the transaction's update is gone");
+            assertEquals(1.0, n.proxy().metrics().inFlight("rerun"));
+            assertEquals(1.0, n.proxy().metrics().inFlight("rolled_back"));
+            assertEquals(1.0, n.proxy().metrics().inFlight("unknown"));
+            assertNotNull(n.engine().reports().latest().orElse(null));
+        }
+    }
+}
