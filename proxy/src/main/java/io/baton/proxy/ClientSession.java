@@ -88,6 +88,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean reserved;
     /** Set when a KILL CONNECTION for this session was sent: its backend's end then ends the session. */
     volatile boolean killed;
+    /** Until when (System.nanoTime) opening the backend may wait for a source; 0 before the first attempt. */
+    private long connectDeadline;
+    private Gate.Waiter connectWaiter;
+    private static final long CONNECT_RETRY_MILLIS = 50;
     /** The session's own wait_timeout in ms, once it set one (0: the proxy's limits.idleTimeout alone). */
     private volatile long sessionWaitMillis;
     /** The server said it closes the backend for inactivity (ERR 4031): its end then ends the session. */
@@ -242,9 +246,42 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ------------------------------------------------------------------------------ backend
 
+    /**
+     * Opens the session's backend on the source routed now. A login that arrives during a failover (the gate is
+     * closed, or the source refuses connections until it is replaced) waits for it as a statement would, at most
+     * gate.maxWait, instead of failing: the client sees a slower login.
+     */
     private void openBackend() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (connectDeadline == 0) {
+            connectDeadline = now + server.settings().gateMaxWait().toNanos();
+        }
+        long left = connectDeadline - now;
+        Gate gate = server.gate();
+        if (!gate.admits(false)) {
+            if (left <= 0) {
+                sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton held this login at its gate for "
+                        + server.settings().gateMaxWait().toMillis() + " ms (" + gate.reason() + ")"), seq + 1);
+                return;
+            }
+            connectWaiter = gate.await(ch.eventLoop(), java.time.Duration.ofNanos(left), () -> {
+                connectWaiter = null;
+                openBackend();
+            }, () -> {
+                connectWaiter = null;
+                openBackend(); // past the deadline: says so
+            });
+            return;
+        }
         Endpoint source = server.source();
         if (source == null) {
+            if (left > 0) {
+                retryConnect();
+                return;
+            }
             sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"), seq + 1);
             return;
         }
@@ -260,6 +297,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         server.metrics().backendConnected();
+        connectDeadline = 0;
         seq++;
         write(OkPacket.of(ServerStatus.SERVER_STATUS_AUTOCOMMIT)::encode, capabilities);
         ch.flush();
@@ -271,6 +309,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         relay.process();
     }
 
+    /** Opens the backend again shortly: the source refused it (a failover may be about to replace it). */
+    private void retryConnect() {
+        ch.eventLoop().schedule(this::openBackend, CONNECT_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void backendFailed(BackendConnection b, MySqlError error) {
         if (b != backend) {
@@ -280,6 +323,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         backend = null;
         if (error.errno() == 2003 || error.errno() == 2013) {
             server.backendLost(b.endpoint()); // refused or cut: the monitor looks now
+            if (phase == Phase.CONNECTING && System.nanoTime() - connectDeadline < 0) {
+                log.debug("session {} user '{}': backend login at {} failed ({}); trying again", id, state.user,
+                        b.endpoint(), error.message());
+                retryConnect();
+                return;
+            }
         }
         log.info("session {} user '{}': backend login at {} failed: {}", id, state.user, b.endpoint(), error);
         sendErrAndClose(error, phase == Phase.CONNECTING ? seq + 1 : 1);
@@ -470,6 +519,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         seq = 0;
         phase = Phase.CONNECTING;
+        connectDeadline = 0;
         openBackend();
         if (old != null) {
             old.close();
@@ -598,6 +648,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         phase = Phase.CLOSED;
         auth.cancelDeadline();
         mover.close();
+        if (connectWaiter != null) {
+            connectWaiter.cancel();
+            connectWaiter = null;
+        }
         auth.release();
         if (in != null) {
             in.release();

@@ -57,6 +57,11 @@ final class SessionMover {
                 f.complete(true);
                 return;
             }
+            if (phase == ClientSession.Phase.CONNECTING && b == null) {
+                // A login waiting for a source (at the gate, or between attempts): it connects to the one routed then.
+                f.complete(true);
+                return;
+            }
             if (phase == ClientSession.Phase.IN_FLIGHT && s.holdingCommit()) {
                 leaveWhileHeld(target, why, f);
                 return;

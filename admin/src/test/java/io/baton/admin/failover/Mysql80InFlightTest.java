@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * kill -9 of the source with three statements in flight through Baton, each on its own session: an
  * autocommit read runs again on the new source (the client gets its answer, from there); an UPDATE inside a
  * transaction gets ERR 1213 (the transaction was lost with the server: nothing of it committed); an
- * autocommit write gets ERR 1317 (it may have committed).
+ * autocommit write gets ERR 1317 (it may have committed). A client that logs in during the failure waits for
+ * the new source instead of being refused.
  */
 @WithSandbox(replicas = 1, flavor = "mysql80", mode = "gtid")
 class Mysql80InFlightTest {
@@ -67,6 +68,10 @@ class Mysql80InFlightTest {
             Thread.sleep(700); // all three are running on the source
             t.kill(source);
 
+            // A login in the middle of the failure (the dead source is still routed for a moment) waits for the new one.
+            try (Connection late = app(n, t)) {
+                assertNotEquals(oldId, Sql.scalar(late, "SELECT @@server_id"), "a login during the failover lands on the new source");
+            }
             String readAnswer = r.get(30, TimeUnit.SECONDS);
             assertTrue(readAnswer.startsWith("0/"), "the read was answered, not refused: " + readAnswer);
             assertNotEquals("0/" + oldId, readAnswer, "answered by the new source");
