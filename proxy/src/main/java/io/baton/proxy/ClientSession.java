@@ -384,6 +384,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             log.info("session {} user '{}': {} during {}: {}", id, state.user, why, Command.name(exchange.command),
                     fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
                             : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
+                            : fate == InFlight.Fate.ROLLED_BACK_AS_ASKED ? "a ROLLBACK, done with the server: OK"
                             : "its outcome is unknown");
             phase = Phase.IDLE;
             if (fate == InFlight.Fate.RERUN) {
@@ -404,8 +405,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             exchange.forget();
             ByteBuf out = ch.alloc().buffer();
             int h = Packets.reserveHeader(out);
-            (fate == InFlight.Fate.ROLLED_BACK ? rolledBackByFailover(why) : outcomeUnknown(why)).toErrPacket()
-                    .encode(out, capabilities);
+            if (fate == InFlight.Fate.ROLLED_BACK_AS_ASKED) {
+                OkPacket.of(state.autocommit ? ServerStatus.SERVER_STATUS_AUTOCOMMIT : 0).encode(out, capabilities);
+            } else {
+                (fate == InFlight.Fate.ROLLED_BACK ? rolledBackByFailover(why) : outcomeUnknown(why)).toErrPacket()
+                        .encode(out, capabilities);
+            }
             Packets.finishFrames(out, h, next);
             ch.writeAndFlush(out);
             mover.completeDeferredMove();

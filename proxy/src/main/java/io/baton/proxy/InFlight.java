@@ -10,6 +10,7 @@ import java.util.Set;
  *     it runs again on the new source and the client sees only a slower answer;</li>
  * <li>{@link Fate#ROLLED_BACK}: a statement inside an open transaction that cannot commit it (a read or a DML
  *     statement, alone): the server lost the whole transaction, so the outcome is known: ERR 1213;</li>
+ * <li>{@link Fate#ROLLED_BACK_AS_ASKED}: a ROLLBACK: the transaction is gone, as the client asked: OK;</li>
  * <li>{@link Fate#UNKNOWN}: everything else (an autocommit write, a COMMIT, a statement that commits
  *     implicitly, a multi-statement, a CALL): it may have committed: ERR 1317.</li>
  * </ul>
@@ -19,7 +20,7 @@ final class InFlight {
     /** Statements longer than this are not kept for a re-run. */
     static final int RERUN_MAX_BYTES = 16 * 1024;
 
-    enum Fate { RERUN, ROLLED_BACK, UNKNOWN }
+    enum Fate { RERUN, ROLLED_BACK, ROLLED_BACK_AS_ASKED, UNKNOWN }
 
     /** First keywords of statements that never commit a transaction (MySQL's implicit-commit list has none of them). */
     private static final Set<String> NO_COMMIT = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "SHOW",
@@ -49,6 +50,9 @@ final class InFlight {
             return Fate.UNKNOWN;
         }
         String first = firstWord(s);
+        if (first.equals("ROLLBACK") && isWholeRollback(s)) {
+            return Fate.ROLLED_BACK_AS_ASKED; // nothing of the transaction committed: what the client asked for
+        }
         if (inTransaction) {
             return NO_COMMIT.contains(first) ? Fate.ROLLED_BACK : Fate.UNKNOWN;
         }
@@ -97,6 +101,16 @@ final class InFlight {
             }
         }
         return sql.substring(i);
+    }
+
+    /**
+     * ROLLBACK [WORK] [AND NO CHAIN] [NO RELEASE] [;]: not ROLLBACK TO SAVEPOINT (the transaction goes on), AND CHAIN
+     * (a new one starts) or RELEASE (the connection ends).
+     */
+    static boolean isWholeRollback(String s) {
+        String rest = s.trim().toUpperCase(Locale.ROOT).replaceAll(";\\s*$", "").replaceAll("\\s+", " ");
+        return rest.equals("ROLLBACK") || rest.equals("ROLLBACK WORK") || rest.matches("ROLLBACK( WORK)? AND NO CHAIN")
+                || rest.matches("ROLLBACK( WORK)?( AND NO CHAIN)? NO RELEASE");
     }
 
     static String firstWord(String s) {

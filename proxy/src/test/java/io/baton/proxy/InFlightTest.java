@@ -47,8 +47,17 @@ class InFlightTest {
             assertEquals(ROLLED_BACK, InFlight.of(sql, true, true), sql + " (answered in part)");
         }
         for (String sql : new String[] {"COMMIT", "commit work", "BEGIN", "START TRANSACTION", "CREATE TABLE x (a INT)",
-            "SET autocommit = 1", "CALL p()", "INSERT INTO t VALUES (1); COMMIT", "LOCK TABLES t WRITE", "ROLLBACK"}) {
+            "SET autocommit = 1", "CALL p()", "INSERT INTO t VALUES (1); COMMIT", "LOCK TABLES t WRITE",
+            "ROLLBACK TO SAVEPOINT s1", "ROLLBACK AND CHAIN", "ROLLBACK RELEASE"}) {
             assertEquals(UNKNOWN, InFlight.of(sql, true, false), sql);
+        }
+    }
+
+    @Test
+    void aRollbackIsDoneWithTheServer() {
+        for (String sql : new String[] {"ROLLBACK", "rollback work;", "ROLLBACK AND NO CHAIN", "ROLLBACK NO RELEASE"}) {
+            assertEquals(InFlight.Fate.ROLLED_BACK_AS_ASKED, InFlight.of(sql, true, false), sql);
+            assertEquals(InFlight.Fate.ROLLED_BACK_AS_ASKED, InFlight.of(sql, false, true), sql);
         }
     }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * kill -9 of the source with three statements in flight through Baton, each on its own session: an
  * autocommit read runs again on the new source (the client gets its answer, from there); an UPDATE inside a
  * transaction gets ERR 1213 (the transaction was lost with the server: nothing of it committed); an
- * autocommit write gets ERR 1317 (it may have committed). A client that logs in during the failure waits for
+ * autocommit write gets ERR 1317 (it may have committed); a ROLLBACK gets OK. A client that logs in during the failure waits for
  * the new source instead of being refused.
  */
 @WithSandbox(replicas = 1, flavor = "mysql80", mode = "gtid")
@@ -54,18 +54,31 @@ class Mysql80InFlightTest {
         String source = t.currentSource().name();
         BatonConfig config = TestNodes.config(t);
         try (BatonNode n = BatonNode.start(config, null, null);
-             Connection read = app(n, t); Connection trx = app(n, t); Connection write = app(n, t)) {
+             Connection read = app(n, t); Connection trx = app(n, t); Connection write = app(n, t);
+             Connection rollback = app(n, t)) {
             Sql.exec(read, "CREATE TABLE app.t (id INT PRIMARY KEY, v INT)");
             Sql.exec(read, "INSERT INTO app.t VALUES (1, 0)");
             t.awaitReplication(30);
             String oldId = Sql.scalar(read, "SELECT @@server_id");
             Sql.exec(trx, "BEGIN");
             Sql.exec(trx, "UPDATE app.t SET v = 1 WHERE id = 1");
+            Sql.exec(rollback, "BEGIN");
+            Sql.exec(rollback, "INSERT INTO app.t VALUES (3, 3)");
 
             CompletableFuture<String> r = inFlight(read, "SELECT CONCAT(SLEEP(2), '/', @@server_id)");
             CompletableFuture<String> u = inFlight(trx, "SELECT COUNT(*) FROM app.t WHERE SLEEP(2) = 0");
             CompletableFuture<String> w = inFlight(write, "INSERT INTO app.t SELECT 2, SLEEP(2)");
             Thread.sleep(700); // all three are running on the source
+            t.pause(source); // frozen: the ROLLBACK reaches it and is never answered
+            CompletableFuture<String> rb = CompletableFuture.supplyAsync(() -> {
+                try {
+                    Sql.exec(rollback, "ROLLBACK");
+                    return "OK";
+                } catch (SQLException e) {
+                    return "ERR " + e.getErrorCode();
+                }
+            });
+            Thread.sleep(300);
             t.kill(source);
 
             // A login in the middle of the failure (the dead source is still routed for a moment) waits for the new one.
@@ -78,6 +91,9 @@ class Mysql80InFlightTest {
             assertEquals("ERR 1213", u.get(30, TimeUnit.SECONDS), "inside a transaction: rolled back, and said so");
             assertEquals("ERR 1317", w.get(30, TimeUnit.SECONDS), "an autocommit write: outcome unknown");
             assertEquals("0", Sql.scalar(trx, "SELECT v FROM app.t WHERE id = 1"), "the transaction's update is gone");
+            assertEquals("OK", rb.get(30, TimeUnit.SECONDS), "a ROLLBACK in flight: done with the server");
+            assertEquals("0", Sql.scalar(rollback, "SELECT COUNT(*) FROM app.t WHERE id = 3"), "rolled back");
+            assertEquals(1.0, n.proxy().metrics().inFlight("rolled_back_as_asked"));
             assertEquals(1.0, n.proxy().metrics().inFlight("rerun"));
             assertEquals(1.0, n.proxy().metrics().inFlight("rolled_back"));
             assertEquals(1.0, n.proxy().metrics().inFlight("unknown"));
