@@ -380,7 +380,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (fate == InFlight.Fate.RERUN && exchange.sent == null) {
                 fate = InFlight.Fate.UNKNOWN; // a prepared statement's execute is not kept for a re-run
             }
-            server.metrics().inFlight(fate);
+            server.inFlightLost(b.endpoint(), fate);
             log.info("session {} user '{}': {} during {}: {}", id, state.user, why, Command.name(exchange.command),
                     fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
                             : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"

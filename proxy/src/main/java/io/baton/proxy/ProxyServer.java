@@ -220,6 +220,27 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
 
     private volatile Runnable sourceLost = () -> { };
 
+    /** Statements in flight at a lost server, per server name and fate, until a failover report takes them. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.ConcurrentHashMap<String,
+            java.util.concurrent.atomic.LongAdder>> inFlightLost = new java.util.concurrent.ConcurrentHashMap<>();
+
+    void inFlightLost(Endpoint server, InFlight.Fate fate) {
+        metrics.inFlight(fate);
+        inFlightLost.computeIfAbsent(server.name(), k -> new java.util.concurrent.ConcurrentHashMap<>())
+                .computeIfAbsent(fate.name().toLowerCase(java.util.Locale.ROOT), k -> new java.util.concurrent.atomic.LongAdder())
+                .increment();
+    }
+
+    @Override
+    public java.util.Map<String, Long> inFlightLostAt(String server) {
+        var m = inFlightLost.remove(server);
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        if (m != null) {
+            m.forEach((fate, n) -> out.put(fate, n.sum()));
+        }
+        return out;
+    }
+
     /**
      * Told (on an event loop: must not block) when a connection to the routed source ends unasked or is refused:
      * the monitor then checks at once instead of at its next round.

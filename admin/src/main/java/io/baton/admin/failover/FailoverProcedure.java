@@ -652,8 +652,37 @@ final class FailoverProcedure extends Procedure {
 
     private String route() {
         RoutingControl.MigrationSummary m = routing.switchTo(endpoint(candidate), config.gate.maxWait);
+        String inFlight = describeInFlight(routing.inFlightLostAt(oldSource.name()));
+        if (inFlight != null) {
+            report.inFlight(inFlight);
+        }
         return "routing to " + endpoint(candidate) + ": " + m.moved() + " session(s) moved, " + m.failed()
                 + " failed, pause " + m.pauseMillis() + " ms";
+    }
+
+    /** The report's line on what the statements in flight at the lost source got (docs/in-flight.md), or null. */
+    static String describeInFlight(Map<String, Long> byFate) {
+        if (byFate.isEmpty()) {
+            return null;
+        }
+        List<String> parts = new ArrayList<>();
+        long rerun = byFate.getOrDefault("rerun", 0L);
+        long rolledBack = byFate.getOrDefault("rolled_back", 0L);
+        long asked = byFate.getOrDefault("rolled_back_as_asked", 0L);
+        long unknown = byFate.getOrDefault("unknown", 0L);
+        if (rerun > 0) {
+            parts.add(rerun + " read(s) answered from the new source");
+        }
+        if (rolledBack > 0) {
+            parts.add(rolledBack + " rolled back with their transaction (ERR 1213)");
+        }
+        if (asked > 0) {
+            parts.add(asked + " ROLLBACK(s) answered OK");
+        }
+        if (unknown > 0) {
+            parts.add(unknown + " with an unknown outcome (ERR 1317)");
+        }
+        return String.join(", ", parts);
     }
 
     private String postHook() {

@@ -53,6 +53,7 @@ public final class FailoverReport {
     private String stoppedAt;
     private String choiceReason;
     private String acknowledgedWrites;
+    private String inFlight;
     private final List<StepRecord> steps = new ArrayList<>();
     private final Map<String, String> positions = new LinkedHashMap<>();
     private final List<String> warnings = new ArrayList<>();
@@ -143,6 +144,15 @@ public final class FailoverReport {
 
     synchronized void newSource(String name) {
         this.newSource = name;
+    }
+
+    synchronized void inFlight(String text) {
+        this.inFlight = text;
+    }
+
+    /** What the statements in flight at the lost source got (this node's sessions), or null when there were none. */
+    public synchronized String inFlight() {
+        return inFlight;
     }
 
     synchronized void acknowledgedWrites(String text) {
@@ -327,6 +337,9 @@ public final class FailoverReport {
         }
         if (acknowledgedWrites != null) {
             sb.append("  acknowledged writes: ").append(acknowledgedWrites).append('\n');
+        }
+        if (inFlight != null) {
+            sb.append("  statements in flight: ").append(inFlight).append('\n');
         }
         positions.forEach((k, v) -> sb.append("  position ").append(k).append(": ").append(v).append('\n'));
         errantTransactions.forEach((k, v) -> sb.append("  errant transactions on ").append(k).append(": ").append(v)

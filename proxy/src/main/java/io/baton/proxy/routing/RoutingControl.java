@@ -36,6 +36,15 @@ public interface RoutingControl {
      */
     boolean awaitNoOpenTransactions(Duration timeout);
 
+    /**
+     * What the sessions' statements in flight got when their connections to {@code server} were lost, since the
+     * last time this was asked (asking forgets them): per fate (rerun, rolled_back, rolled_back_as_asked, unknown),
+     * how many. Empty where the sessions are not this process's.
+     */
+    default java.util.Map<String, Long> inFlightLostAt(String server) {
+        return java.util.Map.of();
+    }
+
     /** Outcome of a switch: how many sessions moved, and how many failed (each failure is logged with its reason). */
     record MigrationSummary(int moved, int failed, long pauseMillis) {
     }
