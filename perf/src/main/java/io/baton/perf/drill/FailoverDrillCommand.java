@@ -87,7 +87,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     /** What one round measured. */
     record Round(int round, String kind, String from, String to, boolean complete, String outcome, long unavailableMillis,
                  List<Long> unavailableMillisByNode, long longestPauseMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
-                 List<Map<String, Object>> steps) {
+                 List<Map<String, Object>> steps, String report, List<String> notes) {
     }
 
     @Override
@@ -331,6 +331,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             }
         }
         chart(r, roundStart, eventAt, events, steps);
+        List<String> notes = new ArrayList<>();
         if (kind.equals("kill") && routedAway) {
             t.start(from);
             FailoverReport rejoin = leader(cluster).engine().rejoin(from, false, "drill: restore the topology");
@@ -338,12 +339,15 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 // Commits the killed source made and never sent: with durability.mode replica their clients got
                 // ERR 1317 (outcome unknown), with async they are acknowledged writes lost. The drill keeps its
                 // replicas (a replica-mode topology without one cannot acknowledge a commit): forced, reported.
-                w.println("note: " + from + " kept commits it never sent (" + rejoin.failure().replaceAll("; rejoin with.*", "")
-                        + "); rejoined with force to restore the topology");
+                String note = from + " kept commits it never sent (" + rejoin.failure().replaceAll("; rejoin with.*", "")
+                        + "); rejoined with force to restore the topology";
+                w.println("note: " + note);
+                notes.add(note);
                 rejoin = leader(cluster).engine().rejoin(from, true, "drill: restore the topology (forced)");
             }
             if (!rejoin.succeeded()) {
                 w.println("warning: " + from + " did not rejoin: " + rejoin.failure());
+                notes.add(from + " did not rejoin: " + rejoin.describe());
             }
         }
         String routed = first.proxy().source().name();
@@ -355,7 +359,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 : report.succeeded() ? "succeeded" : "routed after a stop: " + report.recovery();
         boolean complete = report != null && report.isRouted() && !to.equals(from) && allRouted && unavailable >= 0;
         return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000, errors,
-                reconnects.get(), acked.size(), lost, steps);
+                reconnects.get(), acked.size(), lost, steps, report == null ? null : report.describe(), notes);
     }
 
     /** This round's failover (started after {@code sinceMillis}, on whichever node ran it); null if none within 30 s. */
