@@ -1,15 +1,12 @@
 package io.baton.proxy;
 
 import io.baton.protocol.Capabilities;
-import io.baton.protocol.Command;
 import io.baton.protocol.MySqlError;
 import io.baton.protocol.Packets;
 import io.baton.protocol.ProtocolException;
-import io.baton.protocol.ServerStatus;
 import io.baton.protocol.message.ComChangeUser;
 import io.baton.protocol.message.ErrPacket;
 import io.baton.protocol.message.HandshakeResponse41;
-import io.baton.protocol.message.OkPacket;
 import io.baton.proxy.routing.Endpoint;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -23,10 +20,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection, from greeting to goodbye: the Netty handler of the client channel and the
- * listener of its backend connection, which hands each phase to the class whose job it is.
+ * owner of its backend connection, which hands each phase to the class whose job it is.
  * <ul>
  * <li>{@link LoginExchange}: greeting, TLS, authentication (Baton's own HandshakeV10 and scramble, the
  *     client verified against the user directory); then the backend is opened as the same user.</li>
+ * <li>{@link BackendLink}: the backend connection's life (opened through a failover, swapped, lost) and what
+ *     its loss means for the statement in flight ({@link InFlight}).</li>
  * <li>{@link CommandRelay}: client → server, slices of the bytes received (statement ids and KILL targets
  *     rewritten in place; {@link StatementHead} decides which statements are inspected).</li>
  * <li>{@link ResponseRelay}: server → client, verbatim, followed only far enough to know where each
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * with GATED while a closed gate holds the next statement, MIGRATING while a backend on another server
  * is being prepared; CLOSED at the end.
  */
-public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendConnection.Listener {
+public final class ClientSession extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     /** Packets at least this long are streamed through instead of being collected whole. */
     static final int STREAM_THRESHOLD = 64 * 1024;
@@ -88,20 +87,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean reserved;
     /** Set when a KILL CONNECTION for this session was sent: its backend's end then ends the session. */
     volatile boolean killed;
-    /** Until when (System.nanoTime) opening the backend may wait for a source; 0 before the first attempt. */
-    private long connectDeadline;
-    private Gate.Waiter connectWaiter;
-    private static final long CONNECT_RETRY_MILLIS = 50;
     /** The session's own wait_timeout in ms, once it set one (0: the proxy's limits.idleTimeout alone). */
     private volatile long sessionWaitMillis;
-    /** The server said it closes the backend for inactivity (ERR 4031): its end then ends the session. */
-    boolean serverTimedOut;
 
     // The command phase, by job: the command under way, client → server, server → client, moving.
     private final Exchange exchange = new Exchange();
     final CommandRelay relay = new CommandRelay(this, exchange);
     private final ResponseRelay response = new ResponseRelay(this, exchange);
     final SessionMover mover = new SessionMover(this);
+    final BackendLink link = new BackendLink(this, exchange, response);
 
     ClientSession(ProxyServer server, long id) {
         this.server = server;
@@ -241,226 +235,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         state.schema = (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null;
         state.characterSet = login.characterSet();
         phase = Phase.CONNECTING;
-        openBackend();
+        link.open();
     }
 
-    // ------------------------------------------------------------------------------ backend
-
-    /**
-     * Opens the session's backend on the source routed now. A login that arrives during a failover (the gate is
-     * closed, or the source refuses connections until it is replaced) waits for it as a statement would, at most
-     * gate.maxWait, instead of failing: the client sees a slower login.
-     */
-    private void openBackend() {
-        if (phase == Phase.CLOSED) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (connectDeadline == 0) {
-            connectDeadline = now + server.settings().gateMaxWait().toNanos();
-        }
-        long left = connectDeadline - now;
-        Gate gate = server.gate();
-        if (!gate.admits(false)) {
-            if (left <= 0) {
-                sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton held this login at its gate for "
-                        + server.settings().gateMaxWait().toMillis() + " ms (" + gate.reason() + ")"), seq + 1);
-                return;
-            }
-            connectWaiter = gate.await(ch.eventLoop(), java.time.Duration.ofNanos(left), () -> {
-                connectWaiter = null;
-                openBackend();
-            }, () -> {
-                connectWaiter = null;
-                openBackend(); // past the deadline: says so
-            });
-            return;
-        }
-        Endpoint source = server.source();
-        if (source == null) {
-            if (left > 0) {
-                retryConnect();
-                return;
-            }
-            sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"), seq + 1);
-            return;
-        }
-        BackendConnection.Login l = backendLogin();
-        serverTimedOut = false;
-        backend = BackendConnection.open(ch.eventLoop(), source, l, server.settings(), server.backendTls(), this);
-    }
-
-    @Override
-    public void backendReady(BackendConnection b) {
-        if (b != backend || phase == Phase.CLOSED) {
-            b.close();
-            return;
-        }
-        server.metrics().backendConnected();
-        connectDeadline = 0;
-        seq++;
-        write(OkPacket.of(ServerStatus.SERVER_STATUS_AUTOCOMMIT)::encode, capabilities);
-        ch.flush();
-        phase = Phase.IDLE;
-        log.debug("session {} user {} logged in, backend {} thread {}", id, state.user, b.endpoint(), b.threadId());
-        if (mover.completeDeferredMove()) {
-            return;
-        }
-        relay.process();
-    }
-
-    /** Opens the backend again shortly: the source refused it (a failover may be about to replace it). */
-    private void retryConnect() {
-        ch.eventLoop().schedule(this::openBackend, CONNECT_RETRY_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public void backendFailed(BackendConnection b, MySqlError error) {
-        if (b != backend) {
-            return;
-        }
-        server.metrics().backendError();
-        backend = null;
-        if (error.errno() == 2003 || error.errno() == 2013) {
-            server.backendLost(b.endpoint()); // refused or cut: the monitor looks now
-            if (phase == Phase.CONNECTING && System.nanoTime() - connectDeadline < 0) {
-                log.debug("session {} user '{}': backend login at {} failed ({}); trying again", id, state.user,
-                        b.endpoint(), error.message());
-                retryConnect();
-                return;
-            }
-        }
-        log.info("session {} user '{}': backend login at {} failed: {}", id, state.user, b.endpoint(), error);
-        sendErrAndClose(error, phase == Phase.CONNECTING ? seq + 1 : 1);
-    }
-
-    @Override
-    public void backendClosed(BackendConnection b) {
-        if (b != backend || phase == Phase.CLOSED) {
-            return;
-        }
-        // The server went away (crash, kill, network): the client session stays. Its next statement
-        // goes to whatever the router says then, after the gate if it is closed.
-        backend = null;
-        response.release();
-        if (killed) {
-            // KILL CONNECTION: the session ends, as on a server.
-            log.debug("session {} was killed", id);
-            if (phase == Phase.IN_FLIGHT) {
-                sendErrAndClose(MySqlError.ER_CONNECTION_KILLED, response.abandon());
-            } else {
-                close();
-            }
-            return;
-        }
-        if (serverTimedOut && phase != Phase.IN_FLIGHT) {
-            // The server closed the session for its inactivity (wait_timeout): so does Baton, with the server's error.
-            log.debug("session {}: {} closed it for inactivity", id, b.endpoint());
-            server.metrics().idleClosed();
-            sendErrAndClose(INACTIVE, 0);
-            return;
-        }
-        server.metrics().backendError();
-        server.backendLost(b.endpoint());
-        String why = "the connection to " + b.endpoint() + " was lost";
-        if (phase == Phase.IN_FLIGHT && response.holding()) {
-            // The commit is done on the server; its OK waits for the replicas, which may have it even now
-            // that the server is lost. That answer decides; the next statement reconnects.
-            log.info("session {} user '{}': {} while its commit's OK waits for the replicas", id, state.user, why);
-            state.inTransaction = false;
-            return;
-        }
-        if (phase == Phase.IN_FLIGHT) {
-            state.inTransaction = false;
-            relay.abandonCommand();
-            boolean held = response.holdingAnything();
-            int next = response.abandon(); // a commit's OK held mid-response never reaches the client: this takes its place
-            InFlight.Fate fate = held ? InFlight.Fate.UNKNOWN
-                    : InFlight.of(exchange.sentStatement(), exchange.sentInTransaction, exchange.answered);
-            if (fate == InFlight.Fate.RERUN && exchange.sent == null) {
-                fate = InFlight.Fate.UNKNOWN; // a prepared statement's execute is not kept for a re-run
-            }
-            server.inFlightLost(b.endpoint(), fate);
-            log.info("session {} user '{}': {} during {}: {}", id, state.user, why, Command.name(exchange.command),
-                    fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
-                            : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
-                            : fate == InFlight.Fate.ROLLED_BACK_AS_ASKED ? "a ROLLBACK, done with the server: OK"
-                            : "its outcome is unknown");
-            phase = Phase.IDLE;
-            if (fate == InFlight.Fate.RERUN) {
-                // Nothing of it came back and it changed nothing: the client's statement goes again, as if just sent.
-                ByteBuf again = exchange.sent;
-                exchange.sent = null;
-                if (in != null && !in.isReadable()) {
-                    in.release();
-                    in = null;
-                }
-                in = in == null ? again : BackendConnection.append(ch.alloc(), again, in);
-                exchange.forget();
-                if (!mover.completeDeferredMove() && phase == Phase.IDLE) {
-                    relay.process();
-                }
-                return;
-            }
-            exchange.forget();
-            ByteBuf out = ch.alloc().buffer();
-            int h = Packets.reserveHeader(out);
-            if (fate == InFlight.Fate.ROLLED_BACK_AS_ASKED) {
-                OkPacket.of(state.autocommit ? ServerStatus.SERVER_STATUS_AUTOCOMMIT : 0).encode(out, capabilities);
-            } else {
-                (fate == InFlight.Fate.ROLLED_BACK ? rolledBackByFailover(why) : outcomeUnknown(why)).toErrPacket()
-                        .encode(out, capabilities);
-            }
-            Packets.finishFrames(out, h, next);
-            ch.writeAndFlush(out);
-            mover.completeDeferredMove();
-        } else if (state.inTransaction) {
-            log.info("session {} user '{}': {} inside a transaction", id, state.user, why);
-            relay.tellAtNextStatement(rolledBackByFailover(why), false);
-            state.inTransaction = false;
-        } else {
-            log.debug("session {}: {} while idle; it reconnects at its next statement", id, why);
-        }
-        if (phase == Phase.IDLE) {
-            relay.process();
-        }
-    }
-
-    @Override
-    public void backendWritabilityChanged(BackendConnection b) {
-        // Backpressure: stop reading the client while the backend cannot take more.
-        if (b == backend) {
-            ch.config().setAutoRead(b.channel().isWritable());
-        }
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        BackendConnection b = backend;
-        if (b != null && b.isReady()) {
-            b.channel().config().setAutoRead(ch.isWritable());
-        }
-    }
-
-    // ------------------------------------------------------------------------------ server → client
-
-    @Override
-    public void backendRead(BackendConnection b, ByteBuf msg) {
-        server.metrics().sent(msg.readableBytes());
-        if (b != backend || phase == Phase.CLOSED) {
-            msg.release();
-            return;
-        }
-        if (response.read(b, msg)) {
-            ch.config().setAutoRead(true);
-            relay.process();
-        }
-    }
-
-    @Override
-    public void backendReadComplete(BackendConnection b) {
-        ch.flush();
-    }
+    // ------------------------------------------------------------------------------ session timeout, held commits
 
     long sessionWaitMillis() {
         return sessionWaitMillis;
@@ -524,8 +302,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         seq = 0;
         phase = Phase.CONNECTING;
-        connectDeadline = 0;
-        openBackend();
+        link.restartConnect();
+        link.open();
         if (old != null) {
             old.close();
         }
@@ -538,23 +316,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** A moved session's new backend, its state already rebuilt, takes the old one's place. */
     void swapBackend(BackendConnection fresh) {
-        BackendConnection old = backend;
-        backend = fresh;
-        serverTimedOut = false;
-        fresh.listener(this);
-        if (old != null) {
-            old.close(); // COM_QUIT: the old server rolls back whatever the session had open
-        }
-        response.release();
+        link.swap(fresh);
     }
 
     void dropBackend() {
-        BackendConnection b = backend;
-        backend = null;
-        response.release();
-        if (b != null) {
-            b.close();
-        }
+        link.drop();
     }
 
     // ------------------------------------------------------------------------------ replies, close
@@ -565,10 +331,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         body.accept(out);
         Packets.finishFrames(out, h, seq & 0xFF);
         ch.write(out);
-    }
-
-    private void write(java.util.function.BiConsumer<ByteBuf, Integer> body, int caps) {
-        write(out -> body.accept(out, caps));
     }
 
     /** An ERR in answer to the current command (sequence id 1). */
@@ -653,10 +415,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         phase = Phase.CLOSED;
         auth.cancelDeadline();
         mover.close();
-        if (connectWaiter != null) {
-            connectWaiter.cancel();
-            connectWaiter = null;
-        }
+        link.close();
         auth.release();
         if (in != null) {
             in.release();

@@ -87,7 +87,7 @@ final class ResponseRelay {
                     log.debug("session {}: {} unsolicited bytes from {}", s.id(), end - pos, b.endpoint());
                     if (end - pos >= Packets.HEADER_SIZE + 3 && buf.getUnsignedByte(pos + Packets.HEADER_SIZE) == 0xFF
                             && buf.getUnsignedShortLE(pos + Packets.HEADER_SIZE + 1) == 4031) {
-                        s.serverTimedOut = true; // ER_CLIENT_INTERACTION_TIMEOUT: the server closes it for inactivity
+                        s.link.serverTimedOut = true; // ER_CLIENT_INTERACTION_TIMEOUT: the server closes it for inactivity
                     }
                     if (pos > start) {
                         emit(buf.retainedSlice(start, pos - start));

@@ -1,0 +1,295 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Command;
+import io.baton.protocol.MySqlError;
+import io.baton.protocol.Packets;
+import io.baton.protocol.ServerStatus;
+import io.baton.protocol.message.OkPacket;
+import io.baton.proxy.routing.Endpoint;
+import io.netty.buffer.ByteBuf;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's backend connection from the session's side: opening it after the client's login (waiting through a
+ * failover, bounded by gate.maxWait), relaying its events to the {@link ResponseRelay}, swapping it when the
+ * session moves, and what its loss means for the client: a statement in flight gets its {@link InFlight} fate, an
+ * open transaction is replayed on the next source ({@link TransactionLog}) or reported rolled back.
+ * On the session's event loop, like everything of a session.
+ */
+final class BackendLink implements BackendConnection.Listener {
+    /** The session's logger: operators' log settings name ClientSession for everything a session logs. */
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    private static final long CONNECT_RETRY_MILLIS = 50;
+
+    private final ClientSession s;
+    private final Exchange x;
+    private final ResponseRelay response;
+    /** Until when (System.nanoTime) opening the backend may wait for a source; 0 before the first attempt. */
+    private long connectDeadline;
+    private Gate.Waiter connectWaiter;
+    /** The server said it closes the backend for inactivity (ERR 4031): its end then ends the session. */
+    boolean serverTimedOut;
+
+    BackendLink(ClientSession session, Exchange exchange, ResponseRelay response) {
+        this.s = session;
+        this.x = exchange;
+        this.response = response;
+    }
+
+    /** A new login (or change of user): the wait for a source starts again. */
+    void restartConnect() {
+        connectDeadline = 0;
+    }
+
+    /**
+     * Opens the session's backend on the source routed now. A login that arrives during a failover (the gate is
+     * closed, or the source refuses connections until it is replaced) waits for it as a statement would, at most
+     * gate.maxWait, instead of failing: the client sees a slower login.
+     */
+    void open() {
+        if (s.phase == ClientSession.Phase.CLOSED) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (connectDeadline == 0) {
+            connectDeadline = now + s.server.settings().gateMaxWait().toNanos();
+        }
+        long left = connectDeadline - now;
+        Gate gate = s.server.gate();
+        if (!gate.admits(false)) {
+            if (left <= 0) {
+                s.sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton held this login at its gate for "
+                        + s.server.settings().gateMaxWait().toMillis() + " ms (" + gate.reason() + ")"), s.seq + 1);
+                return;
+            }
+            connectWaiter = gate.await(s.ch.eventLoop(), Duration.ofNanos(left), () -> {
+                connectWaiter = null;
+                open();
+            }, () -> {
+                connectWaiter = null;
+                open(); // past the deadline: says so
+            });
+            return;
+        }
+        Endpoint source = s.server.source();
+        if (source == null) {
+            if (left > 0) {
+                retryConnect();
+                return;
+            }
+            s.sendErrAndClose(MySqlError.of(2003, "Can't connect to MySQL server: Baton has no source server to route to"),
+                    s.seq + 1);
+            return;
+        }
+        serverTimedOut = false;
+        s.backend = BackendConnection.open(s.ch.eventLoop(), source, s.backendLogin(), s.server.settings(),
+                s.server.backendTls(), this);
+    }
+
+    /** Opens the backend again shortly: the source refused it (a failover may be about to replace it). */
+    private void retryConnect() {
+        s.ch.eventLoop().schedule(this::open, CONNECT_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The session ends: a login waiting at the gate stops waiting. */
+    void close() {
+        if (connectWaiter != null) {
+            connectWaiter.cancel();
+            connectWaiter = null;
+        }
+    }
+
+    @Override
+    public void backendReady(BackendConnection b) {
+        if (b != s.backend || s.phase == ClientSession.Phase.CLOSED) {
+            b.close();
+            return;
+        }
+        s.server.metrics().backendConnected();
+        connectDeadline = 0;
+        s.seq++;
+        s.write(out -> OkPacket.of(ServerStatus.SERVER_STATUS_AUTOCOMMIT).encode(out, s.capabilities));
+        s.ch.flush();
+        s.phase = ClientSession.Phase.IDLE;
+        log.debug("session {} user {} logged in, backend {} thread {}", s.id(), s.state().user, b.endpoint(), b.threadId());
+        if (s.mover.completeDeferredMove()) {
+            return;
+        }
+        s.relay.process();
+    }
+
+    @Override
+    public void backendFailed(BackendConnection b, MySqlError error) {
+        if (b != s.backend) {
+            return;
+        }
+        s.server.metrics().backendError();
+        s.backend = null;
+        if (error.errno() == 2003 || error.errno() == 2013) {
+            s.server.backendLost(b.endpoint()); // refused or cut: the monitor looks now
+            if (s.phase == ClientSession.Phase.CONNECTING && System.nanoTime() - connectDeadline < 0) {
+                log.debug("session {} user '{}': backend login at {} failed ({}); trying again", s.id(), s.state().user,
+                        b.endpoint(), error.message());
+                retryConnect();
+                return;
+            }
+        }
+        log.info("session {} user '{}': backend login at {} failed: {}", s.id(), s.state().user, b.endpoint(), error);
+        s.sendErrAndClose(error, s.phase == ClientSession.Phase.CONNECTING ? s.seq + 1 : 1);
+    }
+
+    @Override
+    public void backendClosed(BackendConnection b) {
+        if (b != s.backend || s.phase == ClientSession.Phase.CLOSED) {
+            return;
+        }
+        // The server went away (crash, kill, network): the client session stays. Its next statement
+        // goes to whatever the router says then, after the gate if it is closed.
+        s.backend = null;
+        response.release();
+        SessionState state = s.state();
+        if (s.killed) {
+            // KILL CONNECTION: the session ends, as on a server.
+            log.debug("session {} was killed", s.id());
+            if (s.phase == ClientSession.Phase.IN_FLIGHT) {
+                s.sendErrAndClose(MySqlError.ER_CONNECTION_KILLED, response.abandon());
+            } else {
+                s.close();
+            }
+            return;
+        }
+        if (serverTimedOut && s.phase != ClientSession.Phase.IN_FLIGHT) {
+            // The server closed the session for its inactivity (wait_timeout): so does Baton, with the server's error.
+            log.debug("session {}: {} closed it for inactivity", s.id(), b.endpoint());
+            s.server.metrics().idleClosed();
+            s.sendErrAndClose(ClientSession.INACTIVE, 0);
+            return;
+        }
+        s.server.metrics().backendError();
+        s.server.backendLost(b.endpoint());
+        String why = "the connection to " + b.endpoint() + " was lost";
+        if (s.phase == ClientSession.Phase.IN_FLIGHT && response.holding()) {
+            // The commit is done on the server; its OK waits for the replicas, which may have it even now
+            // that the server is lost. That answer decides; the next statement reconnects.
+            log.info("session {} user '{}': {} while its commit's OK waits for the replicas", s.id(), state.user, why);
+            state.inTransaction = false;
+            return;
+        }
+        if (s.phase == ClientSession.Phase.IN_FLIGHT) {
+            lostInFlight(b, why);
+        } else if (state.inTransaction) {
+            log.info("session {} user '{}': {} inside a transaction", s.id(), state.user, why);
+            s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why), false);
+            state.inTransaction = false;
+        } else {
+            log.debug("session {}: {} while idle; it reconnects at its next statement", s.id(), why);
+        }
+        if (s.phase == ClientSession.Phase.IDLE) {
+            s.relay.process();
+        }
+    }
+
+    /** The backend was lost with a statement under way: its {@link InFlight} fate decides what the client gets. */
+    private void lostInFlight(BackendConnection b, String why) {
+        SessionState state = s.state();
+        state.inTransaction = false;
+        s.relay.abandonCommand();
+        boolean held = response.holdingAnything();
+        int next = response.abandon(); // a commit's OK held mid-response never reaches the client: this takes its place
+        InFlight.Fate fate = held ? InFlight.Fate.UNKNOWN
+                : InFlight.of(x.sentStatement(), x.sentInTransaction, x.answered);
+        if (fate == InFlight.Fate.RERUN && x.sent == null) {
+            fate = InFlight.Fate.UNKNOWN; // a prepared statement's execute is not kept for a re-run
+        }
+        s.server.inFlightLost(b.endpoint(), fate);
+        log.info("session {} user '{}': {} during {}: {}", s.id(), state.user, why, Command.name(x.command),
+                fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
+                        : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
+                        : fate == InFlight.Fate.ROLLED_BACK_AS_ASKED ? "a ROLLBACK, done with the server: OK"
+                        : "its outcome is unknown");
+        s.phase = ClientSession.Phase.IDLE;
+        if (fate == InFlight.Fate.RERUN) {
+            // Nothing of it came back and it changed nothing: the client's statement goes again, as if just sent.
+            resend();
+            return;
+        }
+        x.forget();
+        ByteBuf out = s.ch.alloc().buffer();
+        int h = Packets.reserveHeader(out);
+        if (fate == InFlight.Fate.ROLLED_BACK_AS_ASKED) {
+            OkPacket.of(state.autocommit ? ServerStatus.SERVER_STATUS_AUTOCOMMIT : 0).encode(out, s.capabilities);
+        } else {
+            (fate == InFlight.Fate.ROLLED_BACK ? ClientSession.rolledBackByFailover(why) : ClientSession.outcomeUnknown(why))
+                    .toErrPacket().encode(out, s.capabilities);
+        }
+        Packets.finishFrames(out, h, next);
+        s.ch.writeAndFlush(out);
+        s.mover.completeDeferredMove();
+    }
+
+    /** The command under way goes again, as if the client had just sent it: its packet is put back in front. */
+    private void resend() {
+        ByteBuf again = x.sent;
+        x.sent = null;
+        if (s.in != null && !s.in.isReadable()) {
+            s.in.release();
+            s.in = null;
+        }
+        s.in = s.in == null ? again : BackendConnection.append(s.ch.alloc(), again, s.in);
+        x.forget();
+        if (!s.mover.completeDeferredMove() && s.phase == ClientSession.Phase.IDLE) {
+            s.relay.process();
+        }
+    }
+
+    @Override
+    public void backendWritabilityChanged(BackendConnection b) {
+        // Backpressure: stop reading the client while the backend cannot take more.
+        if (b == s.backend) {
+            s.ch.config().setAutoRead(b.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void backendRead(BackendConnection b, ByteBuf msg) {
+        s.server.metrics().sent(msg.readableBytes());
+        if (b != s.backend || s.phase == ClientSession.Phase.CLOSED) {
+            msg.release();
+            return;
+        }
+        if (response.read(b, msg)) {
+            s.ch.config().setAutoRead(true);
+            s.relay.process();
+        }
+    }
+
+    @Override
+    public void backendReadComplete(BackendConnection b) {
+        s.ch.flush();
+    }
+
+    /** A moved session's new backend, its state already rebuilt, takes the old one's place. */
+    void swap(BackendConnection fresh) {
+        BackendConnection old = s.backend;
+        s.backend = fresh;
+        serverTimedOut = false;
+        fresh.listener(this);
+        if (old != null) {
+            old.close(); // COM_QUIT: the old server rolls back whatever the session had open
+        }
+        response.release();
+    }
+
+    /** The backend goes (closed with COM_QUIT); the next statement opens another. */
+    void drop() {
+        BackendConnection b = s.backend;
+        s.backend = null;
+        response.release();
+        if (b != null) {
+            b.close();
+        }
+    }
+}
