@@ -216,6 +216,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Backpressure: stop reading the server while the client cannot take more.
+        BackendConnection b = backend;
+        if (b != null && b.isReady()) {
+            b.channel().config().setAutoRead(ch.isWritable());
+        }
+    }
+
     // ------------------------------------------------------------------------------ login
 
     /** How the backend is logged in: as the client's account, with its schema, character set and attributes. */
