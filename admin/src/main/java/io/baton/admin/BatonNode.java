@@ -144,7 +144,8 @@ public final class BatonNode implements AutoCloseable {
     public static ProxySettings settings(BatonConfig c) {
         return new ProxySettings(c.proxy.host, c.proxy.port, c.limits.ioThreads, c.limits.maxConnections,
                 c.limits.maxPacketBytes, c.limits.idleTimeout, c.limits.connectTimeout, c.limits.backendConnectTimeout,
-                c.gate.maxWait, c.tls.backend);
+                c.gate.maxWait, c.tls.backend, new ProxySettings.Replay(c.replay.enabled, c.replay.maxBytes,
+                c.replay.attempts));
     }
 
     public BatonConfig config() {

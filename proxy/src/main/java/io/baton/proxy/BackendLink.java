@@ -181,9 +181,20 @@ final class BackendLink implements BackendConnection.Listener {
         if (s.phase == ClientSession.Phase.IN_FLIGHT) {
             lostInFlight(b, why);
         } else if (state.inTransaction) {
-            log.info("session {} user '{}': {} inside a transaction", s.id(), state.user, why);
-            s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why), false);
             state.inTransaction = false;
+            String refusal = s.txLog.refusal(state);
+            if (refusal == null) {
+                // Nothing of it committed: its statements run again on the next backend before the next statement.
+                log.info("session {} user '{}': {} inside a transaction; it is replayed on the next source", s.id(),
+                        state.user, why);
+                s.txLog.lost(b.endpoint().name());
+            } else {
+                log.info("session {} user '{}': {} inside a transaction, not replayed: {}", s.id(), state.user, why,
+                        refusal);
+                s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why + "; not replayed: " + refusal), false);
+                s.server.replayOutcome(b.endpoint().name(), "refused", 0);
+                s.txLog.clear();
+            }
         } else {
             log.debug("session {}: {} while idle; it reconnects at its next statement", s.id(), why);
         }
@@ -202,12 +213,25 @@ final class BackendLink implements BackendConnection.Listener {
         InFlight.Fate fate = held ? InFlight.Fate.UNKNOWN
                 : InFlight.of(x.sentStatement(), x.sentInTransaction, x.answered);
         if (fate == InFlight.Fate.RERUN && x.sent == null) {
-            fate = InFlight.Fate.UNKNOWN; // a prepared statement's execute is not kept for a re-run
+            fate = InFlight.Fate.UNKNOWN; // not kept whole (sent in pieces): it cannot go again
+        }
+        String refusal = null;
+        if (fate == InFlight.Fate.ROLLED_BACK) {
+            // Inside a transaction, nothing of which committed: the transaction is replayed on the next source and
+            // the statement goes again after it, unless the client already saw part of its answer.
+            refusal = x.answered ? "part of the answer to the statement in flight had reached the client"
+                    : x.sent == null ? "the statement in flight was sent in pieces" : s.txLog.refusal(state);
+            if (refusal == null) {
+                fate = InFlight.Fate.REPLAYED;
+            }
         }
         s.server.inFlightLost(b.endpoint(), fate);
         log.info("session {} user '{}': {} during {}: {}", s.id(), state.user, why, Command.name(x.command),
                 fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
+                        : fate == InFlight.Fate.REPLAYED ? "inside a transaction: the transaction is replayed on the"
+                                + " source routed next, then the statement runs again"
                         : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
+                                + (refusal == null ? "" : " (not replayed: " + refusal + ")")
                         : fate == InFlight.Fate.ROLLED_BACK_AS_ASKED ? "a ROLLBACK, done with the server: OK"
                         : "its outcome is unknown");
         s.phase = ClientSession.Phase.IDLE;
@@ -216,6 +240,15 @@ final class BackendLink implements BackendConnection.Listener {
             resend();
             return;
         }
+        if (fate == InFlight.Fate.REPLAYED) {
+            s.txLog.lost(b.endpoint().name());
+            resend();
+            return;
+        }
+        if (fate == InFlight.Fate.ROLLED_BACK) {
+            s.server.replayOutcome(b.endpoint().name(), "refused", 0);
+        }
+        s.txLog.clear();
         x.forget();
         ByteBuf out = s.ch.alloc().buffer();
         int h = Packets.reserveHeader(out);
@@ -234,6 +267,9 @@ final class BackendLink implements BackendConnection.Listener {
     private void resend() {
         ByteBuf again = x.sent;
         x.sent = null;
+        if (x.command == Command.COM_STMT_EXECUTE) {
+            again.setIntLE(again.readerIndex() + Packets.HEADER_SIZE + 1, x.sentStatementId); // the client's id again
+        }
         if (s.in != null && !s.in.isReadable()) {
             s.in.release();
             s.in = null;

@@ -97,9 +97,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     final SessionMover mover = new SessionMover(this);
     final BackendLink link = new BackendLink(this, exchange, response);
 
+    /** The open transaction's statements, for a replay on another server. */
+    final TransactionLog txLog;
+
     ClientSession(ProxyServer server, long id) {
         this.server = server;
         this.id = id;
+        this.txLog = new TransactionLog(server.settings().replay());
     }
 
     public long id() {
@@ -303,6 +307,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         BackendConnection old = backend;
         state.reset();
+        txLog.clear();
         sessionWaitTimeout(null);
         state.user = auth.account().user();
         state.schema = cu.database() == null || cu.database().isEmpty() ? null : cu.database();

@@ -159,10 +159,27 @@ final class CommandRelay {
             if (x.sent != null) {
                 x.sent.release();
             }
-            x.sent = cmd == Command.COM_QUERY && whole && replacement == null && len <= InFlight.RERUN_MAX_BYTES
-                    ? in.retainedSlice(ri, Packets.HEADER_SIZE + len) : null;
-            x.sentInTransaction = s.state().inTransaction;
+            SessionState state = s.state();
+            boolean kept = whole && (cmd == Command.COM_QUERY || cmd == Command.COM_STMT_EXECUTE);
+            x.sent = !kept ? null : replacement != null ? replacement.retainedDuplicate()
+                    : in.retainedSlice(ri, Packets.HEADER_SIZE + len);
+            x.sentInTransaction = state.inTransaction || !state.autocommit;
             x.answered = false;
+            x.sentWithLongData = cmd == Command.COM_STMT_EXECUTE && x.longDataPending;
+            if (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET) {
+                x.longDataPending = false;
+            }
+            if (s.txLog.enabled()) {
+                x.digesting = true;
+                x.digestBroken = false;
+                x.digest.begin(x.sentInTransaction);
+                if (cmd == Command.COM_STMT_SEND_LONG_DATA) {
+                    x.longDataPending = true;
+                    if (state.inTransaction) {
+                        s.txLog.spoil("a prepared statement's parameter sent as long data");
+                    }
+                }
+            }
             if (replacement != null) {
                 in.skipBytes(Packets.HEADER_SIZE + len);
                 b.channel().write(replacement, b.channel().voidPromise());
@@ -243,6 +260,7 @@ final class CommandRelay {
                     throw ProtocolException.malformed(Command.name(cmd) + " without a statement id");
                 }
                 int clientId = in.getIntLE(payload + 1);
+                x.sentStatementId = clientId;
                 SessionState.PreparedStatement ps = state.statement(clientId);
                 if (ps == null) {
                     if (x.framer.expectsResponse()) {

@@ -27,14 +27,31 @@ final class Exchange {
     boolean lastInfileFrameFull;
 
     // What to make of the command if its server is lost before it completes (InFlight).
-    /** The COM_QUERY packet under way as the client sent it (a retained slice), or null (another command, too long). */
+    /**
+     * The COM_QUERY or COM_STMT_EXECUTE packet under way as the server got it (a retained slice), or null (another
+     * command, or one sent in pieces).
+     */
     io.netty.buffer.ByteBuf sent;
     /** The SQL of the prepared statement a COM_STMT_EXECUTE under way runs, or null. */
     String sentSql;
-    /** The session was inside a transaction when the command was sent. */
+    /** The client's id of the prepared statement a COM_STMT_EXECUTE under way runs. */
+    int sentStatementId;
+    /**
+     * The session was inside a transaction when the command was sent, or had autocommit off (a statement then
+     * never commits by itself).
+     */
     boolean sentInTransaction;
     /** Some of the command's response arrived. */
     boolean answered;
+
+    // Transaction replay (TransactionLog): a digest of the response, when replay is on.
+    final ResponseDigest digest = new ResponseDigest();
+    boolean digesting;
+    /** A packet of the response streamed through unseen: its digest is incomplete. */
+    boolean digestBroken;
+    /** COM_STMT_SEND_LONG_DATA was sent since the last execute; the execute under way used such a parameter. */
+    boolean longDataPending;
+    boolean sentWithLongData;
 
     /** The command is over: what was kept of it goes. */
     void forget() {
@@ -47,7 +64,7 @@ final class Exchange {
 
     /** The command's SQL, for {@link InFlight}: decoded from the kept packet only now, when a server was lost. */
     String sentStatement() {
-        if (sent != null) {
+        if (sent != null && command == io.baton.protocol.Command.COM_QUERY) {
             int len = io.baton.protocol.Packets.payloadLength(sent, sent.readerIndex());
             return sent.toString(sent.readerIndex() + io.baton.protocol.Packets.HEADER_SIZE + 1, len - 1,
                     java.nio.charset.StandardCharsets.UTF_8);

@@ -17,10 +17,9 @@ import java.util.Set;
  * Decided from the statement's text only when a server is lost, never on the common path.
  */
 final class InFlight {
-    /** Statements longer than this are not kept for a re-run. */
-    static final int RERUN_MAX_BYTES = 16 * 1024;
 
-    enum Fate { RERUN, ROLLED_BACK, ROLLED_BACK_AS_ASKED, UNKNOWN }
+    /** REPLAYED is decided by the session, not here: a ROLLED_BACK statement whose transaction is replayed. */
+    enum Fate { RERUN, ROLLED_BACK, ROLLED_BACK_AS_ASKED, UNKNOWN, REPLAYED }
 
     /** First keywords of statements that never commit a transaction (MySQL's implicit-commit list has none of them). */
     private static final Set<String> NO_COMMIT = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "SHOW",

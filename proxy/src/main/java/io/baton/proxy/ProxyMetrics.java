@@ -48,6 +48,8 @@ public final class ProxyMetrics {
         closed = Counter.builder("baton.client.sessions.closed").description("Client sessions ended").register(registry);
         idleClosed = Counter.builder("baton.client.sessions.idle.closed").description("Sessions closed after the idle timeout")
                 .register(registry);
+        replayBytes = io.micrometer.core.instrument.DistributionSummary.builder("baton.replay.bytes").baseUnit("bytes")
+                .description("Statements held and run again by each transaction replay").register(registry);
         backendConnects = Counter.builder("baton.backend.connects").description("Backend connections opened").register(registry);
         backendErrors = Counter.builder("baton.backend.errors").description("Backend connections that failed to open or broke")
                 .register(registry);
@@ -158,6 +160,24 @@ public final class ProxyMetrics {
     public double migrations(boolean moved) {
         return migrations.entrySet().stream().filter(e -> e.getKey().startsWith(moved ? "moved" : "failed"))
                 .mapToDouble(e -> e.getValue().count()).sum();
+    }
+
+    private final Map<String, Counter> replays = new ConcurrentHashMap<>();
+    private final io.micrometer.core.instrument.DistributionSummary replayBytes;
+
+    /** A transaction replay ended (replayed, different, failed, refused); {@code bytes} of statements it ran again. */
+    void replay(String result, long bytes) {
+        replays.computeIfAbsent(result, r -> Counter.builder("baton.replays").tag("result", r)
+                .description("Open transactions whose server was lost or changed, by what their replay gave")
+                .register(registry)).increment();
+        if (bytes > 0) {
+            replayBytes.record(bytes);
+        }
+    }
+
+    public double replays(String result) {
+        Counter c = replays.get(result);
+        return c == null ? 0 : c.count();
     }
 
     private final Map<InFlight.Fate, Counter> inFlight = new ConcurrentHashMap<>();

@@ -231,6 +231,19 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
                 .increment();
     }
 
+    /**
+     * A transaction open at a lost server (or one the session left) ended its replay: {@code result} replayed,
+     * different, failed (gave up after replay.attempts) or refused (not tried); counted for the failover report too.
+     */
+    void replayOutcome(String lostServer, String result, long bytes) {
+        metrics.replay(result, bytes);
+        if (lostServer != null) {
+            inFlightLost.computeIfAbsent(lostServer, k -> new java.util.concurrent.ConcurrentHashMap<>())
+                    .computeIfAbsent("replay_" + result, k -> new java.util.concurrent.atomic.LongAdder())
+                    .increment();
+        }
+    }
+
     @Override
     public java.util.Map<String, Long> inFlightLostAt(String server) {
         var m = inFlightLost.remove(server);

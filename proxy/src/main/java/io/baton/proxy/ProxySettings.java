@@ -16,14 +16,36 @@ import java.time.Duration;
  * @param backendConnectTimeout limit for opening and authenticating a backend connection
  * @param gateMaxWait       longest a statement waits at a closed gate before an ERR
  * @param backendTls        use TLS to the backend servers
+ * @param replay            transaction replay when a session's server is lost (docs/replay.md)
  */
 public record ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
                             Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
-                            Duration gateMaxWait, boolean backendTls) {
+                            Duration gateMaxWait, boolean backendTls, Replay replay) {
+
+    /**
+     * Transaction replay: an open transaction whose server is lost runs again on the next source (docs/replay.md).
+     *
+     * @param enabled  replay at all (default on)
+     * @param maxBytes statements kept per session's open transaction; a larger transaction is not replayed (1 MiB)
+     * @param attempts replays tried per transaction before it is reported rolled back (3)
+     */
+    public record Replay(boolean enabled, int maxBytes, int attempts) {
+        public static Replay defaults() {
+            return new Replay(true, 1024 * 1024, 3);
+        }
+    }
+
+    /** Without replay settings: the defaults. */
+    public ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
+                         Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
+                         Duration gateMaxWait, boolean backendTls) {
+        this(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout, backendConnectTimeout,
+                gateMaxWait, backendTls, Replay.defaults());
+    }
 
     public static ProxySettings defaults() {
         return new ProxySettings("127.0.0.1", 6033, 0, 3000, 1024 * 1024 * 1024, Duration.ofHours(8),
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false);
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false, Replay.defaults());
     }
 
     /**
@@ -44,16 +66,21 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
 
     public ProxySettings withPort(int p) {
         return new ProxySettings(host, p, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, gateMaxWait, backendTls);
+                backendConnectTimeout, gateMaxWait, backendTls, replay);
     }
 
     public ProxySettings withLimits(int maxConn, int maxPacket, Duration idle, Duration connect) {
         return new ProxySettings(host, port, ioThreads, maxConn, maxPacket, idle, connect, backendConnectTimeout,
-                gateMaxWait, backendTls);
+                gateMaxWait, backendTls, replay);
     }
 
     public ProxySettings withGateMaxWait(Duration d) {
         return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, d, backendTls);
+                backendConnectTimeout, d, backendTls, replay);
+    }
+
+    public ProxySettings withReplay(Replay r) {
+        return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
+                backendConnectTimeout, gateMaxWait, backendTls, r);
     }
 }

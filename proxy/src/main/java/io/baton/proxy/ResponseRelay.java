@@ -115,6 +115,13 @@ final class ResponseRelay {
                 }
                 Step step = x.framer.onPacket(buf, pos + Packets.HEADER_SIZE, len, packetSeq);
                 x.replySeq = (packetSeq + 1) & 0xFF;
+                if (x.digesting) {
+                    if (whole) {
+                        x.digest.packet(x.framer.packetKind(), buf, pos + Packets.HEADER_SIZE, len);
+                    } else {
+                        x.digestBroken = true;
+                    }
+                }
                 if (whole) {
                     boolean holding = held != null;
                     ByteBuf replacement = onServerPacket(buf, pos, len, packetSeq);
@@ -365,7 +372,12 @@ final class ResponseRelay {
         for (SessionStateChange c : ok.sessionStateChanges()) {
             if (c instanceof SessionStateChange.Schema schema) {
                 state.schema = schema.name().isEmpty() ? null : schema.name();
+                s.txLog.spoil("the default schema changed inside the transaction");
             } else if (c instanceof SessionStateChange.SystemVariable v) {
+                if (!"last_gtid".equals(v.name())) {
+                    // A replay starts from the session's variables as they are at the end: the same only if none changed.
+                    s.txLog.spoil("session variable " + v.name() + " changed inside the transaction");
+                }
                 if ("last_gtid".equals(v.name())) {
                     // MariaDB's GTID of the transaction this session committed last (read-only, never replayed)
                     if (s.server.commitAcks() != null && !v.value().isEmpty()) {
@@ -402,6 +414,7 @@ final class ResponseRelay {
         if (x.framer.statusFlags() >= 0) {
             state.status(x.framer.statusFlags());
         }
+        s.txLog.completed(x, state);
         if (state.inTransaction && s.backend == null) {
             // Its OK was held for the replicas while the backend went (lost, or the session moved), and the
             // response left a transaction open (COMMIT AND CHAIN, COMMIT; BEGIN): that one is gone.

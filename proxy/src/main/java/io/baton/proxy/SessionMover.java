@@ -86,7 +86,15 @@ final class SessionMover {
                 return;
             }
             if (state.inTransaction) {
-                s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why), false);
+                String refusal = s.txLog.refusal(state);
+                if (refusal == null) {
+                    // Its statements run again on the target before the session takes the new backend (docs/replay.md).
+                    s.txLog.lost(b == null ? "?" : b.endpoint().name());
+                } else {
+                    s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why + "; not replayed: " + refusal), false);
+                    s.server.replayOutcome(b == null ? null : b.endpoint().name(), "refused", 0);
+                    s.txLog.clear();
+                }
                 state.inTransaction = false;
             }
             startMove(target, f);
@@ -261,14 +269,75 @@ final class SessionMover {
             f.complete(false);
             return;
         }
+        SessionState state = s.state();
+        if (r.ok() && s.txLog.lostAt() != null) {
+            // The session's open transaction runs again on the new backend before the session takes it.
+            BackendConnection fresh = r.backend();
+            moving = fresh;
+            movingDone = f;
+            new TransactionReplay(state, s.txLog, fresh, tr -> replayed(tr, fresh, target, t0, f, generation))
+                    .start(s.server.settings().gateMaxWait().toMillis());
+            return;
+        }
+        finishMove(r.ok() ? r.backend() : null, r.error(), target, t0, f);
+    }
+
+    /** The open transaction's replay ended: the move goes on with the backend, or fails as a failed move does. */
+    private void replayed(TransactionReplay.Result tr, BackendConnection fresh, Endpoint target, long t0,
+                          CompletableFuture<Boolean> f, int generation) {
+        if (generation != moveGeneration || s.phase == ClientSession.Phase.CLOSED) {
+            fresh.close();
+            f.complete(false);
+            return;
+        }
+        moving = null;
+        movingDone = null;
+        SessionState state = s.state();
+        String lost = s.txLog.lostAt();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        switch (tr.outcome()) {
+            case REPLAYED -> {
+                s.txLog.replayed();
+                s.server.replayOutcome(lost, "replayed", tr.bytes());
+                log.info("session {} user '{}': its open transaction ({} statement(s), {} bytes) was replayed on {}"
+                        + " in {} ms", s.id(), state.user, tr.statements(), tr.bytes(), target, ms);
+            }
+            case DIFFERENT -> {
+                s.txLog.clear();
+                s.server.replayOutcome(lost, "different", tr.bytes());
+                log.info("session {} user '{}': its open transaction was not replayed on {}: {}; ERR 1213 at its next"
+                        + " statement", s.id(), state.user, target, tr.why());
+                s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover("the server changed; Baton replayed the"
+                        + " transaction on " + target + " but " + tr.why()), false);
+            }
+            default -> {
+                s.txLog.attemptFailed();
+                String refusal = s.txLog.refusal(state);
+                log.info("session {} user '{}': replaying its open transaction on {} failed: {}", s.id(), state.user,
+                        target, tr.why());
+                if (refusal != null) {
+                    s.txLog.clear();
+                    s.server.replayOutcome(lost, "failed", tr.bytes());
+                    s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover("the server changed and the"
+                            + " transaction could not be replayed: " + tr.why()), false);
+                }
+                finishMove(null, io.baton.protocol.MySqlError.CR_SERVER_LOST.withMessage(tr.why()), target, t0, f);
+                return;
+            }
+        }
+        finishMove(fresh, null, target, t0, f);
+    }
+
+    private void finishMove(BackendConnection fresh, MySqlError error, Endpoint target, long t0,
+                            CompletableFuture<Boolean> f) {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         SessionState state = s.state();
-        if (!r.ok()) {
+        if (fresh == null) {
             // Not moved: the session stays open without a backend and tries again at its next statement.
             s.dropBackend();
             s.server.metrics().migration(false, "replay");
             log.debug("session {} user '{}' could not move to {} ({} ms): {}", s.id(), state.user, target, ms,
-                    r.error().message());
+                    error.message());
             f.complete(false);
             if (moveAfterResponse != null) {
                 s.phase = ClientSession.Phase.IDLE;
@@ -278,7 +347,7 @@ final class SessionMover {
             retryShortly(); // a held statement waits, bounded by gate.maxWait
             return;
         }
-        s.swapBackend(r.backend());
+        s.swapBackend(fresh);
         s.phase = ClientSession.Phase.IDLE;
         s.server.metrics().migration(true, "moved");
         log.debug("session {} user '{}' moved to {} in {} ms ({} statements re-prepared)", s.id(), state.user, target,

@@ -44,6 +44,19 @@ public final class BatonConfig {
     /** Several Baton nodes coordinated by ZooKeeper; absent (null): this Baton runs alone. */
     public Cluster cluster;
     public Durability durability = new Durability();
+    public Replay replay = new Replay();
+
+    /**
+     * Transaction replay: a transaction open when its server is lost (or its session moves) runs again on the new
+     * source, each answer compared with what the client saw (docs/replay.md).
+     */
+    public static final class Replay {
+        public boolean enabled = true;
+        /** Statements kept per open transaction; a larger transaction is not replayed (ERR 1213 as without replay). */
+        public int maxBytes = 1024 * 1024;
+        /** Replays tried per transaction when the new backend fails during one. */
+        public int attempts = 3;
+    }
 
     /**
      * When a commit's OK reaches the client. async: at once (the server's own acknowledgement, as today).
@@ -322,6 +335,15 @@ public final class BatonConfig {
             errors.add("replication.mode must be gtid or position, not '" + replication.mode + "'");
         }
         validateDurability(errors);
+        if (replay == null) {
+            replay = new Replay();
+        }
+        if (replay.maxBytes < 0) {
+            errors.add("replay.maxBytes must be 0 or more bytes (0: no transaction is kept for a replay)");
+        }
+        if (replay.attempts < 1) {
+            errors.add("replay.attempts must be at least 1");
+        }
         if (admin.maxConnections < 1) {
             errors.add("admin.maxConnections must be at least 1");
         }

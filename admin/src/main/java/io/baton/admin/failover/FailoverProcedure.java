@@ -682,7 +682,32 @@ final class FailoverProcedure extends Procedure {
         if (unknown > 0) {
             parts.add(unknown + " with an unknown outcome (ERR 1317)");
         }
-        return String.join(", ", parts);
+        long replayedInFlight = byFate.getOrDefault("replayed", 0L);
+        if (replayedInFlight > 0) {
+            parts.add(replayedInFlight + " run again after their transaction's replay");
+        }
+        // Open transactions (with or without a statement in flight): what their replay gave (docs/replay.md).
+        List<String> tx = new ArrayList<>();
+        long replayed = byFate.getOrDefault("replay_replayed", 0L);
+        long different = byFate.getOrDefault("replay_different", 0L);
+        long refused = byFate.getOrDefault("replay_refused", 0L);
+        long failed = byFate.getOrDefault("replay_failed", 0L);
+        if (replayed > 0) {
+            tx.add(replayed + " replayed on the new source");
+        }
+        if (different > 0) {
+            tx.add(different + " answered differently there (ERR 1213)");
+        }
+        if (refused > 0) {
+            tx.add(refused + " not replayable (ERR 1213)");
+        }
+        if (failed > 0) {
+            tx.add(failed + " whose replay failed (ERR 1213)");
+        }
+        if (!tx.isEmpty()) {
+            parts.add("open transactions: " + String.join(", ", tx));
+        }
+        return parts.isEmpty() ? null : String.join(", ", parts);
     }
 
     private String postHook() {

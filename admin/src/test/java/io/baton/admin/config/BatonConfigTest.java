@@ -155,6 +155,9 @@ class BatonConfigTest {
         assertTrue(durabilityError(dir, "durability:\n  onTimeout: wait\n").contains("durability.onTimeout must be hold or async"));
         assertTrue(durabilityError(dir, "durability:\n  timeout: 0s\n").contains("durability.timeout must be a positive"));
         assertTrue(durabilityError(dir, "durability:\n  mode: replica\n  replicas: 0\n").contains("durability.replicas must be at least 1"));
+        assertTrue(durabilityError(dir, "replay:\n  attempts: 0\n").contains("replay.attempts must be at least 1"));
+        assertTrue(durabilityError(dir, "replay:\n  maxBytes: -1\n").contains("replay.maxBytes must be 0 or more"));
+        assertTrue(durabilityError(dir, "replay:\n  enable: false\n").contains("enable"), "a misspelt key is named");
     }
 
     @Test

@@ -132,21 +132,42 @@ class SwitchoverMigrationTest {
         }
     }
 
+    /** Still open when the gate's wait runs out, a transaction is replayed on the new source (docs/replay.md). */
     @Test
-    void aTransactionOpenAtTheSwitchIsRolledBackAndTheSessionGoesOn(SandboxTopology t) throws Exception {
+    void aTransactionOpenAtTheSwitchIsReplayedOnTheNewSource(SandboxTopology t) throws Exception {
         try (Connection c = connect(t, ""); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE app.tx (id INT PRIMARY KEY)");
+            int oldPort = port(c); // outside the transaction: a read of @@port inside it would not be replayed
             c.setAutoCommit(false);
             s.execute("INSERT INTO app.tx VALUES (1)");
             ServerMoves.switchover(t, baton.proxy()); // awaitNoOpenTransactions gives up after its bound
-            SQLException e = assertThrows(SQLException.class, () -> s.execute("INSERT INTO app.tx VALUES (2)"));
+            s.execute("INSERT INTO app.tx VALUES (2)");
+            c.commit();
+            c.setAutoCommit(true);
+            assertTrue(port(c) != oldPort, "now served by the new source");
+            try (ResultSet rs = s.executeQuery("SELECT GROUP_CONCAT(id ORDER BY id) FROM app.tx")) {
+                rs.next();
+                assertEquals("1,2", rs.getString(1), "the whole transaction committed on the new source, once");
+            }
+        }
+    }
+
+    @Test
+    void aTransactionThatCannotBeReplayedIsRolledBackAndTheSessionGoesOn(SandboxTopology t) throws Exception {
+        try (Connection c = connect(t, ""); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE app.tx2 (id INT PRIMARY KEY)");
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO app.tx2 VALUES (1)");
+            s.executeQuery("SELECT NOW(6)").close(); // the client saw the clock: a replay would show it another time
+            ServerMoves.switchover(t, baton.proxy());
+            SQLException e = assertThrows(SQLException.class, () -> s.execute("INSERT INTO app.tx2 VALUES (2)"));
             assertEquals(1213, e.getErrorCode());
             assertEquals("40001", e.getSQLState());
-            assertTrue(e.getMessage().contains("rolled back by failover"), e.getMessage());
+            assertTrue(e.getMessage().contains("rolled back by failover") && e.getMessage().contains("NOW"), e.getMessage());
             c.rollback();
-            s.execute("INSERT INTO app.tx VALUES (3)");
+            s.execute("INSERT INTO app.tx2 VALUES (3)");
             c.commit();
-            try (ResultSet rs = s.executeQuery("SELECT GROUP_CONCAT(id) FROM app.tx")) {
+            try (ResultSet rs = s.executeQuery("SELECT GROUP_CONCAT(id) FROM app.tx2")) {
                 rs.next();
                 assertEquals("3", rs.getString(1), "no half of the first transaction survived");
             }
