@@ -67,7 +67,8 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Use this running sandbox (its sbtest.sbtest1 is recreated) instead of starting one.")
     Path dir;
     @Option(names = "--targets", split = ",", defaultValue = "direct,baton,haproxy", paramLabel = "LIST",
-            description = "Targets in round order: direct, baton, baton-replica (durability.mode replica, own JVM), haproxy (default: ${DEFAULT-VALUE}).")
+            description = "Targets in round order: direct, baton, baton-replica (durability.mode replica, own JVM),"
+                    + " baton-noreplay (replay.enabled false, own JVM), haproxy (default: ${DEFAULT-VALUE}).")
     List<String> targets;
     @Option(names = "--table-size", defaultValue = "10000", paramLabel = "ROWS",
             description = "Rows in sbtest1 (default: ${DEFAULT-VALUE}).")
@@ -92,8 +93,8 @@ public final class BenchCommand implements Callable<Integer> {
         check(haproxyThreads >= 0 && haproxyThreads <= 64, "--haproxy-threads must be between 0 and 64");
         check(batonMode.equals("in-process") || batonMode.equals("process"), "--baton must be in-process or process");
         for (String t : targets) {
-            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA).contains(t),
-                    "unknown target '" + t + "': direct, baton, baton-replica or haproxy");
+            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA, Target.BATON_NO_REPLAY)
+                    .contains(t), "unknown target '" + t + "': direct, baton, baton-replica, baton-noreplay or haproxy");
         }
         List<String> notes = new ArrayList<>();
         List<String> order = new ArrayList<>(targets);
@@ -146,6 +147,19 @@ public final class BenchCommand implements Callable<Integer> {
                 cpu.put(Target.BATON_REPLICA, ProxyCpu.ofProcess(b.pid()));
                 byName.put(Target.BATON_REPLICA, new Target(Target.BATON_REPLICA, LoopbackPort.HOST, b.port(), app.user(),
                         app.password()));
+            }
+            if (order.contains(Target.BATON_NO_REPLAY)) {
+                // The sandbox's configuration without transaction replay: its cost is the difference to baton.
+                Path config = work.resolve("baton-noreplay.yml");
+                Files.createDirectories(work);
+                Files.writeString(config, Files.readString(Path.of(topo.file().config())) + "\nreplay:\n  enabled: false\n");
+                List<String> opts = batonJavaOpts.isBlank() ? List.of()
+                        : Arrays.asList(batonJavaOpts.replace("baton.jfr", "baton-noreplay.jfr").trim().split("\\s+"));
+                BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve("baton-noreplay.log")));
+                System.out.println("bench: Baton with replay.enabled false (own JVM) on port " + b.port() + ", pid " + b.pid());
+                cpu.put(Target.BATON_NO_REPLAY, ProxyCpu.ofProcess(b.pid()));
+                byName.put(Target.BATON_NO_REPLAY, new Target(Target.BATON_NO_REPLAY, LoopbackPort.HOST, b.port(),
+                        app.user(), app.password()));
             }
             String haproxyVersion = null;
             if (order.contains(Target.HAPROXY)) {

@@ -108,6 +108,15 @@ final class BenchReport {
                     median(Target.BATON_REPLICA, r -> r.micros(50)) - median(Target.BATON, r -> r.micros(50)),
                     median(Target.BATON_REPLICA, r -> r.micros(99)) - median(Target.BATON, r -> r.micros(99))));
         }
+        if (has(Target.BATON) && has(Target.BATON_NO_REPLAY)) {
+            double on = median(Target.BATON, RoundResult::proxyCpuMicrosPerEvent);
+            double off = median(Target.BATON_NO_REPLAY, RoundResult::proxyCpuMicrosPerEvent);
+            out.println("baton / baton-noreplay throughput per round: " + fmt(roundRatios(Target.BATON, Target.BATON_NO_REPLAY)));
+            if (!Double.isNaN(on) && !Double.isNaN(off) && off > 0) {
+                out.println(String.format(Locale.ROOT, "transaction replay's proxy CPU (median of rounds): %.1f µs per event"
+                        + " with it, %.1f µs without: %+.1f %%", on, off, 100 * (on - off) / off));
+            }
+        }
         if (has(Target.BATON) && has(Target.HAPROXY)) {
             out.println("baton / haproxy throughput per round: " + fmt(roundRatios(Target.BATON, Target.HAPROXY)));
         }

@@ -18,6 +18,8 @@ public record Target(String name, String host, int port, String user, String pas
     public static final String HAPROXY = "haproxy";
     /** Baton with durability.mode replica (its own JVM): a commit's OK waits until a replica has it. */
     public static final String BATON_REPLICA = "baton-replica";
+    /** Baton with replay.enabled false (its own JVM): what transaction replay costs, against baton with --baton process. */
+    public static final String BATON_NO_REPLAY = "baton-noreplay";
 
     public String url() {
         return "jdbc:mysql://" + host + ":" + port + "/sbtest";

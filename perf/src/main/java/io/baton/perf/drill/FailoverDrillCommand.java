@@ -77,6 +77,10 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             description = {"durability.mode of every Baton node: async, or replica (a commit's OK waits until a replica has",
                     "it: no acknowledged write lost) (default: ${DEFAULT-VALUE})."})
     String durability;
+    @Option(names = "--mix", defaultValue = "autocommit",
+            description = {"What the jdbc sessions write: autocommit (one INSERT each), or transactions (every other",
+                    "session runs BEGIN, INSERT, a read by key, INSERT, COMMIT: transaction replay at work) (default: ${DEFAULT-VALUE})."})
+    String mix;
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for JSON and PNG results (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -103,6 +107,10 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         if (!durability.equals("async") && !durability.equals("replica")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--durability must be async or replica, not '"
                     + durability + "'");
+        }
+        if (!mix.equals("autocommit") && !mix.equals("transactions")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--mix must be autocommit or transactions, not '"
+                    + mix + "'");
         }
         if (nodes < 1 || nodes > 5) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--nodes must be between 1 and 5, not " + nodes);
@@ -186,6 +194,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         json.put("kind", kind);
         json.put("nodes", nodes);
         json.put("durability", durability);
+        json.put("mix", mix);
         json.put("threads", threads);
         json.put("clients", clients);
         json.put("roundsComplete", complete);
@@ -204,7 +213,8 @@ public final class FailoverDrillCommand implements Callable<Integer> {
 
     /** The file name prefix of this drill's JSON and charts: kind, nodes and durability mode. */
     private String resultName() {
-        return "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "") + (durability.equals("replica") ? "-replica" : "");
+        return "drill-" + kind + (nodes > 1 ? "-" + nodes + "nodes" : "") + (durability.equals("replica") ? "-replica" : "")
+                + (mix.equals("transactions") ? "-transactions" : "");
     }
 
     /** The node that decides: the only one standalone, the leader in a cluster. */
@@ -251,8 +261,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             if (clients.contains("jdbc")) {
                 for (int i = 0; i < threads; i++) {
                     int session = n * 1000 + i;
-                    Thread th = new Thread(() -> write(node, nodeIndex, t.user("app"), session, stop, ids, reconnects, events,
-                            acked), "drill-" + n + "-" + i);
+                    boolean tx = mix.equals("transactions") && i % 2 == 0;
+                    Thread th = new Thread(() -> write(node, nodeIndex, t.user("app"), session, tx, stop, ids, reconnects,
+                            events, acked), "drill-" + n + "-" + i);
                     th.start();
                     workers.add(th);
                 }
@@ -383,16 +394,22 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         return null;
     }
 
-    private static void write(BatonNode node, int nodeIndex, TopologyFile.User user, int session, AtomicBoolean stop, AtomicLong ids,
-                              AtomicInteger reconnects, ConcurrentLinkedQueue<Event> events, Set<Long> acked) {
+    /**
+     * One jdbc session's writes until {@code stop}: autocommit INSERTs, or ({@code tx}) transactions of BEGIN, INSERT, a
+     * read by key, INSERT, COMMIT; an event per acknowledged write or transaction, or per error.
+     */
+    private static void write(BatonNode node, int nodeIndex, TopologyFile.User user, int session, boolean tx, AtomicBoolean stop,
+                              AtomicLong ids, AtomicInteger reconnects, ConcurrentLinkedQueue<Event> events, Set<Long> acked) {
         boolean first = true;
         while (!stop.get()) {
             try (Connection c = connect(node, user);
-                 PreparedStatement ps = c.prepareStatement("INSERT INTO app.drill VALUES (?, ?, ?)")) {
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO app.drill VALUES (?, ?, ?)");
+                 PreparedStatement read = c.prepareStatement("SELECT session FROM app.drill WHERE id = ?")) {
                 if (!first) {
                     reconnects.incrementAndGet();
                 }
                 first = false;
+                c.setAutoCommit(!tx);
                 while (!stop.get()) {
                     long id = ids.incrementAndGet();
                     long t0 = System.nanoTime();
@@ -401,12 +418,30 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                         ps.setInt(2, session);
                         ps.setLong(3, System.currentTimeMillis());
                         ps.executeUpdate();
+                        if (tx) {
+                            read.setLong(1, id);
+                            try (ResultSet rs = read.executeQuery()) {
+                                rs.next();
+                            }
+                            long second = ids.incrementAndGet();
+                            ps.setLong(1, second);
+                            ps.executeUpdate();
+                            c.commit();
+                            acked.add(second);
+                        }
                         acked.add(id);
                         events.add(new Event(nodeIndex, t0, System.nanoTime(), 0));
                     } catch (SQLException e) {
                         events.add(new Event(nodeIndex, t0, System.nanoTime(), e.getErrorCode() == 0 ? -1 : e.getErrorCode()));
                         if (c.isClosed()) {
                             break;
+                        }
+                        if (tx) {
+                            try {
+                                c.rollback();
+                            } catch (SQLException ignored) {
+                                // the next transaction starts afresh either way
+                            }
                         }
                     }
                     Thread.sleep(2);
