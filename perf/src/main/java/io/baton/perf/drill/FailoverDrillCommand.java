@@ -91,7 +91,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     /** What one round measured. */
     record Round(int round, String kind, String from, String to, boolean complete, String outcome, long unavailableMillis,
                  List<Long> unavailableMillisByNode, long longestPauseMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
-                 List<Map<String, Object>> steps, String report, List<String> notes) {
+                 List<Map<String, Object>> steps, String report, List<String> notes, Map<String, Long> replays) {
     }
 
     @Override
@@ -158,11 +158,12 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 Round round = round(r, t, cluster, w);
                 results.add(round);
                 w.printf("round %d: %s %s -> %s %s: unavailable %d ms%s, longest pause %d ms, errors %s, reconnects %d, "
-                                + "acknowledged %d, lost %s%n", r, round.kind(), round.from(), round.to(),
+                                + "acknowledged %d, lost %s%s%n", r, round.kind(), round.from(), round.to(),
                         round.complete() ? "complete" : "INCOMPLETE (" + round.outcome() + ")", round.unavailableMillis(),
                         nodes > 1 ? " (by node " + round.unavailableMillisByNode() + ")" : "",
                         round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
-                        round.lostAcknowledged() < 0 ? "unknown (no new source routed)" : round.lostAcknowledged());
+                        round.lostAcknowledged() < 0 ? "unknown (no new source routed)" : round.lostAcknowledged(),
+                        round.replays().isEmpty() ? "" : ", open transactions " + round.replays());
                 w.flush();
                 if (!round.complete()) {
                     w.println("the drill stops after an incomplete round: the topology is not restored (" + round.outcome()
@@ -253,6 +254,10 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         Set<Long> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
         List<Thread> workers = new ArrayList<>();
         List<PyMySqlLoad> pys = new ArrayList<>();
+        Map<String, Double> replaysBefore = new TreeMap<>();
+        for (String result : List.of("replayed", "different", "refused", "failed")) {
+            replaysBefore.put(result, cluster.stream().mapToDouble(b -> b.proxy().metrics().replays(result)).sum());
+        }
         long roundStart = System.nanoTime();
         long roundStartMillis = System.currentTimeMillis();
         for (int n = 0; n < cluster.size(); n++) {
@@ -341,7 +346,15 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 steps.add(m);
             }
         }
-        chart(r, roundStart, eventAt, events, steps);
+        Map<String, Long> replays = new TreeMap<>();
+        for (String result : List.of("replayed", "different", "refused", "failed")) {
+            long n = Math.round(cluster.stream().mapToDouble(b -> b.proxy().metrics().replays(result)).sum()
+                    - replaysBefore.getOrDefault(result, 0.0));
+            if (n > 0) {
+                replays.put(result, n);
+            }
+        }
+        chart(r, roundStart, eventAt, events, steps, replays);
         List<String> notes = new ArrayList<>();
         if (kind.equals("kill") && routedAway) {
             t.start(from);
@@ -370,7 +383,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 : report.succeeded() ? "succeeded" : "routed after a stop: " + report.recovery();
         boolean complete = report != null && report.isRouted() && !to.equals(from) && allRouted && unavailable >= 0;
         return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000, errors,
-                reconnects.get(), acked.size(), lost, steps, report == null ? null : report.describe(), notes);
+                reconnects.get(), acked.size(), lost, steps, report == null ? null : report.describe(), notes, replays);
     }
 
     /** This round's failover (started after {@code sinceMillis}, on whichever node ran it); null if none within 30 s. */
@@ -466,7 +479,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     }
 
     private void chart(int round, long roundStart, long event, ConcurrentLinkedQueue<Event> events,
-                       List<Map<String, Object>> steps) {
+                       List<Map<String, Object>> steps, Map<String, Long> replays) {
         int buckets = duration * 10 + 1;
         double[] x = new double[buckets];
         double[] acks = new double[buckets];
@@ -493,6 +506,14 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         double ev = (event - roundStart) / 1e9;
         chart.addSeries(kind.equals("kill") ? "kill -9 of the source" : "switchover requested",
                 new double[] {ev, ev}, new double[] {0, max}).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        if (!replays.isEmpty()) {
+            // Replays end within the route step: marked where it ends, with what they gave.
+            double at = steps.stream().filter(s -> "route to the new source".equals(s.get("step"))).findFirst()
+                    .map(s -> (((Number) s.get("atMillis")).longValue() + ((Number) s.get("durationMillis")).longValue())
+                            / 1000.0).orElse(ev);
+            chart.addSeries("open transactions: " + replays, new double[] {at, at}, new double[] {0, max * 0.8})
+                    .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        }
         for (Map<String, Object> s : steps) {
             double at = ((Number) s.get("atMillis")).longValue() / 1000.0;
             if (at >= 0 && at <= duration) {
