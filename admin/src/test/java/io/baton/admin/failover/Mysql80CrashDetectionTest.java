@@ -86,8 +86,42 @@ class Mysql80CrashDetectionTest {
         }
     }
 
+    /** FLUSH TABLES WITH READ LOCK held 4 s: the source answers its checks, only writes wait; no failover. */
     @Test
     @Order(2)
+    void aSourceUnderAGlobalReadLockIsNotFailedOverAndItsWritesResume(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        try (BatonNode n = start(t, c -> { })) {
+            awaitSeen(n, 2);
+            try (Connection c = app(n, t); Connection root = t.connectRoot(source)) {
+                Sql.exec(c, "CREATE TABLE app.ftwrl (id INT PRIMARY KEY)");
+                String serverId = Sql.scalar(c, "SELECT @@server_id");
+                Sql.exec(root, "FLUSH TABLES WITH READ LOCK");
+                CompletableFuture<String> write;
+                try {
+                    write = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            Sql.exec(c, "INSERT INTO app.ftwrl VALUES (1)");
+                            return Sql.scalar(c, "SELECT @@server_id");
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    Thread.sleep(4_000);
+                    assertFalse(write.isDone(), "the write waits for the lock");
+                } finally {
+                    Sql.exec(root, "UNLOCK TABLES");
+                }
+                assertEquals(serverId, write.get(20, TimeUnit.SECONDS), "the write ran on the same source once unlocked");
+                assertTrue(n.engine().reports().all().isEmpty(), "no failover: " + n.engine().reports().all());
+                assertEquals(source, n.proxy().source().name());
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
     void aCrashedSourceIsFoundWithinAFractionOfTheInterval(SandboxTopology t) throws Exception {
         t.resetData();
         String source = t.currentSource().name();
