@@ -212,15 +212,23 @@ final class BackendLink implements BackendConnection.Listener {
         int next = response.abandon(); // a commit's OK held mid-response never reaches the client: this takes its place
         InFlight.Fate fate = held ? InFlight.Fate.UNKNOWN
                 : InFlight.of(x.sentStatement(), x.sentInTransaction, x.answered);
-        if (fate == InFlight.Fate.RERUN && x.sent == null) {
-            fate = InFlight.Fate.UNKNOWN; // not kept whole (sent in pieces): it cannot go again
+        if (fate == InFlight.Fate.RERUN && (x.sent == null || x.sentWithLongData)) {
+            fate = InFlight.Fate.UNKNOWN; // not kept whole (sent in pieces, or a parameter as long data): it cannot go again
         }
         String refusal = null;
         if (fate == InFlight.Fate.ROLLED_BACK) {
             // Inside a transaction, nothing of which committed: the transaction is replayed on the next source and
             // the statement goes again after it, unless the client already saw part of its answer.
             refusal = x.answered ? "part of the answer to the statement in flight had reached the client"
-                    : x.sent == null ? "the statement in flight was sent in pieces" : s.txLog.refusal(state);
+                    : x.sent == null ? "the statement in flight was sent in pieces"
+                    : x.sentWithLongData ? "the statement in flight had a parameter sent as long data"
+                    : s.txLog.refusal(state);
+            if (refusal == null) {
+                String sql = x.sentStatement();
+                // Its answer was never seen: a clock read is fine; what belongs to the lost connection is not.
+                String ruled = sql == null ? "the statement in flight is not kept" : TransactionLog.refusal(sql, false);
+                refusal = ruled == null ? null : ruled + " in the statement in flight";
+            }
             if (refusal == null) {
                 fate = InFlight.Fate.REPLAYED;
             }

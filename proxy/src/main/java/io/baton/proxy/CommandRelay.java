@@ -169,16 +169,16 @@ final class CommandRelay {
             if (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET) {
                 x.longDataPending = false;
             }
+            if (cmd == Command.COM_STMT_SEND_LONG_DATA) {
+                x.longDataPending = true; // the next execute's packet lacks that parameter: it cannot be sent again
+                if (state.inTransaction) {
+                    s.txLog.spoil("a prepared statement's parameter sent as long data");
+                }
+            }
             if (s.txLog.enabled()) {
                 x.digesting = true;
                 x.digestBroken = false;
                 x.digest.begin(x.sentInTransaction);
-                if (cmd == Command.COM_STMT_SEND_LONG_DATA) {
-                    x.longDataPending = true;
-                    if (state.inTransaction) {
-                        s.txLog.spoil("a prepared statement's parameter sent as long data");
-                    }
-                }
             }
             if (replacement != null) {
                 in.skipBytes(Packets.HEADER_SIZE + len);

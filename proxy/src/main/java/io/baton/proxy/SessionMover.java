@@ -161,9 +161,9 @@ final class SessionMover {
             reconnectDeadline = now + settings.gateMaxWait().toNanos();
         } else if (now > reconnectDeadline) {
             reconnectDeadline = 0;
-            s.relay.refuse(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a source ("
-                    + s.server.source() + ") within " + settings.gateMaxWait().toMillis()
-                    + " ms; the statement was not run"));
+            s.relay.refuse(givingUpReplay(MySqlError.of(2003, "Can't connect to MySQL server: Baton could not reach a"
+                    + " source (" + s.server.source() + ") within " + settings.gateMaxWait().toMillis()
+                    + " ms; the statement was not run")));
             s.relay.process();
             return;
         }
@@ -198,11 +198,26 @@ final class SessionMover {
             }
             s.phase = ClientSession.Phase.IDLE;
             // The statement was not run: drop it and say why; the client may retry it.
-            s.relay.refuse(MySqlError.ER_LOCK_WAIT_TIMEOUT.withMessage("Baton held this statement at its gate for "
-                    + settings.gateMaxWait().toMillis() + " ms (" + s.server.gate().reason()
-                    + ") and did not run it; retry it"));
+            s.relay.refuse(givingUpReplay(MySqlError.ER_LOCK_WAIT_TIMEOUT.withMessage("Baton held this statement at"
+                    + " its gate for " + settings.gateMaxWait().toMillis() + " ms (" + s.server.gate().reason()
+                    + ") and did not run it; retry it")));
             s.relay.process();
         }, s.state().inTransaction);
+    }
+
+    /**
+     * A statement is refused while its transaction waits for a replay: the transaction is given up (a later COMMIT
+     * must not commit it without that statement), and the client is told so instead of {@code e}.
+     */
+    private MySqlError givingUpReplay(MySqlError e) {
+        String lost = s.txLog.lostAt();
+        if (lost == null) {
+            return e;
+        }
+        s.txLog.clear();
+        s.server.replayOutcome(lost, "failed", 0);
+        return ClientSession.rolledBackByFailover("its server was lost and no source took it up in time ("
+                + e.message() + ")");
     }
 
     /** The session ends: a pending move is dropped and whoever waits for one is told it did not happen. */

@@ -175,7 +175,12 @@ final class TransactionLog {
         if (failedAttempts >= settings.attempts()) {
             return "replayed " + failedAttempts + " time(s) without success (replay.attempts)";
         }
-        for (Entry e : entries) {
+        String sqlMode = state.variables().get("sql_mode");
+        if (sqlMode != null && sqlMode.toUpperCase(Locale.ROOT).contains("NO_BACKSLASH_ESCAPES")) {
+            return "sql_mode NO_BACKSLASH_ESCAPES (Baton reads statements for replay with backslash escapes)";
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
             String sql;
             if (e.command() == Command.COM_QUERY) {
                 sql = new String(e.packet(), Packets.HEADER_SIZE + 1, e.packet().length - Packets.HEADER_SIZE - 1,
@@ -188,6 +193,10 @@ final class TransactionLog {
                 sql = ps.sql;
             }
             String why = refusal(sql);
+            if (why == null && i > 0 && startsTransaction(sql)) {
+                // BEGIN inside an open transaction commits it implicitly: what came before it committed on the lost server.
+                why = "a transaction started inside another (an implicit commit)";
+            }
             if (why != null) {
                 String head = sql.strip().replaceAll("\\s+", " ");
                 return why + " in \"" + (head.length() > 60 ? head.substring(0, 57) + "..." : head) + "\"";
@@ -198,6 +207,14 @@ final class TransactionLog {
 
     /** Why this statement is not replayed, or null. */
     static String refusal(String sql) {
+        return refusal(sql, true);
+    }
+
+    /**
+     * Why this statement is not replayed, or null; {@code answerSeen}: the client saw its answer, so a read of values
+     * that differ on each run is refused too (a statement in flight was never answered).
+     */
+    static String refusal(String sql, boolean answerSeen) {
         String s = InFlight.stripLeadingComments(sql);
         if (s == null) {
             return "a statement in an executable comment";
@@ -212,12 +229,18 @@ final class TransactionLog {
         if (first.equals("ROLLBACK") && !s.toUpperCase(Locale.ROOT).matches("(?s)ROLLBACK\\s+(WORK\\s+)?TO\\b.*")) {
             return "a ROLLBACK";
         }
+        if (first.equals("START") && !s.toUpperCase(Locale.ROOT).matches("(?s)START\\s+TRANSACTION\\b.*")) {
+            return "a START statement that is not START TRANSACTION";
+        }
+        if (first.equals("RELEASE") && !s.toUpperCase(Locale.ROOT).matches("(?s)RELEASE\\s+SAVEPOINT\\b.*")) {
+            return "a RELEASE statement that is not RELEASE SAVEPOINT";
+        }
         String code = withoutStrings(s); // 'x@y.com' or 'now()' in a string literal is data, not a call
         java.util.regex.Matcher m = NEVER.matcher(code);
         if (m.find()) {
             return m.group().equals("@") ? "a user variable" : "'" + m.group().replaceAll("\\s*\\($", "").trim() + "'";
         }
-        if (READS.contains(first) || code.toUpperCase(Locale.ROOT).contains("SELECT")) {
+        if (answerSeen && (READS.contains(first) || code.toUpperCase(Locale.ROOT).contains("SELECT"))) {
             m = NOT_REPEATABLE.matcher(code);
             if (m.find()) {
                 return "a read of '" + m.group().replaceAll("\\s*\\($", "").trim() + "', which differs on each run";
@@ -226,7 +249,17 @@ final class TransactionLog {
         return null;
     }
 
-    /** The statement with the contents of its '…' and "…" literals blanked out. */
+    /** BEGIN [WORK] or START TRANSACTION. */
+    static boolean startsTransaction(String sql) {
+        String s = InFlight.stripLeadingComments(sql);
+        String first = s == null ? "" : InFlight.firstWord(s);
+        return first.equals("BEGIN") || first.equals("START");
+    }
+
+    /**
+     * The statement with the contents of its '…' and "…" literals blanked out. Comments and `identifiers` are kept
+     * as they are (a quote inside them starts nothing), so what they hold is still seen by the rules.
+     */
     static String withoutStrings(String s) {
         StringBuilder out = new StringBuilder(s.length());
         char quote = 0;
@@ -243,6 +276,21 @@ final class TransactionLog {
                     out.append(' ');
                 }
             } else {
+                int end = -1;
+                if (c == '`') {
+                    end = s.indexOf('`', i + 1);
+                } else if (s.startsWith("/*", i)) {
+                    end = s.indexOf("*/", i + 2);
+                    end = end < 0 ? -1 : end + 1;
+                } else if (c == '#' || s.startsWith("--", i)) {
+                    end = s.indexOf('\n', i);
+                    end = end < 0 ? s.length() - 1 : end;
+                }
+                if (end >= 0) {
+                    out.append(s, i, end + 1); // kept verbatim
+                    i = end;
+                    continue;
+                }
                 if (c == '\'' || c == '"') {
                     quote = c;
                 }

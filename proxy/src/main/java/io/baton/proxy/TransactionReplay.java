@@ -37,6 +37,7 @@ final class TransactionReplay implements BackendConnection.Listener {
     private ByteBuf cum;
     private String different;
     private boolean rollingBack;
+    private boolean settingAutocommit;
     private boolean finished;
     private ScheduledFuture<?> deadline;
 
@@ -57,7 +58,25 @@ final class TransactionReplay implements BackendConnection.Listener {
             finish(Outcome.REPLAYED, null);
             return;
         }
+        if (!state.autocommit) {
+            // With autocommit off the transaction has no BEGIN: the new session must have it off before the first
+            // statement, tracked variable or not, or that statement would commit by itself.
+            settingAutocommit = true;
+            query("SET autocommit = 0");
+            return;
+        }
         send();
+    }
+
+    private void query(String text) {
+        byte[] sql = text.getBytes(StandardCharsets.US_ASCII);
+        ByteBuf out = b.channel().alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length);
+        int h = Packets.reserveHeader(out);
+        out.writeByte(Command.COM_QUERY);
+        out.writeBytes(sql);
+        Packets.finishFrames(out, h, 0);
+        framer.begin(Command.COM_QUERY, b.capabilities());
+        b.channel().writeAndFlush(out);
     }
 
     private void send() {
@@ -69,7 +88,8 @@ final class TransactionReplay implements BackendConnection.Listener {
             SessionState.PreparedStatement ps = state.statement(e.clientStatementId());
             if (ps == null) {
                 out.release();
-                finish(Outcome.DIFFERENT, "a prepared statement it ran was closed");
+                different = "a prepared statement it ran was closed";
+                rollBack();
                 return;
             }
             out.setIntLE(Packets.HEADER_SIZE + 1, ps.serverId); // the kept packet carries the types as well
@@ -82,14 +102,7 @@ final class TransactionReplay implements BackendConnection.Listener {
 
     private void rollBack() {
         rollingBack = true;
-        byte[] sql = "ROLLBACK".getBytes(StandardCharsets.US_ASCII);
-        ByteBuf out = b.channel().alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length);
-        int h = Packets.reserveHeader(out);
-        out.writeByte(Command.COM_QUERY);
-        out.writeBytes(sql);
-        Packets.finishFrames(out, h, 0);
-        framer.begin(Command.COM_QUERY, b.capabilities());
-        b.channel().writeAndFlush(out);
+        query("ROLLBACK");
     }
 
     @Override
@@ -107,7 +120,7 @@ final class TransactionReplay implements BackendConnection.Listener {
                 }
                 int at = cum.readerIndex();
                 ResponseFramer.Step step = framer.onFrame(cum, at);
-                if (!rollingBack) {
+                if (!rollingBack && !settingAutocommit) {
                     digest.packet(framer.packetKind(), cum, at + Packets.HEADER_SIZE, frame - Packets.HEADER_SIZE);
                 }
                 cum.skipBytes(frame);
@@ -130,6 +143,15 @@ final class TransactionReplay implements BackendConnection.Listener {
     }
 
     private void responseComplete() {
+        if (settingAutocommit) {
+            settingAutocommit = false;
+            if (!framer.isSuccess()) {
+                fail("SET autocommit = 0 failed");
+                return;
+            }
+            send();
+            return;
+        }
         if (rollingBack) {
             if (framer.isSuccess()) {
                 finish(Outcome.DIFFERENT, different);

@@ -77,7 +77,8 @@ class TransactionLogTest {
             "SELECT NEXT VALUE FOR s", "SELECT SQL_CALC_FOUND_ROWS * FROM t", "SELECT * FROM t INTO OUTFILE '/tmp/x'",
             "CALL p()", "CREATE TABLE x (a INT)", "COMMIT", "ROLLBACK", "INSERT INTO t VALUES (1); COMMIT",
             "/*!50000 UPDATE t SET v = 1 */", "LOCK TABLES t WRITE", "SET sql_mode = ''",
-            "INSERT INTO t SELECT NOW()"}) {
+            "INSERT INTO t SELECT NOW()", "START REPLICA", "START SLAVE", "RELEASE", "UPDATE t /* don't */ SET a = @x",
+            "UPDATE `it's` SET a = @x", "UPDATE t SET a = 1 -- it's\n, b = @x"}) {
             assertNotNull(TransactionLog.refusal(sql), sql);
         }
         for (String sql : new String[] {"SELECT v FROM t WHERE id = 1 FOR UPDATE", "UPDATE t SET v = v + 1 WHERE id = 1",
@@ -87,6 +88,29 @@ class TransactionLogTest {
             "SELECT @@autocommit, @@sql_mode"}) {
             assertNull(TransactionLog.refusal(sql), sql);
         }
+    }
+
+    @Test
+    void aTransactionStartedInsideAnotherIsNotReplayed() {
+        TransactionLog log = new TransactionLog(ProxySettings.Replay.defaults());
+        SessionState state = new SessionState();
+        run(log, state, "BEGIN", true, 0);
+        run(log, state, "UPDATE acct SET bal = bal - 10 WHERE id = 1", true, 1);
+        assertNull(log.refusal(state));
+        run(log, state, "BEGIN", true, 0); // commits the UPDATE on the server: replaying it would debit twice
+        run(log, state, "INSERT INTO t VALUES (1)", true, 1);
+        assertTrue(log.refusal(state).contains("implicit commit"), log.refusal(state));
+        assertNull(TransactionLog.refusal("SELECT NOW() FROM t WHERE SLEEP(1) = 0", false), "never answered: no clock rule");
+        assertNotNull(TransactionLog.refusal("UPDATE t SET a = @x", false), "a user variable, answered or not");
+    }
+
+    @Test
+    void noBackslashEscapesIsNotReadForReplay() {
+        TransactionLog log = new TransactionLog(ProxySettings.Replay.defaults());
+        SessionState state = new SessionState();
+        state.variable("sql_mode", "ANSI_QUOTES,NO_BACKSLASH_ESCAPES");
+        run(log, state, "BEGIN", true, 0);
+        assertTrue(log.refusal(state).contains("NO_BACKSLASH_ESCAPES"));
     }
 
     @Test

@@ -63,7 +63,7 @@ abstract class ReplayScenarios {
         List<Connection> tx = new ArrayList<>();
         try (BatonNode n = BatonNode.start(config, null, null);
              Connection setup = app(n, t); Connection clock = app(n, t); Connection reader = app(n, t);
-             Connection big = app(n, t); Connection committer = app(n, t)) {
+             Connection big = app(n, t); Connection committer = app(n, t); Connection noAutocommit = app(n, t)) {
             Sql.exec(setup, "CREATE TABLE app.acct (id INT PRIMARY KEY, v INT NOT NULL)");
             Sql.exec(setup, "CREATE TABLE app.note (id INT PRIMARY KEY, acct INT NOT NULL, body TEXT)");
             Sql.exec(setup, "INSERT INTO app.acct VALUES (1,0),(2,0),(3,0),(4,0),(5,0),(6,0),(7,0),(8,0),"
@@ -86,6 +86,9 @@ abstract class ReplayScenarios {
             Sql.exec(setup, "UPDATE app.acct SET v = 5 WHERE id = 30"); // committed: the reader's replay reads 5
             Sql.exec(big, "BEGIN");
             Sql.exec(big, "INSERT INTO app.note VALUES (400, 40, '" + "x".repeat(5000) + "')");
+            // autocommit off: no BEGIN; the replay must turn it off on the new session before the first statement.
+            Sql.exec(noAutocommit, "SET autocommit = 0");
+            Sql.exec(noAutocommit, "INSERT INTO app.note VALUES (600, 60, 'autocommit off')");
             Sql.exec(committer, "BEGIN");
             Sql.exec(committer, "UPDATE app.acct SET v = 1 WHERE id = 50");
             t.awaitReplication(30);
@@ -114,6 +117,7 @@ abstract class ReplayScenarios {
                 Sql.exec(c, "INSERT INTO app.note VALUES (" + (200 + i) + ", " + i + ", 'after')");
                 Sql.exec(c, "COMMIT");
             }
+            assertEquals("OK", result(noAutocommit, "COMMIT"), "autocommit off: replayed and committed");
             assertEquals("ERR 1213", result(clock, "COMMIT"), "read the clock: not replayed");
             assertEquals("ERR 1213", result(reader, "COMMIT"), "read a row changed meanwhile: not replayed");
             assertEquals("ERR 1213", result(big, "COMMIT"), "over replay.maxBytes: not replayed");
@@ -128,8 +132,9 @@ abstract class ReplayScenarios {
                 assertEquals("5", Sql.scalar(check, "SELECT v FROM app.acct WHERE id = 30"));
                 assertEquals("0", Sql.scalar(check, "SELECT v FROM app.acct WHERE id = 31"));
                 assertEquals("0", Sql.scalar(check, "SELECT COUNT(*) FROM app.note WHERE acct = 40"));
+                assertEquals("1", Sql.scalar(check, "SELECT COUNT(*) FROM app.note WHERE acct = 60"));
             }
-            assertEquals(TRANSACTIONS, (int) n.proxy().metrics().replays("replayed"));
+            assertEquals(TRANSACTIONS + 1, (int) n.proxy().metrics().replays("replayed"));
             assertEquals(TRANSACTIONS / 2, (int) n.proxy().metrics().inFlight("replayed"));
             assertEquals(2, (int) n.proxy().metrics().replays("refused"), "the clock and the large one: not tried");
             assertEquals(1, (int) n.proxy().metrics().replays("different"), "the reader's: tried, and it differed");
@@ -138,7 +143,7 @@ abstract class ReplayScenarios {
                 Thread.sleep(20);
             }
             FailoverReport rep = n.engine().reports().latest().orElseThrow();
-            assertTrue(rep.inFlight() != null && rep.inFlight().contains("open transactions: 8 replayed on the new source"),
+            assertTrue(rep.inFlight() != null && rep.inFlight().contains("open transactions: 9 replayed on the new source"),
                     rep.describe());
         } finally {
             for (Connection c : tx) {
