@@ -662,52 +662,41 @@ final class FailoverProcedure extends Procedure {
 
     /** The report's line on what the statements in flight at the lost source got (docs/in-flight.md), or null. */
     static String describeInFlight(Map<String, Long> byFate) {
-        if (byFate.isEmpty()) {
-            return null;
-        }
-        List<String> parts = new ArrayList<>();
-        long rerun = byFate.getOrDefault("rerun", 0L);
-        long rolledBack = byFate.getOrDefault("rolled_back", 0L);
-        long asked = byFate.getOrDefault("rolled_back_as_asked", 0L);
-        long unknown = byFate.getOrDefault("unknown", 0L);
-        if (rerun > 0) {
-            parts.add(rerun + " read(s) answered from the new source");
-        }
-        if (rolledBack > 0) {
-            parts.add(rolledBack + " rolled back with their transaction (ERR 1213)");
-        }
-        if (asked > 0) {
-            parts.add(asked + " ROLLBACK(s) answered OK");
-        }
-        if (unknown > 0) {
-            parts.add(unknown + " with an unknown outcome (ERR 1317)");
-        }
-        long replayedInFlight = byFate.getOrDefault("replayed", 0L);
-        if (replayedInFlight > 0) {
-            parts.add(replayedInFlight + " run again after their transaction's replay");
-        }
+        List<String> parts = counted(byFate, IN_FLIGHT_TEXT);
         // Open transactions (with or without a statement in flight): what their replay gave (docs/replay.md).
-        List<String> tx = new ArrayList<>();
-        long replayed = byFate.getOrDefault("replay_replayed", 0L);
-        long different = byFate.getOrDefault("replay_different", 0L);
-        long refused = byFate.getOrDefault("replay_refused", 0L);
-        long failed = byFate.getOrDefault("replay_failed", 0L);
-        if (replayed > 0) {
-            tx.add(replayed + " replayed on the new source");
-        }
-        if (different > 0) {
-            tx.add(different + " answered differently there (ERR 1213)");
-        }
-        if (refused > 0) {
-            tx.add(refused + " not replayable (ERR 1213)");
-        }
-        if (failed > 0) {
-            tx.add(failed + " whose replay failed (ERR 1213)");
-        }
+        List<String> tx = counted(byFate, REPLAY_TEXT);
         if (!tx.isEmpty()) {
             parts.add("open transactions: " + String.join(", ", tx));
         }
         return parts.isEmpty() ? null : String.join(", ", parts);
+    }
+
+    /** The report's words for each fate and replay outcome, in the order they are listed. */
+    private static final Map<String, String> IN_FLIGHT_TEXT = orderedTexts("rerun", "read(s) answered from the new source",
+            "rolled_back", "rolled back with their transaction (ERR 1213)", "rolled_back_as_asked", "ROLLBACK(s) answered OK",
+            "unknown", "with an unknown outcome (ERR 1317)", "replayed", "run again after their transaction's replay");
+    private static final Map<String, String> REPLAY_TEXT = orderedTexts("replay_replayed", "replayed on the new source",
+            "replay_different", "answered differently there (ERR 1213)", "replay_refused", "not replayable (ERR 1213)",
+            "replay_failed", "whose replay failed (ERR 1213)");
+
+    private static Map<String, String> orderedTexts(String... keysAndTexts) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < keysAndTexts.length; i += 2) {
+            m.put(keysAndTexts[i], keysAndTexts[i + 1]);
+        }
+        return m;
+    }
+
+    /** "n text" for each key counted above zero, in {@code texts}' order. */
+    private static List<String> counted(Map<String, Long> byKey, Map<String, String> texts) {
+        List<String> out = new ArrayList<>();
+        texts.forEach((key, text) -> {
+            long n = byKey.getOrDefault(key, 0L);
+            if (n > 0) {
+                out.add(n + " " + text);
+            }
+        });
+        return out;
     }
 
     private String postHook() {
