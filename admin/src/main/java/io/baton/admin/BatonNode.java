@@ -35,6 +35,7 @@ public final class BatonNode implements AutoCloseable {
     private final FailoverEngine engine;
     private final Cluster cluster;
     private ReplicaAcks durability;
+    private io.baton.admin.reads.LagSampler lags;
     private MetricsServer metricsServer;
     private ConsoleServer console;
 
@@ -60,6 +61,7 @@ public final class BatonNode implements AutoCloseable {
         Cluster cluster = null;
         MetricsServer metrics = null;
         ReplicaAcks acks = null;
+        io.baton.admin.reads.LagSampler lags = null;
         try {
             TopologySnapshot first = monitor.refresh();
             BatonConfig.Server src = first.discoverSource()
@@ -97,6 +99,11 @@ public final class BatonNode implements AutoCloseable {
             }
             proxy.onSourceConnectionLost(monitor::checkSoon);
             proxy.start();
+            if (c.proxy.readPort != 0) {
+                ProxyServer routedBy = proxy;
+                lags = new io.baton.admin.reads.LagSampler(c, monitor, routedBy::source, proxy.readPool()).bind(meters)
+                        .start();
+            }
             engine = new FailoverEngine(c, monitor, cluster == null ? proxy : cluster.routing(),
                     reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
             engine.ackedWrites(acks);
@@ -107,6 +114,7 @@ public final class BatonNode implements AutoCloseable {
             monitor.start();
             BatonNode node = new BatonNode(c, proxy, monitor, engine, cluster);
             node.durability = acks;
+            node.lags = lags;
             console = ConsoleServer.start(node).orElse(null); // admin.host:admin.port; off without a password
             node.console = console;
             metrics = MetricsServer.start(c, node, meters);
@@ -136,6 +144,9 @@ public final class BatonNode implements AutoCloseable {
             if (acks != null) {
                 acks.close();
             }
+            if (lags != null) {
+                lags.close();
+            }
             monitor.close();
             throw e;
         }
@@ -145,7 +156,14 @@ public final class BatonNode implements AutoCloseable {
         return new ProxySettings(c.proxy.host, c.proxy.port, c.limits.ioThreads, c.limits.maxConnections,
                 c.limits.maxPacketBytes, c.limits.idleTimeout, c.limits.connectTimeout, c.limits.backendConnectTimeout,
                 c.gate.maxWait, c.tls.backend, new ProxySettings.Replay(c.replay.enabled, c.replay.maxBytes,
-                c.replay.attempts));
+                c.replay.attempts), reads(c));
+    }
+
+    /** The proxy's read-port settings from reads: and proxy.readPort. */
+    public static ProxySettings.Reads reads(BatonConfig c) {
+        ProxySettings.Consistency level = ProxySettings.Consistency.of(c.reads.consistency);
+        return new ProxySettings.Reads(c.proxy.readPort, c.reads.maxLag, !"error".equals(c.reads.fallback),
+                level == null ? ProxySettings.Consistency.EVENTUAL : level, c.reads.causalTimeout);
     }
 
     public BatonConfig config() {
@@ -179,6 +197,11 @@ public final class BatonNode implements AutoCloseable {
         return cluster;
     }
 
+    /** Replica lags for the read port; null without one. */
+    public io.baton.admin.reads.LagSampler lags() {
+        return lags;
+    }
+
     /** The metrics and health HTTP endpoint. */
     public MetricsServer metricsServer() {
         return metricsServer;
@@ -201,6 +224,9 @@ public final class BatonNode implements AutoCloseable {
         }
         if (metricsServer != null) {
             metricsServer.close();
+        }
+        if (lags != null) {
+            lags.close();
         }
         monitor.close();
         proxy.close();

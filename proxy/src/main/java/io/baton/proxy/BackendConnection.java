@@ -61,7 +61,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     record Login(String user, String password, byte[] nativeStage1, String database, int characterSet,
                  int clientCapabilities, long maxPacketSize, Map<String, String> connectAttributes, long sessionId,
-                 boolean trackGtids) {
+                 boolean trackGtids, boolean readOnly) {
         @Override
         public String toString() {
             return "Login[" + user + ", db=" + database + "]"; // never the password
@@ -183,6 +183,16 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         return gtids && !mariaDb ? TRACKING + ", session_track_gtids=OWN_GTID" : TRACKING;
     }
 
+    /**
+     * As {@link #tracking(boolean, boolean)}; a read-port session's backend is also read-only for the session
+     * (transaction_read_only; MariaDB before 11.1 knows it as tx_read_only), so a write fails there even on the
+     * source that serves reads when no replica may.
+     */
+    static String tracking(boolean gtids, boolean mariaDb, boolean readOnly) {
+        String t = tracking(gtids, mariaDb);
+        return readOnly ? t + (mariaDb ? ", tx_read_only=1" : ", transaction_read_only=ON") : t;
+    }
+
     boolean isMariaDb() {
         return serverVersion != null && serverVersion.contains("MariaDB");
     }
@@ -269,7 +279,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (!tracksSession() || phase != Phase.READY) {
             return;
         }
-        byte[] q = tracking(login.trackGtids(), isMariaDb()).getBytes(StandardCharsets.US_ASCII);
+        byte[] q = tracking(login.trackGtids(), isMariaDb(), login.readOnly()).getBytes(StandardCharsets.US_ASCII);
         ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + q.length);
         Packets.writeHeader(out, 1 + q.length, 0);
         out.writeByte(0x03); // COM_QUERY
@@ -472,7 +482,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         phase = Phase.INIT;
         sequence = -1;
-        byte[] q = tracking(login.trackGtids(), isMariaDb()).getBytes(StandardCharsets.US_ASCII);
+        byte[] q = tracking(login.trackGtids(), isMariaDb(), login.readOnly()).getBytes(StandardCharsets.US_ASCII);
         send(out -> {
             out.writeByte(0x03); // COM_QUERY
             out.writeBytes(q);

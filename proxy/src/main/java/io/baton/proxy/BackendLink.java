@@ -74,8 +74,14 @@ final class BackendLink implements BackendConnection.Listener {
             });
             return;
         }
-        Endpoint source = s.server.source();
+        Endpoint source = s.server.routeFor(s);
         if (source == null) {
+            String noReplica = s.server.noRouteFor(s);
+            if (noReplica != null) {
+                // reads.fallback error: said at once, not after a wait.
+                s.sendErrAndClose(ClientSession.noReplica(noReplica), s.seq + 1);
+                return;
+            }
             if (left > 0) {
                 retryConnect();
                 return;

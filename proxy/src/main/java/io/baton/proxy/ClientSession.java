@@ -4,6 +4,8 @@ import io.baton.protocol.Capabilities;
 import io.baton.protocol.MySqlError;
 import io.baton.protocol.Packets;
 import io.baton.protocol.ProtocolException;
+import io.baton.protocol.ServerStatus;
+import io.baton.protocol.message.OkPacket;
 import io.baton.protocol.message.ComChangeUser;
 import io.baton.protocol.message.ErrPacket;
 import io.baton.protocol.message.HandshakeResponse41;
@@ -65,6 +67,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 + "); the session is usable: retry the transaction");
     }
 
+    /** A read session with nowhere to go (reads.fallback error): what the client is told. */
+    static MySqlError noReplica(String why) {
+        return MySqlError.of(2003, "Can't connect to MySQL server: Baton's read port has no replica to serve this ("
+                + why + "; reads.fallback is error)");
+    }
+
     static MySqlError outcomeUnknown(String why) {
         return MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: " + why
                 + "; its outcome is unknown (it may have committed). The session is usable on the new source");
@@ -100,10 +108,41 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     /** The open transaction's statements, for a replay on another server. */
     final TransactionLog txLog;
 
+    /** A session of the read-only port: served by a replica, its backend read-only. */
+    private final boolean readOnly;
+
     ClientSession(ProxyServer server, long id) {
+        this(server, id, false);
+    }
+
+    ClientSession(ProxyServer server, long id, boolean readOnly) {
         this.server = server;
         this.id = id;
+        this.readOnly = readOnly;
         this.txLog = new TransactionLog(server.settings().replay());
+    }
+
+    /** The session's read consistency (BATON SET consistency); null: reads.consistency. */
+    private volatile ProxySettings.Consistency consistency;
+
+    public ProxySettings.Consistency consistency() {
+        ProxySettings.Consistency c = consistency;
+        return c != null ? c : server.settings().reads().consistency();
+    }
+
+    void consistency(ProxySettings.Consistency c) {
+        this.consistency = c;
+    }
+
+    /** Whether this session came in on the read-only port. */
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** The server this session's backend is on now, or null without one. */
+    public Endpoint backendEndpoint() {
+        BackendConnection b = backend;
+        return b == null ? null : b.endpoint();
     }
 
     public long id() {
@@ -237,7 +276,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         HandshakeResponse41 login = auth.login();
         return new BackendConnection.Login(account.user(), account.password(), auth.nativeStage1(), state.schema,
                 state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id,
-                server.commitAcks() != null);
+                server.commitAcks() != null, readOnly);
     }
 
     /** Called by the login exchange once the client is verified: open its backend as that user. */
@@ -345,6 +384,55 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         body.accept(out);
         Packets.finishFrames(out, h, seq & 0xFF);
         ch.write(out);
+    }
+
+    /** An OK in answer to the current command (sequence id 1), as a server answers a SET. */
+    void replyOk() {
+        ByteBuf out = ch.alloc().buffer();
+        int h = Packets.reserveHeader(out);
+        OkPacket.of(statusFlags()).encode(out, capabilities);
+        Packets.finishFrames(out, h, 1);
+        ch.writeAndFlush(out);
+        phase = phase == Phase.CLOSED ? Phase.CLOSED : Phase.IDLE;
+    }
+
+    /**
+     * A one-column, one-row text result set in answer to the current command: column count, column definition,
+     * [EOF], the row, then EOF (or OK in its 0xFE form under CLIENT_DEPRECATE_EOF); sequence ids from 1.
+     */
+    void replyValue(String column, String value) {
+        ByteBuf out = ch.alloc().buffer();
+        int sq = 1;
+        int h = Packets.reserveHeader(out);
+        new io.baton.protocol.message.ColumnCount(1, 0).encode(out, capabilities);
+        Packets.finishFrames(out, h, sq++);
+        h = Packets.reserveHeader(out);
+        new io.baton.protocol.message.ColumnDefinition41("", "", "", column, column, 255, 256, 0xFD, 0, 0).encode(out);
+        Packets.finishFrames(out, h, sq++);
+        boolean deprecateEof = (capabilities & Capabilities.CLIENT_DEPRECATE_EOF) != 0;
+        if (!deprecateEof) {
+            h = Packets.reserveHeader(out);
+            new io.baton.protocol.message.EofPacket(0, statusFlags()).encode(out, capabilities);
+            Packets.finishFrames(out, h, sq++);
+        }
+        h = Packets.reserveHeader(out);
+        io.baton.protocol.ProtocolIO.writeLenencString(out, value, java.nio.charset.StandardCharsets.UTF_8);
+        Packets.finishFrames(out, h, sq++);
+        h = Packets.reserveHeader(out);
+        if (deprecateEof) {
+            new OkPacket(OkPacket.EOF_HEADER, 0, 0, statusFlags(), 0, "", java.util.List.of()).encode(out, capabilities);
+        } else {
+            new io.baton.protocol.message.EofPacket(0, statusFlags()).encode(out, capabilities);
+        }
+        Packets.finishFrames(out, h, sq);
+        ch.writeAndFlush(out);
+        phase = phase == Phase.CLOSED ? Phase.CLOSED : Phase.IDLE;
+    }
+
+    /** The status flags a server would report for this session now (autocommit, in transaction). */
+    private int statusFlags() {
+        return (state.autocommit ? ServerStatus.SERVER_STATUS_AUTOCOMMIT : 0)
+                | (state.inTransaction ? ServerStatus.SERVER_STATUS_IN_TRANS : 0);
     }
 
     /** An ERR in answer to the current command (sequence id 1). */

@@ -146,6 +146,9 @@ final class CommandRelay {
                 s.mover.reconnect();
                 break;
             }
+            if (leavesItsReplica(b)) {
+                break;
+            }
             ByteBuf replacement = startCommand(in, cmd, ri + Packets.HEADER_SIZE, len, whole);
             if (replacement == CONSUMED) {
                 if (s.phase != ClientSession.Phase.CLOSED && s.in != null && s.in.readerIndex() == ri) {
@@ -155,6 +158,9 @@ final class CommandRelay {
             }
             x.replySeq = 1;
             commands++;
+            if (s.readOnly()) {
+                s.server.metrics().read(b.endpoint().name());
+            }
             x.startNanos = s.server.metrics().command(cmd, in, ri + Packets.HEADER_SIZE, len);
             if (x.sent != null) {
                 x.sent.release();
@@ -241,6 +247,17 @@ final class CommandRelay {
         SessionState state = s.state();
         switch (cmd) {
             case Command.COM_QUERY -> {
+                int have = Math.min(len - 1, in.writerIndex() - payload - 1);
+                if (ReadStatements.startsWithBaton(in, payload + 1, have)) {
+                    return batonStatement(in.toString(payload + 1, have, StandardCharsets.UTF_8));
+                }
+                if (s.readOnly()) {
+                    MySqlError refused = ReadStatements.makesWritable(in, payload + 1, have);
+                    if (refused != null) {
+                        s.replyErr(refused);
+                        return CONSUMED;
+                    }
+                }
                 int headLen = Math.min(Math.min(len - 1, StatementHead.LENGTH), in.writerIndex() - payload - 1);
                 if (!StatementHead.mayChangeUnmovableState(in, payload + 1, headLen)) {
                     return null; // the common case: no String, no regex
@@ -251,6 +268,13 @@ final class CommandRelay {
                 return kill == null ? null : killStatement(kill);
             }
             case Command.COM_STMT_PREPARE -> {
+                if (s.readOnly()) {
+                    MySqlError refused = ReadStatements.makesWritable(in, payload + 1, len - 1);
+                    if (refused != null) {
+                        s.replyErr(refused);
+                        return CONSUMED;
+                    }
+                }
                 x.pendingPrepareSql = in.toString(payload + 1, len - 1, StandardCharsets.UTF_8);
                 return null;
             }
@@ -307,6 +331,47 @@ final class CommandRelay {
                 return null;
             }
         }
+    }
+
+    /** BATON SET consistency = level / BATON SHOW consistency: answered by Baton, never sent to a server. */
+    private ByteBuf batonStatement(String sql) {
+        ReadStatements.BatonStatement b = ReadStatements.baton(sql);
+        if (b.error() != null) {
+            s.replyErr(b.error());
+        } else if (b.show()) {
+            s.replyValue("consistency", s.consistency().label());
+        } else {
+            s.consistency(b.level());
+            s.replyOk();
+        }
+        return CONSUMED;
+    }
+
+    /**
+     * A read session whose replica may no longer serve (it lags past reads.maxLag, died, or was promoted) moves at
+     * its next statement outside a transaction, before the statement runs. True when it is moving (the statement
+     * waits for the move).
+     */
+    private boolean leavesItsReplica(BackendConnection b) {
+        if (!s.readOnly() || b == null || !b.isReady() || s.state().inTransaction) {
+            return false;
+        }
+        ReadPool pool = s.server.readPool();
+        io.baton.proxy.routing.Endpoint on = b.endpoint();
+        if (pool.serves(on)) {
+            return false;
+        }
+        io.baton.proxy.routing.Endpoint next = pool.pick();
+        if (next == null && s.server.settings().reads().fallbackToSource() && on.equals(s.server.source())) {
+            return false; // already where the fallback sends it
+        }
+        if (s.state().unmovableReason() != null) {
+            return false; // its state cannot move: it stays where it is
+        }
+        s.dropBackend();
+        s.server.metrics().readMoved();
+        s.mover.reconnect();
+        return true;
     }
 
     /**

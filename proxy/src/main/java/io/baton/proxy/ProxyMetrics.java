@@ -129,6 +129,33 @@ public final class ProxyMetrics {
         backendErrors.increment();
     }
 
+    // ------------------------------------------------------------------ reads (docs/reads.md)
+
+    private final Map<String, Counter> readsPerServer = new ConcurrentHashMap<>();
+    private final Map<String, Counter> readReasons = new ConcurrentHashMap<>();
+
+    /** A read-port statement started on {@code server}. */
+    void read(String server) {
+        readsPerServer.computeIfAbsent(server, n -> Counter.builder("baton.reads").tag("server", n)
+                .description("Statements of read-port sessions, by the server that ran them").register(registry))
+                .increment();
+    }
+
+    /** A read session went to the source because no replica qualified (reads.fallback source). */
+    void readFallback() {
+        readReason("fallback_source");
+    }
+
+    /** A read session left its replica because it lagged, died or was promoted. */
+    void readMoved() {
+        readReason("replica_left");
+    }
+
+    void readReason(String reason) {
+        readReasons.computeIfAbsent(reason, r -> Counter.builder("baton.reads.rerouted").tag("reason", r)
+                .description("Read sessions sent elsewhere than their replica, by reason").register(registry)).increment();
+    }
+
     void refused(String reason) {
         refusedCounter(reason).increment();
     }

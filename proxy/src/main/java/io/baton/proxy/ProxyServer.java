@@ -65,6 +65,9 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private Channel listener;
+    /** The read-only port's listener (reads.port), or null. */
+    private Channel readListener;
+    private final ReadPool readPool = new ReadPool(this);
 
     /** What clients are greeted with, mirrored from the source. */
     private record Greeting(String version, String plugin, int capabilityExtras, int characterSet) {
@@ -116,7 +119,60 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         }
         log.info("Baton proxy listening on {} ({} I/O threads, {}), routing to {}", listener.localAddress(), threads,
                 Transport.EPOLL ? "epoll" : "nio", s == null ? "nothing yet" : s);
+        if (settings.reads().enabled()) {
+            // The same session machinery on a second port: its sessions are read-only and served by replicas.
+            ServerBootstrap rb = b.clone().childHandler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    ch.pipeline().addLast(IDLE_HANDLER, idleHandler(settings.idleTimeout()));
+                    ch.pipeline().addLast("session", new ClientSession(ProxyServer.this, sessions.nextId(), true));
+                }
+            });
+            int rp = settings.reads().port();
+            try {
+                readListener = rb.bind(settings.host(), rp).sync().channel();
+            } catch (Exception e) {
+                close();
+                throw new IllegalStateException("cannot listen on " + settings.host() + ":" + rp + " (the read port): "
+                        + e.getMessage() + " (is another process using the port? choose another with --read-port)", e);
+            }
+            log.info("Baton read-only port listening on {}: sessions there are served by replicas within {} ms of the"
+                    + " source ({} consistency; no replica: {})", readListener.localAddress(),
+                    settings.reads().maxLag().toMillis(), settings.reads().consistency().label(),
+                    settings.reads().fallbackToSource() ? "the source" : "an error");
+        }
         return this;
+    }
+
+    /** The bound read-only port, or 0 when there is none. */
+    public int readPort() {
+        return readListener == null ? 0 : ((InetSocketAddress) readListener.localAddress()).getPort();
+    }
+
+    /** The replicas the read port routes to; admin keeps it up to date. */
+    public ReadPool readPool() {
+        return readPool;
+    }
+
+    /**
+     * Where a session's backend goes now: the source, or for a read session an eligible replica (reads.fallback
+     * source: the source when none is). Null when there is nowhere to go; {@link #noRouteFor} says why.
+     */
+    Endpoint routeFor(ClientSession s) {
+        if (!s.readOnly()) {
+            return source.get();
+        }
+        Endpoint r = readPool.pick();
+        if (r == null && settings.reads().fallbackToSource()) {
+            metrics.readFallback();
+            return source.get();
+        }
+        return r;
+    }
+
+    /** Why {@link #routeFor} found nowhere for a read session (reads.fallback error), as the client is told. */
+    String noRouteFor(ClientSession s) {
+        return s.readOnly() && !settings.reads().fallbackToSource() ? readPool.noneEligible() : null;
     }
 
     /** The bound port (useful when configured as 0). */
@@ -174,9 +230,9 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     public void updateLimits(ProxySettings next) {
         ProxySettings now = settings;
         if (!now.host().equals(next.host()) || now.port() != next.port() || now.ioThreads() != next.ioThreads()
-                || now.backendTls() != next.backendTls()) {
-            throw new IllegalArgumentException("listen address, I/O threads and backend TLS are fixed when the proxy"
-                    + " starts");
+                || now.backendTls() != next.backendTls() || now.reads().port() != next.reads().port()) {
+            throw new IllegalArgumentException("listen address, read port, I/O threads and backend TLS are fixed when"
+                    + " the proxy starts");
         }
         settings = next;
         if (!now.idleTimeout().equals(next.idleTimeout())) {
@@ -371,7 +427,8 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         String why = "the source changed from " + (old == null ? "none" : old.name()) + " to " + newSource.name();
         List<CompletableFuture<Boolean>> moves = new ArrayList<>();
         for (ClientSession s : sessions.all()) {
-            if (s.channel() != null) {
+            // Read sessions stay on their replicas; one on the promoted replica moves at its next statement.
+            if (s.channel() != null && !s.readOnly()) {
                 moves.add(s.moveTo(newSource, why));
             }
         }
@@ -410,7 +467,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     public boolean awaitNoOpenTransactions(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            boolean any = sessions.all().stream().anyMatch(ClientSession::busy);
+            boolean any = sessions.all().stream().anyMatch(s -> !s.readOnly() && s.busy());
             if (!any) {
                 return true;
             }
@@ -430,6 +487,9 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     public void close() {
         if (listener != null) {
             listener.close().syncUninterruptibly();
+        }
+        if (readListener != null) {
+            readListener.close().syncUninterruptibly();
         }
         for (ClientSession s : sessions.all()) {
             Channel c = s.channel();

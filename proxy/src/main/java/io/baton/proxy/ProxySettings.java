@@ -17,10 +17,66 @@ import java.time.Duration;
  * @param gateMaxWait       longest a statement waits at a closed gate before an ERR
  * @param backendTls        use TLS to the backend servers
  * @param replay            transaction replay when a session's server is lost (docs/replay.md)
+ * @param reads             the read-only port over the replicas (docs/reads.md)
  */
 public record ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
                             Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
-                            Duration gateMaxWait, boolean backendTls, Replay replay) {
+                            Duration gateMaxWait, boolean backendTls, Replay replay, Reads reads) {
+
+    /** How fresh a read on a replica must be (docs/reads.md). */
+    public enum Consistency {
+        /** Lag-bounded only (reads.maxLag). */
+        EVENTUAL,
+        /** A read sees every write this client session made. */
+        SESSION,
+        /** A read sees every write acknowledged to any session of the same user, on any port, before it started. */
+        USER,
+        /** A read sees every write acknowledged through this Baton before it started. */
+        GLOBAL;
+
+        /** The level named {@code text} (any case), or null. */
+        public static Consistency of(String text) {
+            for (Consistency c : values()) {
+                if (c.name().equalsIgnoreCase(text == null ? "" : text.strip())) {
+                    return c;
+                }
+            }
+            return null;
+        }
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * The read-only port (docs/reads.md).
+     *
+     * @param port             where read sessions connect (0: no read port)
+     * @param maxLag           a replica further behind gets no new read statements (5 s)
+     * @param fallbackToSource no replica qualifies: read on the source (true, the default) or answer an ERR
+     * @param consistency      the level a read session starts with (eventual)
+     * @param causalTimeout    how long a read waits for a replica to have the writes it must see, then it runs on
+     *                         the source (1 s)
+     */
+    public record Reads(int port, Duration maxLag, boolean fallbackToSource, Consistency consistency,
+                        Duration causalTimeout) {
+        public static Reads defaults() {
+            return new Reads(0, Duration.ofSeconds(5), true, Consistency.EVENTUAL, Duration.ofSeconds(1));
+        }
+
+        public boolean enabled() {
+            return port > 0;
+        }
+    }
+
+    /** Without read settings: no read port. */
+    public ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
+                         Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
+                         Duration gateMaxWait, boolean backendTls, Replay replay) {
+        this(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout, backendConnectTimeout,
+                gateMaxWait, backendTls, replay, Reads.defaults());
+    }
 
     /**
      * Transaction replay: an open transaction whose server is lost runs again on the next source (docs/replay.md).
@@ -40,12 +96,12 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
                          Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
                          Duration gateMaxWait, boolean backendTls) {
         this(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout, backendConnectTimeout,
-                gateMaxWait, backendTls, Replay.defaults());
+                gateMaxWait, backendTls, Replay.defaults(), Reads.defaults());
     }
 
     public static ProxySettings defaults() {
         return new ProxySettings("127.0.0.1", 6033, 0, 3000, 1024 * 1024 * 1024, Duration.ofHours(8),
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false, Replay.defaults());
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false, Replay.defaults(), Reads.defaults());
     }
 
     /**
@@ -66,21 +122,26 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
 
     public ProxySettings withPort(int p) {
         return new ProxySettings(host, p, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, gateMaxWait, backendTls, replay);
+                backendConnectTimeout, gateMaxWait, backendTls, replay, reads);
     }
 
     public ProxySettings withLimits(int maxConn, int maxPacket, Duration idle, Duration connect) {
         return new ProxySettings(host, port, ioThreads, maxConn, maxPacket, idle, connect, backendConnectTimeout,
-                gateMaxWait, backendTls, replay);
+                gateMaxWait, backendTls, replay, reads);
     }
 
     public ProxySettings withGateMaxWait(Duration d) {
         return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, d, backendTls, replay);
+                backendConnectTimeout, d, backendTls, replay, reads);
     }
 
     public ProxySettings withReplay(Replay r) {
         return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, gateMaxWait, backendTls, r);
+                backendConnectTimeout, gateMaxWait, backendTls, r, reads);
+    }
+
+    public ProxySettings withReads(Reads r) {
+        return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
+                backendConnectTimeout, gateMaxWait, backendTls, replay, r);
     }
 }

@@ -167,8 +167,16 @@ final class SessionMover {
             s.relay.process();
             return;
         }
-        Endpoint source = s.server.source();
+        Endpoint source = s.server.routeFor(s);
         if (source == null) {
+            String noReplica = s.server.noRouteFor(s);
+            if (noReplica != null) {
+                // reads.fallback error: the statement is refused at once, the session stays.
+                reconnectDeadline = 0;
+                s.relay.refuse(givingUpReplay(ClientSession.noReplica(noReplica)));
+                s.relay.process();
+                return;
+            }
             retryShortly(); // nothing to route to yet: hold the statement and look again shortly
             return;
         }

@@ -12,6 +12,9 @@ public final class ProxyConfigFile {
         sb.append("# Baton configuration for the sandbox topology in ").append(dir).append("\n");
         sb.append("# Written by './baton sandbox up'; run it with: ./baton proxy --config ").append(dir.resolve("baton.yml")).append("\n");
         sb.append("proxy:\n  host: 127.0.0.1\n  port: ").append(t.proxy().port()).append("\n");
+        if (t.proxy().readPort() != null && t.proxy().readPort() > 0) {
+            sb.append("  readPort: ").append(t.proxy().readPort()).append("\n");
+        }
         sb.append("admin:\n  host: 127.0.0.1\n  port: ").append(t.admin().port()).append("\n");
         sb.append("  password: \"").append(t.admin().password()).append("\"\n");
         sb.append("metrics:\n  host: 127.0.0.1\n  port: ").append(t.metrics().port()).append("\n");

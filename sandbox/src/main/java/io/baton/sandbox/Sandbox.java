@@ -87,7 +87,7 @@ public final class Sandbox {
             }
             Path config = dir.resolve("baton.yml");
             TopologyFile topo = new TopologyFile(o.flavor().id(), o.mode().id(), dist.version(), config.toString(), servers,
-                    cred.users(), new TopologyFile.Port(o.proxyPort()),
+                    cred.users(), new TopologyFile.ProxyPort(o.proxyPort(), readPortAfter(o, ports)),
                     new TopologyFile.Admin(o.adminPort(), cred.adminPassword),
                     new TopologyFile.Port(o.metricsPort()));
             Files.writeString(config, ProxyConfigFile.render(dir, topo));
@@ -278,6 +278,21 @@ public final class Sandbox {
     }
 
     /** A loopback port the kernel considers free right now (for proxies, consoles and tests). */
+    /**
+     * The read-only port written to baton.yml: the first free port after the proxy's that is none of the sandbox's
+     * other ports.
+     */
+    static int readPortAfter(SandboxOptions o, int[] taken) {
+        for (int p = o.proxyPort() + 1; p <= 65535; p++) {
+            int candidate = p;
+            boolean server = java.util.Arrays.stream(taken).anyMatch(x -> x == candidate);
+            if (p != o.adminPort() && p != o.metricsPort() && !server && LoopbackPorts.isFree(p)) {
+                return p;
+            }
+        }
+        return LoopbackPorts.any();
+    }
+
     public static int freeLoopbackPort() {
         return LoopbackPorts.any();
     }

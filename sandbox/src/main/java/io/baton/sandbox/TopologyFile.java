@@ -15,7 +15,7 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TopologyFile(String flavor, String mode, String version, String config, List<Server> servers,
-                           Map<String, User> users, Port proxy, Admin admin, Port metrics) {
+                           Map<String, User> users, ProxyPort proxy, Admin admin, Port metrics) {
 
     public static final String FILE = "topology.json";
     static final ObjectMapper JSON = Fs.JSON;
@@ -34,6 +34,15 @@ public record TopologyFile(String flavor, String mode, String version, String co
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Port(int port) {
+    }
+
+    /** The proxy's ports: read-write, and the read-only port over the replicas (null or 0: none). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ProxyPort(int port, Integer readPort) {
+        public ProxyPort(int port) {
+            this(port, null);
+        }
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)

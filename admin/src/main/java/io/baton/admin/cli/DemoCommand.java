@@ -82,6 +82,7 @@ public final class DemoCommand implements Callable<Integer> {
                 BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
                 if (i > 0) { // the first node keeps the file's ports; the others get free ones
                     c.proxy.port = Sandbox.freeLoopbackPort();
+                    c.proxy.readPort = c.proxy.readPort == 0 ? 0 : Sandbox.freeLoopbackPort();
                     c.admin.port = Sandbox.freeLoopbackPort();
                     c.metrics.port = Sandbox.freeLoopbackPort();
                 }

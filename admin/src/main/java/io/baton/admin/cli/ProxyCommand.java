@@ -17,6 +17,8 @@ public final class ProxyCommand implements Callable<Integer> {
     Path config;
     @Option(names = "--port", description = "Proxy port (overrides proxy.port).")
     Integer port;
+    @Option(names = "--read-port", description = "Read-only port over the replicas (overrides proxy.readPort; 0: none).")
+    Integer readPort;
     @Option(names = "--admin-port", description = "Admin console port (overrides admin.port).")
     Integer adminPort;
     @Option(names = "--metrics-port", description = "Metrics/health HTTP port (overrides metrics.port).")
@@ -33,6 +35,9 @@ public final class ProxyCommand implements Callable<Integer> {
         if (port != null) {
             c.proxy.port = port;
         }
+        if (readPort != null) {
+            c.proxy.readPort = readPort;
+        }
         if (adminPort != null) {
             c.admin.port = adminPort;
         }
@@ -47,7 +52,8 @@ public final class ProxyCommand implements Callable<Integer> {
             stopped.countDown();
         }, "baton-shutdown"));
         System.out.println("Baton is listening on " + c.proxy.host + ":" + node.proxy().port() + ", routing to "
-                + node.proxy().source() + " (failover.auto " + (c.failover.auto ? "on" : "off") + ")");
+                + node.proxy().source() + " (failover.auto " + (c.failover.auto ? "on" : "off") + ")"
+                + (node.proxy().readPort() > 0 ? "; reads on " + c.proxy.host + ":" + node.proxy().readPort() : ""));
         stopped.await();
         return 0;
     }

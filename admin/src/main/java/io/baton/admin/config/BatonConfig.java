@@ -30,7 +30,7 @@ public final class BatonConfig {
     /** Upper bound of limits.ioThreads: more event loops than this only add threads that sleep. */
     public static final int MAX_IO_THREADS = 256;
 
-    public Listen proxy = new Listen(6033);
+    public ProxyListen proxy = new ProxyListen();
     public Admin admin = new Admin();
     public Listen metrics = new Listen(9033);
     public List<Server> servers = new ArrayList<>();
@@ -45,6 +45,31 @@ public final class BatonConfig {
     public Cluster cluster;
     public Durability durability = new Durability();
     public Replay replay = new Replay();
+    public Reads reads = new Reads();
+
+    /** The proxy's ports: the read-write port, and the read-only port over the replicas (docs/reads.md). */
+    public static final class ProxyListen extends Listen {
+        /** The read-only port (0: none). */
+        public int readPort;
+
+        public ProxyListen() {
+            super(6033);
+        }
+    }
+
+    /** How the read-only port chooses replicas (docs/reads.md). */
+    public static final class Reads {
+        /** A replica further behind the source than this gets no new read statements. */
+        public volatile Duration maxLag = Duration.ofSeconds(5);
+        /** No replica qualifies: source (reads go to the source, still read-only) or error (a clear ERR). */
+        public String fallback = "source";
+        /** eventual, session, user or global: what a read must see; sessions may change theirs. */
+        public String consistency = "eventual";
+        /** How long a read waits for a replica to have the writes it must see before it runs on the source. */
+        public Duration causalTimeout = Duration.ofSeconds(1);
+        /** How often each replica's lag is measured (its resolution; docs/reads.md). */
+        public Duration lagInterval = Duration.ofMillis(50);
+    }
 
     /**
      * Transaction replay: a transaction open when its server is lost (or its session moves) runs again on the new
@@ -335,6 +360,7 @@ public final class BatonConfig {
             errors.add("replication.mode must be gtid or position, not '" + replication.mode + "'");
         }
         validateDurability(errors);
+        validateReads(errors);
         if (replay == null) {
             replay = new Replay();
         }
@@ -443,6 +469,34 @@ public final class BatonConfig {
             }
         } else if (k.sessionTimeout != null && !k.sessionTimeout.isNegative() && !k.sessionTimeout.isZero()) {
             errors.add("cluster.sessionTimeout must be at least 1s");
+        }
+    }
+
+    private void validateReads(List<String> errors) {
+        if (reads == null) {
+            reads = new Reads();
+        }
+        if (proxy.readPort != 0) {
+            port(errors, "proxy.readPort", proxy.readPort);
+            if (proxy.readPort == proxy.port || proxy.readPort == admin.port || proxy.readPort == metrics.port) {
+                errors.add("proxy.readPort " + proxy.readPort + " is already the proxy, admin or metrics port");
+            }
+        }
+        if (!"source".equals(reads.fallback) && !"error".equals(reads.fallback)) {
+            errors.add("reads.fallback must be source or error, not '" + reads.fallback + "'");
+        }
+        io.baton.proxy.ProxySettings.Consistency level = io.baton.proxy.ProxySettings.Consistency.of(reads.consistency);
+        if (level == null) {
+            errors.add("reads.consistency must be eventual, session, user or global, not '" + reads.consistency + "'");
+        } else if (level != io.baton.proxy.ProxySettings.Consistency.EVENTUAL && "position".equals(replication.mode)) {
+            errors.add("reads.consistency " + level.label() + " needs replication.mode gtid: Baton learns each write's"
+                    + " GTID from its OK and waits until a replica has it; binary log positions cannot say that");
+        }
+        positive(errors, "reads.maxLag", reads.maxLag);
+        positive(errors, "reads.causalTimeout", reads.causalTimeout);
+        positive(errors, "reads.lagInterval", reads.lagInterval);
+        if (reads.lagInterval != null && reads.lagInterval.toMillis() < MIN_MONITOR_INTERVAL_MS) {
+            errors.add("reads.lagInterval must be at least " + MIN_MONITOR_INTERVAL_MS + "ms");
         }
     }
 

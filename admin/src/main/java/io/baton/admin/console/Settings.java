@@ -79,7 +79,37 @@ final class Settings {
             new Setting("admin.idleTimeout", "a duration such as 10m", c -> DurationText.format(c.admin.idleTimeout),
                     (c, v) -> c.admin.idleTimeout = duration(v, 1)),
             new Setting("admin.maxConnections", "a whole number, 1 or more", c -> c.admin.maxConnections,
-                    (c, v) -> c.admin.maxConnections = integer(v, 1, Integer.MAX_VALUE)));
+                    (c, v) -> c.admin.maxConnections = integer(v, 1, Integer.MAX_VALUE)),
+            new Setting("reads.maxLag", "a duration such as 5s (read sessions on a replica past it move at their next"
+                    + " statement)", c -> DurationText.format(c.reads.maxLag), (c, v) -> c.reads.maxLag = duration(v, 1),
+                    PROXY),
+            new Setting("reads.fallback", "source or error", c -> c.reads.fallback,
+                    (c, v) -> c.reads.fallback = oneOf(v, "source", "error"), PROXY),
+            new Setting("reads.consistency", "eventual, session, user or global (sessions that chose their own keep it)",
+                    c -> c.reads.consistency, (c, v) -> c.reads.consistency = consistency(c, v), PROXY),
+            new Setting("reads.causalTimeout", "a duration such as 1s", c -> DurationText.format(c.reads.causalTimeout),
+                    (c, v) -> c.reads.causalTimeout = duration(v, 1), PROXY));
+
+    private static String oneOf(String v, String... allowed) {
+        for (String a : allowed) {
+            if (a.equalsIgnoreCase(v.strip())) {
+                return a;
+            }
+        }
+        throw new IllegalArgumentException("'" + v + "' is not " + String.join(" or ", allowed));
+    }
+
+    private static String consistency(BatonConfig c, String v) {
+        io.baton.proxy.ProxySettings.Consistency level = io.baton.proxy.ProxySettings.Consistency.of(v);
+        if (level == null) {
+            throw new IllegalArgumentException("'" + v + "' is not eventual, session, user or global");
+        }
+        if (level != io.baton.proxy.ProxySettings.Consistency.EVENTUAL && "position".equals(c.replication.mode)) {
+            throw new IllegalArgumentException(level.label() + " needs replication.mode gtid (Baton learns each write's"
+                    + " GTID from its OK; binary log positions cannot say that)");
+        }
+        return level.label();
+    }
 
     static List<String> runtimeKeys() {
         return RUNTIME.stream().map(Setting::key).toList();

@@ -54,6 +54,10 @@ final class ShowCommands {
         if (node.durability() != null) {
             servers.column("ACKS", "acknowledges"); // durability.mode replica: acknowledged a commit in the last 10 s
         }
+        io.baton.admin.reads.LagSampler lags = node.lags();
+        if (lags != null) {
+            servers.column("LAG MS", "lagMs"); // the read port's measure (docs/reads.md), not Seconds_Behind_Source
+        }
         List<String> positions = new ArrayList<>();
         positions.add("positions:");
         for (ServerState s : topo.servers()) {
@@ -77,6 +81,10 @@ final class ShowCommands {
             r.put("sqlThread", rep == null ? null : rep.sqlRunning());
             r.put("lag", rep == null ? null : rep.secondsBehind() == null ? "NULL" : rep.secondsBehind() + "s");
             r.put("lagSeconds", rep == null ? null : rep.secondsBehind());
+            if (lags != null) {
+                long ms = lags.lagMillis(s.name());
+                r.put("lagMs", s.name().equals(topo.electedSource()) ? null : ms < 0 ? "?" : ms);
+            }
             if (node.durability() != null) {
                 r.put("acknowledges", s.name().equals(topo.electedSource()) ? "-"
                         : node.durability().acknowledges(s.name(), java.time.Duration.ofSeconds(10)) ? "yes" : "no");
@@ -163,6 +171,11 @@ final class ShowCommands {
                 .column("CONFIGURED", "configuredRole").column("PRIORITY", "priority").column("PROMOTE", "promote")
                 .column("ROUTED", "routed").column("STATE", "state").column("VERSION", "version")
                 .column("READ ONLY", "readOnly");
+        io.baton.proxy.ReadPool reads = node.proxy().readPort() > 0 ? node.proxy().readPool() : null;
+        Map<Endpoint, Integer> readSessions = reads == null ? Map.of() : reads.sessionsPerServer();
+        if (reads != null) {
+            t.column("READS", "reads").column("READ SESSIONS", "readSessions");
+        }
         for (BatonConfig.Server c : config.servers) {
             Optional<ServerState> s = topo.server(c.name);
             Map<String, Object> r = t.row();
@@ -177,6 +190,18 @@ final class ShowCommands {
             r.put("state", s.map(x -> x.reachable() ? "reachable" : "unreachable").orElse("not checked yet"));
             r.put("version", s.map(ServerState::version).orElse(null));
             r.put("readOnly", s.filter(ServerState::reachable).map(ServerState::readOnly).orElse(null));
+            if (reads != null) {
+                Endpoint e = new Endpoint(c.name, c.host, c.port);
+                boolean isRouted = routed != null && routed.equals(e);
+                // Who serves the read port now: an eligible replica, or why not.
+                String serving = isRouted ? "source" : reads.serves(e) ? "yes" : reads.replicas().stream()
+                        .filter(x -> x.endpoint().equals(e)).findFirst()
+                        .map(x -> !x.healthy() ? "no: " + x.note() : x.lagMillis() < 0 ? "no: lag unknown"
+                                : "no: lags " + x.lagMillis() + " ms")
+                        .orElse("no");
+                r.put("reads", serving);
+                r.put("readSessions", readSessions.getOrDefault(e, 0));
+            }
         }
         return Reply.ok(config.servers.size() + " server(s)").table(t);
     }

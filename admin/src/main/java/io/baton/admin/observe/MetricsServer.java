@@ -106,7 +106,8 @@ public final class MetricsServer implements AutoCloseable {
         executor.allowCoreThreadTimeOut(true);
         http.setExecutor(executor);
         io.baton.admin.durability.ReplicaAcks durability = node.durability();
-        http.createContext("/", ex -> serve(ex, prom, meters, readiness, durability));
+        io.baton.admin.reads.LagSampler lags = node.lags();
+        http.createContext("/", ex -> serve(ex, prom, meters, readiness, durability, lags));
         // The process itself: jvm_memory_*, jvm_gc_*, jvm_threads_*, process_cpu_usage, process_uptime_seconds.
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -121,7 +122,8 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     private static void serve(HttpExchange ex, PrometheusMeterRegistry prom, NodeMeters meters, Readiness readiness,
-                              io.baton.admin.durability.ReplicaAcks durability)
+                              io.baton.admin.durability.ReplicaAcks durability,
+                              io.baton.admin.reads.LagSampler lags)
             throws IOException {
         try (ex) {
             String method = ex.getRequestMethod();
@@ -148,6 +150,16 @@ public final class MetricsServer implements AutoCloseable {
                         // A flag, not a reason to take the node out of a load balancer: writes still flow.
                         body.put("durability", durability.degraded() ? "degraded: commit OKs are released without a"
                                 + " replica's acknowledgement (durability.onTimeout async)" : "replica");
+                    }
+                    if (lags != null) {
+                        // The read port's replicas: lag in ms (-1 unknown) and whether each may serve reads now.
+                        Map<String, Object> replicas = new LinkedHashMap<>();
+                        for (io.baton.admin.reads.LagSampler.Lag l : lags.lags()) {
+                            if (!"source".equals(l.note())) {
+                                replicas.put(l.server(), Map.of("lagMs", l.lagMillis(), "healthy", l.healthy()));
+                            }
+                        }
+                        body.put("replicas", replicas);
                     }
                     reply(ex, s.ready() ? 200 : 503, JSON_TYPE, json(body));
                 }

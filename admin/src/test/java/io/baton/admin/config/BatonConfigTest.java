@@ -28,7 +28,7 @@ class BatonConfigTest {
         TopologyFile t = new TopologyFile("mysql80", "gtid", "8.0.31", dir.resolve("baton.yml").toString(),
                 List.of(new TopologyFile.Server("db1", "127.0.0.1", 33100, "source", 1, 1),
                         new TopologyFile.Server("db2", "127.0.0.1", 33101, "replica", 2, 2)),
-                users, new TopologyFile.Port(6033), new TopologyFile.Admin(6032, "adminpw"), new TopologyFile.Port(9033));
+                users, new TopologyFile.ProxyPort(6033), new TopologyFile.Admin(6032, "adminpw"), new TopologyFile.Port(9033));
         Path f = dir.resolve("baton.yml");
         Files.writeString(f, ProxyConfigFile.render(dir, t));
 
@@ -158,6 +158,37 @@ class BatonConfigTest {
         assertTrue(durabilityError(dir, "replay:\n  attempts: 0\n").contains("replay.attempts must be at least 1"));
         assertTrue(durabilityError(dir, "replay:\n  maxBytes: -1\n").contains("replay.maxBytes must be 0 or more"));
         assertTrue(durabilityError(dir, "replay:\n  enable: false\n").contains("enable"), "a misspelt key is named");
+    }
+
+    @Test
+    void readPortSettingsAreReadAndBadOnesAreOneClearLineEach(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("r.yml");
+        Files.writeString(f, TWO_SERVERS);
+        BatonConfig c = BatonConfig.load(f);
+        assertEquals(0, c.proxy.readPort, "no read port unless configured");
+        assertEquals(Duration.ofSeconds(5), c.reads.maxLag);
+        assertEquals("source", c.reads.fallback);
+        assertEquals("eventual", c.reads.consistency);
+        Files.writeString(f, "proxy:\n  readPort: 6034\n" + TWO_SERVERS
+                + "reads:\n  maxLag: 300ms\n  fallback: error\n  consistency: user\n  causalTimeout: 2s\n");
+        c = BatonConfig.load(f);
+        assertEquals(6034, c.proxy.readPort);
+        assertEquals(Duration.ofMillis(300), c.reads.maxLag);
+        assertEquals("error", c.reads.fallback);
+        assertEquals(io.baton.proxy.ProxySettings.Consistency.USER, io.baton.admin.BatonNode.reads(c).consistency());
+        assertFalse(io.baton.admin.BatonNode.reads(c).fallbackToSource());
+        assertTrue(durabilityError(dir, "reads:\n  consistency: strong\n")
+                .contains("reads.consistency must be eventual, session, user or global, not 'strong'"));
+        String position = durabilityError(dir, "replication:\n  mode: position\nreads:\n  consistency: session\n");
+        assertTrue(position.contains("reads.consistency session needs replication.mode gtid"), position);
+        Files.writeString(f, TWO_SERVERS + "replication:\n  mode: position\nreads:\n  consistency: eventual\n");
+        assertEquals("eventual", BatonConfig.load(f).reads.consistency, "eventual reads work in position mode");
+        assertTrue(durabilityError(dir, "proxy:\n  port: 7000\n  readPort: 7000\n")
+                .contains("proxy.readPort 7000 is already the proxy, admin or metrics port"));
+        assertTrue(durabilityError(dir, "proxy:\n  readPort: 70000\n").contains("proxy.readPort must be between 1 and 65535"));
+        assertTrue(durabilityError(dir, "reads:\n  fallback: primary\n").contains("reads.fallback must be source or error"));
+        assertTrue(durabilityError(dir, "reads:\n  maxLag: 0s\n").contains("reads.maxLag must be a positive"));
+        assertTrue(durabilityError(dir, "reads:\n  lagInterval: 1ms\n").contains("reads.lagInterval must be at least"));
     }
 
     @Test

@@ -16,6 +16,9 @@ public final class TestNodes {
         BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
         // Every running Baton binds its proxy, console and metrics ports: none may be a default.
         c.proxy.port = Sandbox.freeLoopbackPort();
+        if (c.proxy.readPort != 0) {
+            c.proxy.readPort = Sandbox.freeLoopbackPort();
+        }
         c.admin.port = Sandbox.freeLoopbackPort();
         c.metrics.port = Sandbox.freeLoopbackPort();
         c.failover.blockSeconds = 0;

@@ -14,10 +14,17 @@ import java.util.List;
 final class BatonProcess implements AutoCloseable {
     private final ChildProcess process;
     private final int port;
+    private final int readPort;
 
-    private BatonProcess(ChildProcess process, int port) {
+    private BatonProcess(ChildProcess process, int port, int readPort) {
         this.process = process;
         this.port = port;
+        this.readPort = readPort;
+    }
+
+    /** The read-only port (reads on the replicas). */
+    int readPort() {
+        return readPort;
     }
 
     static BatonProcess start(Path config, List<String> javaOptions, Path log) throws IOException, InterruptedException {
@@ -28,8 +35,9 @@ final class BatonProcess implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(BatonCli.class.getName());
+        int readPort = LoopbackPort.free();
         cmd.addAll(List.of("proxy", "--config", config.toString(), "--port", Integer.toString(port),
-                "--admin-port", Integer.toString(LoopbackPort.free()),
+                "--read-port", Integer.toString(readPort), "--admin-port", Integer.toString(LoopbackPort.free()),
                 "--metrics-port", Integer.toString(LoopbackPort.free())));
         ChildProcess p = ChildProcess.start("baton", cmd, log);
         try {
@@ -38,7 +46,7 @@ final class BatonProcess implements AutoCloseable {
             p.close();
             throw e;
         }
-        return new BatonProcess(p, port);
+        return new BatonProcess(p, port, readPort);
     }
 
     int port() {

@@ -137,6 +137,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             for (int i = 0; i < nodes; i++) {
                 BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
                 c.proxy.port = Sandbox.freeLoopbackPort();
+                c.proxy.readPort = c.proxy.readPort == 0 ? 0 : Sandbox.freeLoopbackPort();
                 c.admin.port = Sandbox.freeLoopbackPort();
                 c.metrics.port = Sandbox.freeLoopbackPort();
                 c.failover.blockSeconds = 0;

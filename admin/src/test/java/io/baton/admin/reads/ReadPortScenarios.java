@@ -1,0 +1,351 @@
+package io.baton.admin.reads;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.baton.admin.BatonNode;
+import io.baton.admin.config.BatonConfig;
+import io.baton.admin.node.TestNodes;
+import io.baton.dialect.Dialect;
+import io.baton.proxy.ProxySettings;
+import io.baton.proxy.routing.Endpoint;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.Sql;
+import io.baton.sandbox.TopologyFile;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The read-only port on real servers (docs/reads.md): sessions are served by replicas and cannot write; a replica
+ * delayed past reads.maxLag gets no reads and its sessions move, then serves again once it caught up; with no
+ * replica within the bound, reads.fallback decides (the source, still read-only, or a clear ERR); a failover
+ * under read load costs the read port no error. One subclass per server flavour.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+abstract class ReadPortScenarios {
+
+    static BatonNode start(SandboxTopology t, Consumer<BatonConfig> tune) throws Exception {
+        BatonConfig c = TestNodes.config(t);
+        assertTrue(c.proxy.readPort > 0, "the sandbox's baton.yml has a read port");
+        tune.accept(c);
+        c.validate("test");
+        return BatonNode.start(c, null, null);
+    }
+
+    static Connection reader(BatonNode n, SandboxTopology t) throws SQLException {
+        TopologyFile.User u = t.user("app");
+        return Sql.connect("127.0.0.1", n.proxy().readPort(), u.user(), u.password(), 5000);
+    }
+
+    /**
+     * A read session whose driver does not check read-only itself: Connector/J asks the server for
+     * transaction_read_only before a write and refuses it client-side (error code 0); this one sends it.
+     */
+    static Connection rawReader(BatonNode n, SandboxTopology t) throws SQLException {
+        TopologyFile.User u = t.user("app");
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", u.user());
+        p.setProperty("password", u.password());
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("allowPublicKeyRetrieval", "true");
+        p.setProperty("useLocalSessionState", "true");
+        return java.sql.DriverManager.getConnection(Sql.url("127.0.0.1", n.proxy().readPort()), p);
+    }
+
+    static Connection writer(BatonNode n, SandboxTopology t) throws SQLException {
+        TopologyFile.User u = t.user("app");
+        return Sql.connect("127.0.0.1", n.proxy().port(), u.user(), u.password(), 5000);
+    }
+
+    static void await(String what, long seconds, BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!done.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what);
+            Thread.sleep(20);
+        }
+    }
+
+    /** Waits until {@code count} replicas serve reads. */
+    static void awaitServing(BatonNode n, int count) throws InterruptedException {
+        await(count + " replica(s) serve reads", 30, () -> n.proxy().readPool().replicas().stream()
+                .filter(r -> n.proxy().readPool().serves(r.endpoint())).count() >= count);
+    }
+
+    static String serverName(SandboxTopology t, Connection c) throws SQLException {
+        int id = Integer.parseInt(Sql.scalar(c, "SELECT @@server_id"));
+        return t.servers().stream().filter(s -> s.serverId() == id).findFirst().orElseThrow().name();
+    }
+
+    static int errno(SandboxTopology t, Connection c, String sql) {
+        SQLException e = assertThrows(SQLException.class, () -> Sql.exec(c, sql), sql + " fails");
+        return e.getErrorCode();
+    }
+
+    private static String delay(Dialect d, int seconds) {
+        return (d == Dialect.MYSQL80 ? "CHANGE REPLICATION SOURCE TO SOURCE_DELAY=" : "CHANGE MASTER TO MASTER_DELAY=")
+                + seconds;
+    }
+
+    static void setDelay(SandboxTopology t, String replica, int seconds) throws SQLException {
+        Dialect d = t.dialect();
+        try (Connection c = t.connectRoot(replica)) {
+            // MariaDB changes MASTER_DELAY only with both threads stopped.
+            Sql.exec(c, d == Dialect.MARIADB ? d.stopReplica() : d.stopReplicaSqlThread());
+            Sql.exec(c, delay(d, seconds));
+            Sql.exec(c, d == Dialect.MARIADB ? d.startReplica() : d.startReplicaSqlThread());
+        }
+    }
+
+    /** BATON SHOW consistency (through execute(): Connector/J's executeQuery takes only statements it knows to read). */
+    static String consistency(Connection c) throws SQLException {
+        try (java.sql.Statement st = c.createStatement()) {
+            assertTrue(st.execute("BATON SHOW consistency"), "a result set");
+            try (java.sql.ResultSet rs = st.getResultSet()) {
+                assertTrue(rs.next());
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** Writes a row every 20 ms through the read-write port until stopped. */
+    static final class Writes implements AutoCloseable {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicInteger rows = new AtomicInteger();
+        final Thread thread;
+
+        Writes(BatonNode n, SandboxTopology t) throws SQLException {
+            Connection c = writer(n, t);
+            Sql.exec(c, "CREATE TABLE IF NOT EXISTS app.w (id INT PRIMARY KEY)");
+            thread = new Thread(() -> {
+                try (c) {
+                    while (!stop.get()) {
+                        Sql.exec(c, "INSERT INTO app.w VALUES (" + rows.incrementAndGet() + ")");
+                        Thread.sleep(20);
+                    }
+                } catch (SQLException | InterruptedException e) {
+                    // the test's own checks say what went wrong
+                }
+            }, "test-writes");
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            thread.join(10_000);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void readsGoToReplicasAndCannotWrite(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        try (BatonNode n = start(t, c -> { })) {
+            awaitServing(n, 2);
+            try (Connection w = writer(n, t); Connection r1 = reader(n, t); Connection r2 = reader(n, t)) {
+                assertEquals(source, serverName(t, w), "the read-write port goes to the source");
+                String a = serverName(t, r1);
+                String b = serverName(t, r2);
+                assertNotEquals(source, a, "a read session is served by a replica");
+                assertNotEquals(source, b, "a read session is served by a replica");
+                assertNotEquals(a, b, "two read sessions go to the two replicas (fewest sessions first)");
+                Sql.exec(w, "CREATE TABLE app.r (id INT PRIMARY KEY)");
+                t.awaitReplication(10);
+                try (Connection raw = rawReader(n, t)) {
+                    int e = errno(t, raw, "INSERT INTO app.r VALUES (1)");
+                    assertTrue(e == 1290 || e == 1792, "a write on the read port fails as on a read-only server: " + e);
+                }
+                SQLException local = assertThrows(SQLException.class, () -> Sql.exec(r1, "INSERT INTO app.r VALUES (1)"));
+                assertTrue(local.getMessage().contains("read-only"), "Connector/J sees the read-only session: " + local);
+                assertEquals(1290, errno(t, r1, "SET SESSION transaction_read_only = 0"), "the session cannot be made writable");
+                assertEquals(1290, errno(t, r1, "START TRANSACTION READ WRITE"));
+                assertEquals(1290, errno(t, r1, "SET @@tx_read_only = OFF"));
+                assertEquals("1", Sql.scalar(r1, "SELECT @@session." + (t.dialect() == Dialect.MARIADB ? "tx_read_only"
+                        : "transaction_read_only")), "reading the variable is no write");
+                assertEquals("eventual", consistency(r1));
+                assertEquals(1231, errno(t, r1, "BATON SET consistency = 'strongest'"), "an unknown level is refused");
+                assertEquals(1064, errno(t, r1, "BATON FLY"), "Baton's own statements are few");
+                Sql.exec(r1, "BATON SET consistency = 'user'");
+                assertEquals("user", consistency(r1));
+                assertEquals("eventual", consistency(r2), "the level is the session's");
+                assertEquals(a, serverName(t, r1), "the session stays on its replica");
+                Sql.exec(w, "INSERT INTO app.r VALUES (1)");
+            }
+            Map<Endpoint, Integer> none = n.proxy().readPool().sessionsPerServer();
+            await("read sessions end", 10, () -> n.proxy().readPool().sessionsPerServer().isEmpty());
+            assertTrue(none.size() <= 2);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aReplicaPastMaxLagGetsNoReadsUntilItCatchesUp(SandboxTopology t) throws Exception {
+        t.resetData();
+        try (BatonNode n = start(t, c -> c.reads.maxLag = Duration.ofSeconds(1))) {
+            awaitServing(n, 2);
+            try (Connection r1 = reader(n, t); Connection r2 = reader(n, t)) {
+                String delayed = serverName(t, r1);
+                String other = serverName(t, r2);
+                assertNotEquals(delayed, other);
+                try (Writes writes = new Writes(n, t)) {
+                    setDelay(t, delayed, 2);
+                    try {
+                        await(delayed + " is reported past reads.maxLag", 20,
+                                () -> n.lags().lagMillis(delayed) > 1000);
+                        Thread.sleep(2500); // the delay is fully in effect: the lag is the delay's
+                        long lag = n.lags().lagMillis(delayed);
+                        System.out.println("read port: " + delayed + " with SOURCE_DELAY=2 reported at " + lag + " ms, "
+                                + other + " at " + n.lags().lagMillis(other) + " ms");
+                        assertTrue(lag >= 1500 && lag <= 4000, "a 2 s delay is reported near 2000 ms: " + lag);
+                        assertTrue(n.lags().lagMillis(other) < 1000, "the other replica is not lagging");
+                        assertEquals(other, serverName(t, r1), "the session on the lagging replica moved at its next statement");
+                        try (Connection r3 = reader(n, t)) {
+                            assertEquals(other, serverName(t, r3), "a new read session avoids the lagging replica");
+                        }
+                    } finally {
+                        setDelay(t, delayed, 0);
+                    }
+                    await(delayed + " serves again once it caught up", 30, () -> n.proxy().readPool().serves(
+                            n.proxy().readPool().replicas().stream().filter(x -> x.endpoint().name().equals(delayed))
+                                    .findFirst().orElseThrow().endpoint()));
+                    try (Connection r4 = reader(n, t)) {
+                        assertEquals(delayed, serverName(t, r4), "a new session goes to the replica with fewest sessions");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
+    void withNoReplicaInBoundTheFallbackDecides(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        List<String> replicas = new ArrayList<>();
+        t.servers().stream().filter(s -> !s.name().equals(source)).forEach(s -> replicas.add(s.name()));
+        try (BatonNode n = start(t, c -> {
+            c.reads.maxLag = Duration.ofMillis(500);
+            c.reads.fallback = "error";
+        })) {
+            awaitServing(n, 2);
+            try (Connection r = reader(n, t); Writes writes = new Writes(n, t)) {
+                Sql.scalar(r, "SELECT 1");
+                for (String s : replicas) {
+                    try (Connection c = t.connectRoot(s)) {
+                        Sql.exec(c, t.dialect().stopReplicaSqlThread());
+                    }
+                }
+                try {
+                    await("no replica within 500 ms", 20, () -> replicas.stream().allMatch(x -> n.lags().lagMillis(x) > 600));
+                    SQLException e = assertThrows(SQLException.class, () -> Sql.scalar(r, "SELECT 1"));
+                    assertEquals(2003, e.getErrorCode(), e.getMessage());
+                    assertTrue(e.getMessage().contains("reads.maxLag"), e.getMessage());
+                    SQLException login = assertThrows(SQLException.class, () -> reader(n, t).close());
+                    assertTrue(login.getMessage().contains("reads.maxLag"), "a new read session is told why: "
+                            + login.getMessage());
+                    // reads.fallback source (changed at runtime): the source serves the read, and still refuses writes.
+                    n.proxy().updateLimits(n.proxy().settings().withReads(new ProxySettings.Reads(
+                            n.proxy().settings().reads().port(), Duration.ofMillis(500), true,
+                            ProxySettings.Consistency.EVENTUAL, Duration.ofSeconds(1))));
+                    assertEquals(source, serverName(t, r), "the session is usable again, on the source");
+                    int before = Integer.parseInt(Sql.scalar(r, "SELECT COUNT(*) FROM app.w"));
+                    try (Connection raw = rawReader(n, t)) {
+                        assertEquals(source, serverName(t, raw));
+                        int err = errno(t, raw, "INSERT INTO app.w VALUES (-1)");
+                        assertTrue(err == 1792 || err == 1290, "a write through the read port fails on the source too: " + err);
+                    }
+                    assertEquals(1290, errno(t, r, "SET SESSION transaction_read_only = OFF"));
+                    assertTrue(Integer.parseInt(Sql.scalar(r, "SELECT COUNT(*) FROM app.w")) >= before);
+                    assertEquals("0", Sql.scalar(r, "SELECT COUNT(*) FROM app.w WHERE id = -1"), "nothing was written");
+                } finally {
+                    for (String s : replicas) {
+                        try (Connection c = t.connectRoot(s)) {
+                            Sql.exec(c, t.dialect().startReplicaSqlThread());
+                        }
+                    }
+                }
+                awaitServing(n, 2);
+                assertNotEquals(source, serverName(t, r), "back on a replica once one is within the bound");
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aFailoverUnderReadLoadCostsTheReadPortNoError(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        try (BatonNode n = start(t, c -> { })) {
+            awaitServing(n, 2);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger reads = new AtomicInteger();
+            List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> readers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                boolean reconnecting = i == 3; // new read sessions arrive in the middle of the failure too
+                Thread th = new Thread(() -> {
+                    Connection c = null;
+                    try {
+                        while (!stop.get()) {
+                            if (c == null || reconnecting) {
+                                if (c != null) {
+                                    c.close();
+                                }
+                                c = reader(n, t);
+                            }
+                            Sql.scalar(c, "SELECT COUNT(*) FROM information_schema.schemata");
+                            reads.incrementAndGet();
+                            Thread.sleep(10);
+                        }
+                    } catch (SQLException | InterruptedException e) {
+                        errors.add(e.toString());
+                    } finally {
+                        try {
+                            if (c != null) {
+                                c.close();
+                            }
+                        } catch (SQLException ignored) {
+                            // closing
+                        }
+                    }
+                }, "test-reader-" + i);
+                th.start();
+                readers.add(th);
+            }
+            try (Writes writes = new Writes(n, t)) {
+                Thread.sleep(500);
+                t.kill(source);
+                await("Baton failed over", 60, () -> !n.proxy().source().name().equals(source));
+                String promoted = n.proxy().source().name();
+                await("the replica left serves reads again", 30, () -> n.proxy().readPool().replicas().stream()
+                        .anyMatch(r -> !r.endpoint().name().equals(promoted) && n.proxy().readPool().serves(r.endpoint())));
+                int at = reads.get();
+                await("reads go on", 10, () -> reads.get() > at + 20);
+                assertTrue(n.proxy().readPool().sessionsPerServer().keySet().stream()
+                        .noneMatch(e -> e.name().equals(source)), "no read session is left on the dead source");
+            } finally {
+                stop.set(true);
+                for (Thread th : readers) {
+                    th.join(15_000);
+                }
+            }
+            assertEquals(List.of(), errors, "the read port answered every read through the failover");
+        }
+    }
+}

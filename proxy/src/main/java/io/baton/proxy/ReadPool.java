@@ -1,0 +1,126 @@
+package io.baton.proxy;
+
+import io.baton.proxy.routing.Endpoint;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The replicas the read port routes to, as the rest of Baton last measured them ({@link #update}): each one's
+ * health and its lag in milliseconds. A session on the read port is served by one replica at a time, the
+ * eligible one with the fewest read sessions; eligible means healthy, not the routed source, and lagging no
+ * more than reads.maxLag. The proxy knows nothing of replication: admin measures, this only chooses.
+ */
+public final class ReadPool {
+
+    /**
+     * One replica as measured.
+     *
+     * @param lagMillis how far behind the source it is (docs/reads.md says how it is measured and its error bound);
+     *                  -1 when it could not be measured
+     * @param healthy   reachable and replicating from the routed source
+     * @param note      why it is not healthy, for errors and SHOW SERVERS (empty when healthy)
+     * @param executed  the GTIDs it had executed when measured (MySQL set, MariaDB position; null in position mode)
+     */
+    public record Replica(Endpoint endpoint, long lagMillis, boolean healthy, String note, String executed) {
+    }
+
+    private final ProxyServer server;
+    private volatile List<Replica> replicas = List.of();
+
+    ReadPool(ProxyServer server) {
+        this.server = server;
+    }
+
+    /** The latest measurement, replacing the previous one (any thread). */
+    public void update(List<Replica> measured) {
+        this.replicas = List.copyOf(measured);
+    }
+
+    public List<Replica> replicas() {
+        return replicas;
+    }
+
+    /** Whether {@code e} may serve a read session now. */
+    public boolean serves(Endpoint e) {
+        Endpoint source = server.source();
+        long maxLag = server.settings().reads().maxLag().toMillis();
+        for (Replica r : replicas) {
+            if (r.endpoint().equals(e)) {
+                return eligible(r, source, maxLag);
+            }
+        }
+        return false;
+    }
+
+    private static boolean eligible(Replica r, Endpoint source, long maxLag) {
+        return r.healthy() && r.lagMillis() >= 0 && r.lagMillis() <= maxLag && !r.endpoint().equals(source);
+    }
+
+    /** The eligible replica with the fewest read sessions now, or null when none is eligible. */
+    Endpoint pick() {
+        Endpoint source = server.source();
+        long maxLag = server.settings().reads().maxLag().toMillis();
+        List<Replica> ok = new ArrayList<>();
+        for (Replica r : replicas) {
+            if (eligible(r, source, maxLag)) {
+                ok.add(r);
+            }
+        }
+        if (ok.isEmpty()) {
+            return null;
+        }
+        if (ok.size() == 1) {
+            return ok.get(0).endpoint();
+        }
+        Map<Endpoint, Integer> load = sessionsPerServer();
+        Endpoint best = null;
+        int least = Integer.MAX_VALUE;
+        for (Replica r : ok) {
+            int n = load.getOrDefault(r.endpoint(), 0);
+            if (n < least) {
+                least = n;
+                best = r.endpoint();
+            }
+        }
+        return best;
+    }
+
+    /** Read sessions per server they are on now (a scan: picks happen at logins and moves, not per statement). */
+    public Map<Endpoint, Integer> sessionsPerServer() {
+        Map<Endpoint, Integer> load = new HashMap<>();
+        for (ClientSession s : server.sessions().all()) {
+            if (s.readOnly()) {
+                Endpoint e = s.backendEndpoint();
+                if (e != null) {
+                    load.merge(e, 1, Integer::sum);
+                }
+            }
+        }
+        return load;
+    }
+
+    /** Why no replica may serve now, for the ERR a client gets with reads.fallback error. */
+    String noneEligible() {
+        List<Replica> rs = replicas;
+        if (rs.isEmpty()) {
+            return "no replica is known yet";
+        }
+        long maxLag = server.settings().reads().maxLag().toMillis();
+        Endpoint source = server.source();
+        List<String> why = new ArrayList<>();
+        for (Replica r : rs) {
+            if (r.endpoint().equals(source)) {
+                why.add(r.endpoint().name() + " is the source");
+            } else if (!r.healthy()) {
+                why.add(r.endpoint().name() + " " + (r.note().isEmpty() ? "is not healthy" : r.note()));
+            } else if (r.lagMillis() < 0) {
+                why.add(r.endpoint().name() + " lag unknown");
+            } else {
+                why.add(r.endpoint().name() + " lags " + r.lagMillis() + " ms");
+            }
+        }
+        return "no replica within reads.maxLag (" + maxLag + " ms): " + String.join(", ", why);
+    }
+}
