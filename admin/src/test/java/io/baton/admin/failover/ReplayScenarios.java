@@ -45,6 +45,17 @@ abstract class ReplayScenarios {
         });
     }
 
+    /** Waits until {@code count} sessions have a statement under way at their server. */
+    private static void awaitInFlight(BatonNode n, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (n.proxy().sessions().all().stream().filter(x -> x.phase().equals("IN_FLIGHT")).count() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + count + " statements in flight");
+            }
+            Thread.sleep(10);
+        }
+    }
+
     private static String result(Connection c, String sql) {
         try {
             Sql.exec(c, sql);
@@ -98,10 +109,12 @@ abstract class ReplayScenarios {
             for (int i = 1; i <= TRANSACTIONS / 2; i++) {
                 running.add(async(tx.get(i - 1), "UPDATE app.acct SET v = v + 1 WHERE id = " + i + " AND SLEEP(2) = 0"));
             }
-            Thread.sleep(500);
+            awaitInFlight(n, TRANSACTIONS / 2);
             t.pause(source); // frozen: the COMMIT reaches it and is never answered
             CompletableFuture<String> commit = async(committer, "COMMIT");
-            Thread.sleep(300);
+            // The kill comes once Baton has sent the COMMIT: a COMMIT still on its way to Baton at the kill is
+            // not in flight, and rightly runs after the replay.
+            awaitInFlight(n, TRANSACTIONS / 2 + 1);
             t.kill(source);
 
             for (CompletableFuture<String> f : running) {
