@@ -163,7 +163,8 @@ public final class BatonNode implements AutoCloseable {
     public static ProxySettings.Reads reads(BatonConfig c) {
         ProxySettings.Consistency level = ProxySettings.Consistency.of(c.reads.consistency);
         return new ProxySettings.Reads(c.proxy.readPort, c.reads.maxLag, !"error".equals(c.reads.fallback),
-                level == null ? ProxySettings.Consistency.EVENTUAL : level, c.reads.causalTimeout);
+                level == null ? ProxySettings.Consistency.EVENTUAL : level, c.reads.causalTimeout,
+                "gtid".equals(c.replication.mode));
     }
 
     public BatonConfig config() {

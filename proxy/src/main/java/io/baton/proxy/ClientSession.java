@@ -104,6 +104,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     private final ResponseRelay response = new ResponseRelay(this, exchange);
     final SessionMover mover = new SessionMover(this);
     final BackendLink link = new BackendLink(this, exchange, response);
+    /** The causal read levels of a read-port session: waits for its replica before a read (docs/reads.md). */
+    final CausalRead causal = new CausalRead(this);
 
     /** The open transaction's statements, for a replay on another server. */
     final TransactionLog txLog;
@@ -276,7 +278,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         HandshakeResponse41 login = auth.login();
         return new BackendConnection.Login(account.user(), account.password(), auth.nativeStage1(), state.schema,
                 state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id,
-                server.commitAcks() != null, readOnly);
+                server.tracksCommitGtids(), readOnly);
     }
 
     /** Called by the login exchange once the client is verified: open its backend as that user. */

@@ -149,7 +149,12 @@ final class CommandRelay {
             if (leavesItsReplica(b)) {
                 break;
             }
+            if (s.causal.holds(b, cmd, in, ri + Packets.HEADER_SIZE + 1,
+                    Math.min(len - 1, in.writerIndex() - ri - Packets.HEADER_SIZE - 1))) {
+                break; // its replica is asked to catch up first; the relay goes on when it has
+            }
             ByteBuf replacement = startCommand(in, cmd, ri + Packets.HEADER_SIZE, len, whole);
+            s.causal.statementStarted();
             if (replacement == CONSUMED) {
                 if (s.phase != ClientSession.Phase.CLOSED && s.in != null && s.in.readerIndex() == ri) {
                     skipCommand();
@@ -340,6 +345,10 @@ final class CommandRelay {
             s.replyErr(b.error());
         } else if (b.show()) {
             s.replyValue("consistency", s.consistency().label());
+        } else if (b.level() != ProxySettings.Consistency.EVENTUAL && !s.server.settings().reads().causal()) {
+            s.replyErr(MySqlError.of(1231, "Variable 'consistency' can't be set to the value of '" + b.level().label()
+                    + "': the servers replicate by binary log position (replication.mode position), and only GTIDs"
+                    + " tell which writes a replica has"));
         } else {
             s.consistency(b.level());
             s.replyOk();
@@ -353,8 +362,8 @@ final class CommandRelay {
      * waits for the move).
      */
     private boolean leavesItsReplica(BackendConnection b) {
-        if (!s.readOnly() || b == null || !b.isReady() || s.state().inTransaction) {
-            return false;
+        if (!s.readOnly() || b == null || !b.isReady() || s.state().inTransaction || s.causal.toSource()) {
+            return false; // (a read sent to the source for consistency stays there for its statement)
         }
         ReadPool pool = s.server.readPool();
         io.baton.proxy.routing.Endpoint on = b.endpoint();

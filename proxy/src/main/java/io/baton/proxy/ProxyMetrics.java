@@ -41,6 +41,8 @@ public final class ProxyMetrics {
     private final Timer statements;
     private final java.util.concurrent.atomic.AtomicLong commitsHeld = new java.util.concurrent.atomic.AtomicLong();
     private final Timer commitWait;
+    private final Timer causalWait;
+    private final Map<String, Counter> causalReads = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProxyMetrics(MeterRegistry registry, SessionRegistry sessions, Gate gate) {
         this.registry = registry;
@@ -85,6 +87,13 @@ public final class ProxyMetrics {
                 .description("How long a commit's OK was held for the replicas")
                 .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
                         Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(10))
+                .register(registry);
+
+        causalWait = Timer.builder("baton.reads.causal.wait")
+                .description("How long reads waited for their replica to have the writes they must see (reads.consistency"
+                        + " user or global)")
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
+                        Duration.ofMillis(100), Duration.ofSeconds(1))
                 .register(registry);
 
         Gauge.builder("baton.gate.closed", gate, g -> g.isOpen() ? 0 : 1).description("1 while the gate holds new statements")
@@ -149,6 +158,25 @@ public final class ProxyMetrics {
     /** A read session left its replica because it lagged, died or was promoted. */
     void readMoved() {
         readReason("replica_left");
+    }
+
+    /**
+     * A read under a causal level: {@code how} is at_once (its replica was known to have the writes), reached (it
+     * waited and they came), timeout or lost (it then ran on the source).
+     */
+    void causalRead(String how, long startNanos) {
+        causalReads.computeIfAbsent(how, h -> Counter.builder("baton.reads.causal").tag("outcome", h)
+                .description("Reads under reads.consistency user or global, by how their replica was known to have"
+                        + " the writes they must see").register(registry)).increment();
+        if (startNanos != 0) {
+            causalWait.record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Reads under a causal level, with {@code how} as in {@link #causalRead} (for tests and SHOW). */
+    public long causalReads(String how) {
+        Counter c = causalReads.get(how);
+        return c == null ? 0 : (long) c.count();
     }
 
     void readReason(String reason) {

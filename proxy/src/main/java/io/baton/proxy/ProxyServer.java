@@ -45,6 +45,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private final SessionRegistry sessions = new SessionRegistry();
     private final Gate gate = new Gate();
     private volatile CommitAcks commitAcks;
+    private final WriteMarks writeMarks = new WriteMarks();
     private final ProxyMetrics metrics;
     private final SslContext clientTls;
     private final SslContext backendTls;
@@ -154,12 +155,22 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         return readPool;
     }
 
+    /** The GTIDs of acknowledged writes, per user and in all, for the causal read levels. */
+    WriteMarks writeMarks() {
+        return writeMarks;
+    }
+
+    /** Whether backends tell each commit's GTID: for durability.mode replica, or for causal reads. */
+    boolean tracksCommitGtids() {
+        return commitAcks != null || settings.reads().tracksWrites();
+    }
+
     /**
      * Where a session's backend goes now: the source, or for a read session an eligible replica (reads.fallback
      * source: the source when none is). Null when there is nowhere to go; {@link #noRouteFor} says why.
      */
     Endpoint routeFor(ClientSession s) {
-        if (!s.readOnly()) {
+        if (!s.readOnly() || s.causal.toSource()) {
             return source.get();
         }
         Endpoint r = readPool.pick();
@@ -423,6 +434,9 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     public MigrationSummary switchTo(Endpoint newSource, Duration timeout) {
         long t0 = System.nanoTime();
         Endpoint old = source.getAndSet(newSource);
+        if (!newSource.equals(old)) {
+            writeMarks.sourceChanged();
+        }
         probe(newSource);
         String why = "the source changed from " + (old == null ? "none" : old.name()) + " to " + newSource.name();
         List<CompletableFuture<Boolean>> moves = new ArrayList<>();

@@ -58,11 +58,24 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
      * @param consistency      the level a read session starts with (eventual)
      * @param causalTimeout    how long a read waits for a replica to have the writes it must see, then it runs on
      *                         the source (1 s)
+     * @param causal           the servers replicate by GTID, so the user and global levels can be kept: Baton
+     *                         learns each commit's GTID (false in position mode, where those levels are refused)
      */
     public record Reads(int port, Duration maxLag, boolean fallbackToSource, Consistency consistency,
-                        Duration causalTimeout) {
+                        Duration causalTimeout, boolean causal) {
         public static Reads defaults() {
-            return new Reads(0, Duration.ofSeconds(5), true, Consistency.EVENTUAL, Duration.ofSeconds(1));
+            return new Reads(0, Duration.ofSeconds(5), true, Consistency.EVENTUAL, Duration.ofSeconds(1), false);
+        }
+
+        /** Without the causal levels (position mode). */
+        public Reads(int port, Duration maxLag, boolean fallbackToSource, Consistency consistency,
+                     Duration causalTimeout) {
+            this(port, maxLag, fallbackToSource, consistency, causalTimeout, false);
+        }
+
+        /** Whether Baton learns each commit's GTID for the causal levels. */
+        public boolean tracksWrites() {
+            return enabled() && causal;
         }
 
         public boolean enabled() {

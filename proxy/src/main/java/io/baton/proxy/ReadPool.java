@@ -28,6 +28,10 @@ public final class ReadPool {
 
     private final ProxyServer server;
     private volatile List<Replica> replicas = List.of();
+    /** Each replica's executed GTIDs, parsed from the latest measurement. */
+    private volatile Map<Endpoint, GtidMark> sampled = Map.of();
+    /** What causal waits found each replica had reached since (a wait's mark), merged. */
+    private final Map<Endpoint, GtidMark> confirmed = new java.util.concurrent.ConcurrentHashMap<>();
 
     ReadPool(ProxyServer server) {
         this.server = server;
@@ -35,7 +39,44 @@ public final class ReadPool {
 
     /** The latest measurement, replacing the previous one (any thread). */
     public void update(List<Replica> measured) {
+        update(measured, null);
+    }
+
+    /**
+     * The latest measurement, and {@code sourceExecuted}: what the routed source had executed (null: not measured).
+     * Together they cap the write marks of before a source change (see {@link WriteMarks}).
+     */
+    public void update(List<Replica> measured, String sourceExecuted) {
+        Map<Endpoint, GtidMark> parsed = new HashMap<>();
+        GtidMark everywhere = GtidMark.ofExecuted(sourceExecuted);
+        for (Replica r : measured) {
+            GtidMark m = GtidMark.ofExecuted(r.executed());
+            parsed.put(r.endpoint(), m);
+            if (r.healthy()) {
+                everywhere = everywhere.merge(m);
+            }
+        }
         this.replicas = List.copyOf(measured);
+        this.sampled = Map.copyOf(parsed);
+        confirmed.keySet().retainAll(parsed.keySet());
+        if (sourceExecuted != null) {
+            server.writeMarks().measured(everywhere);
+        }
+    }
+
+    /** Whether {@code e} is known to have executed every write of {@code wanted}, without asking it. */
+    boolean covers(Endpoint e, GtidMark wanted) {
+        GtidMark s = sampled.get(e);
+        if (s != null && s.covers(wanted)) {
+            return true;
+        }
+        GtidMark c = confirmed.get(e);
+        return c != null && c.covers(wanted);
+    }
+
+    /** A causal wait found that {@code e} has executed {@code reached}. */
+    void confirmed(Endpoint e, GtidMark reached) {
+        confirmed.merge(e, reached, GtidMark::merge);
     }
 
     public List<Replica> replicas() {

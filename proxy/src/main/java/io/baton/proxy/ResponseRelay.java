@@ -380,8 +380,8 @@ final class ResponseRelay {
                 }
                 if ("last_gtid".equals(v.name())) {
                     // MariaDB's GTID of the transaction this session committed last (read-only, never replayed)
-                    if (s.server.commitAcks() != null && !v.value().isEmpty()) {
-                        addCommit(v.value());
+                    if (!v.value().isEmpty()) {
+                        committed(state, v.value());
                     }
                     continue;
                 }
@@ -394,10 +394,22 @@ final class ResponseRelay {
                             + " replicas (durability.mode replica)", s.id(), state.user, v.value());
                 }
                 state.variable(v.name(), v.value());
-            } else if (c instanceof SessionStateChange.Gtids g && s.server.commitAcks() != null
-                    && !g.gtids().isEmpty()) {
-                addCommit(g.gtids());
+            } else if (c instanceof SessionStateChange.Gtids g && !g.gtids().isEmpty()) {
+                committed(state, g.gtids());
             }
+        }
+    }
+
+    /**
+     * The server committed {@code gtid} for this session: causal reads learn it before the OK goes on to the client,
+     * and with durability.mode replica the OK waits for it.
+     */
+    private void committed(SessionState state, String gtid) {
+        if (s.server.settings().reads().tracksWrites()) {
+            s.server.writeMarks().record(state.user, gtid);
+        }
+        if (s.server.commitAcks() != null) {
+            addCommit(gtid);
         }
     }
 

@@ -165,15 +165,17 @@ public final class LagSampler implements AutoCloseable {
     void publish() {
         Endpoint src = routedSource.get();
         List<ReadPool.Replica> out = new ArrayList<>();
+        String sourceExecuted = null;
         for (Sampler s : samplers.values()) {
             BatonConfig.Server c = s.server;
             if (src != null && src.name().equals(c.name)) {
+                sourceExecuted = s.executedText;
                 continue;
             }
             out.add(new ReadPool.Replica(new Endpoint(c.name, c.host, c.port), s.lagMillis, s.healthy, s.note,
                     s.executedText));
         }
-        pool.update(out);
+        pool.update(out, sourceExecuted);
     }
 
     /** Health as the monitor last saw it: reachable, replicating from the routed source, its applier running. */

@@ -286,8 +286,171 @@ abstract class ReadPortScenarios {
         }
     }
 
+    /** Write-read pairs per thread in the consistency tests (-Dbaton.test.readPairs; the run: 1250). */
+    static final int PAIRS = Integer.getInteger("baton.test.readPairs", 25);
+    static final int THREADS = 16;
+
+    /** What the write-read pairs saw. */
+    record PairRun(int pairs, int stale, List<String> errors, long millis) {
+    }
+
+    /**
+     * {@link #THREADS} threads, each writing a row through a pooled read-write connection and reading it back
+     * through a pooled read-port connection at {@code level}: two pools of {@link #THREADS} sessions each, any
+     * thread taking any session, so a read goes through another session than its write, as in a web application.
+     */
+    static PairRun pairs(BatonNode n, SandboxTopology t, String table, String level, int firstId) throws Exception {
+        java.util.concurrent.BlockingQueue<Connection> writePool = new java.util.concurrent.ArrayBlockingQueue<>(THREADS);
+        java.util.concurrent.BlockingQueue<Connection> readPool = new java.util.concurrent.ArrayBlockingQueue<>(THREADS);
+        AtomicInteger stale = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        try {
+            for (int i = 0; i < THREADS; i++) {
+                writePool.add(writer(n, t));
+                Connection r = reader(n, t);
+                Sql.exec(r, "BATON SET consistency = '" + level + "'");
+                readPool.add(r);
+            }
+            long t0 = System.nanoTime();
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < THREADS; i++) {
+                int thread = i;
+                Thread th = new Thread(() -> {
+                    for (int k = 0; k < PAIRS; k++) {
+                        int id = firstId + thread * PAIRS + k;
+                        try {
+                            Connection w = writePool.take();
+                            try {
+                                Sql.exec(w, "INSERT INTO app." + table + " VALUES (" + id + ", " + thread + ")");
+                            } finally {
+                                writePool.add(w);
+                            }
+                            Connection r = readPool.take();
+                            try {
+                                if (Sql.scalar(r, "SELECT v FROM app." + table + " WHERE id = " + id) == null) {
+                                    stale.incrementAndGet();
+                                }
+                            } finally {
+                                readPool.add(r);
+                            }
+                            done.incrementAndGet();
+                        } catch (SQLException | InterruptedException e) {
+                            errors.add(e.toString());
+                            return;
+                        }
+                    }
+                }, "test-pairs-" + i);
+                th.start();
+                threads.add(th);
+            }
+            for (Thread th : threads) {
+                th.join(TimeUnit.MINUTES.toMillis(20));
+                assertTrue(!th.isAlive(), "a pair thread ended");
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            PairRun run = new PairRun(done.get(), stale.get(), List.copyOf(errors), ms);
+            System.out.println("read port: consistency " + level + ": " + run.pairs() + " write-read pairs by " + THREADS
+                    + " threads over pooled sessions in " + ms + " ms, " + run.stale() + " stale read(s)");
+            return run;
+        } finally {
+            for (Connection c : writePool) {
+                c.close();
+            }
+            for (Connection c : readPool) {
+                c.close();
+            }
+        }
+    }
+
+    static List<String> replicaNames(SandboxTopology t) throws SQLException {
+        String source = t.currentSource().name();
+        List<String> out = new ArrayList<>();
+        t.servers().stream().filter(s -> !s.name().equals(source)).forEach(s -> out.add(s.name()));
+        return out;
+    }
+
     @Test
     @Order(4)
+    void userConsistencyReadsEveryAcknowledgedWriteAcrossPooledSessionsAndEventualDoesNot(SandboxTopology t)
+            throws Exception {
+        t.resetData();
+        String slow = replicaNames(t).get(0);
+        try (BatonNode n = start(t, c -> c.reads.causalTimeout = Duration.ofMillis(200))) {
+            awaitServing(n, 2);
+            try (Connection w = writer(n, t)) {
+                Sql.exec(w, "CREATE TABLE app.ryw (id INT PRIMARY KEY, v INT NOT NULL)");
+            }
+            t.awaitReplication(10);
+            setDelay(t, slow, 1); // one replica a second behind: within reads.maxLag, so it serves reads
+            try {
+                PairRun eventual = pairs(n, t, "ryw", "eventual", 0);
+                assertEquals(List.of(), eventual.errors());
+                assertTrue(eventual.stale() > 0, "eventual: some reads miss the write just acknowledged (else this test"
+                        + " could not tell the levels apart)");
+                ProxyMetricsView before = ProxyMetricsView.of(n);
+                PairRun user = pairs(n, t, "ryw", "user", 1_000_000);
+                assertEquals(List.of(), user.errors());
+                assertEquals(THREADS * PAIRS, user.pairs());
+                assertEquals(0, user.stale(), "user: every read sees the write acknowledged before it");
+                ProxyMetricsView after = ProxyMetricsView.of(n);
+                System.out.println("read port: user consistency: " + after.minus(before));
+                assertTrue(after.reached - before.reached > 0, "reads on the caught-up replica waited and went on there");
+                assertTrue(after.timeout - before.timeout > 0, "reads on the lagging replica went to the source");
+            } finally {
+                setDelay(t, slow, 0);
+            }
+        }
+    }
+
+    /** The causal-read counters of a node. */
+    record ProxyMetricsView(long atOnce, long reached, long timeout, long lost) {
+        static ProxyMetricsView of(BatonNode n) {
+            io.baton.proxy.ProxyMetrics m = n.proxy().metrics();
+            return new ProxyMetricsView(m.causalReads("at_once"), m.causalReads("reached"), m.causalReads("timeout"),
+                    m.causalReads("lost"));
+        }
+
+        String minus(ProxyMetricsView b) {
+            return (atOnce - b.atOnce) + " known at once, " + (reached - b.reached) + " waited and reached, "
+                    + (timeout - b.timeout) + " sent to the source after reads.causalTimeout, " + (lost - b.lost)
+                    + " replica lost";
+        }
+    }
+
+    @Test
+    @Order(5)
+    void globalConsistencySeesOtherUsersWritesAndUserOnlyItsOwn(SandboxTopology t) throws Exception {
+        t.resetData();
+        List<String> replicas = replicaNames(t);
+        TopologyFile.User other = t.user("app_sha2");
+        try (BatonNode n = start(t, c -> c.reads.causalTimeout = Duration.ofMillis(200))) {
+            awaitServing(n, 2);
+            try (Connection w = writer(n, t)) {
+                Sql.exec(w, "CREATE TABLE app.g (id INT PRIMARY KEY)");
+                t.awaitReplication(10);
+                for (String r : replicas) {
+                    setDelay(t, r, 1);
+                }
+                try (Connection r = Sql.connect("127.0.0.1", n.proxy().readPort(), other.user(), other.password(), 5000)) {
+                    Sql.exec(r, "BATON SET consistency = 'user'");
+                    Sql.exec(w, "INSERT INTO app.g VALUES (1)");
+                    assertEquals("0", Sql.scalar(r, "SELECT COUNT(*) FROM app.g"),
+                            "user: another user's write is not waited for (both replicas are a second behind)");
+                    Sql.exec(r, "BATON SET consistency = 'global'");
+                    Sql.exec(w, "INSERT INTO app.g VALUES (2)");
+                    assertEquals("2", Sql.scalar(r, "SELECT COUNT(*) FROM app.g"), "global: every acknowledged write");
+                } finally {
+                    for (String r : replicas) {
+                        setDelay(t, r, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(9)
     void aFailoverUnderReadLoadCostsTheReadPortNoError(SandboxTopology t) throws Exception {
         t.resetData();
         String source = t.currentSource().name();
