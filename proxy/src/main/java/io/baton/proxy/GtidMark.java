@@ -75,6 +75,9 @@ final class GtidMark {
                     continue;
                 }
                 String uuid = p.substring(0, colon).toLowerCase(Locale.ROOT);
+                if (uuid.length() != 36) {
+                    return EMPTY; // not a server UUID (8-4-4-4-12 hex digits)
+                }
                 long best = 0;
                 for (String interval : p.substring(colon + 1).split(":")) {
                     if (interval.isEmpty()) {
