@@ -119,7 +119,7 @@ public final class LagSampler implements AutoCloseable {
     /** Gauges {@code baton_replica_lag_ms{server}} (-1 when unknown or for the source). */
     public LagSampler bind(MeterRegistry meters) {
         for (Sampler s : samplers.values()) {
-            Gauge.builder("baton.replica.lag.ms", s, x -> x.lagMillis).tag("server", s.server.name)
+            Gauge.builder("baton.replica.lag.ms", s, this::lagMillis).tag("server", s.server.name)
                     .description("How far each replica is behind the source, in ms (-1: unknown, or the source)")
                     .register(meters);
         }
@@ -132,7 +132,7 @@ public final class LagSampler implements AutoCloseable {
         Endpoint src = routedSource.get();
         for (Sampler s : samplers.values()) {
             boolean isSource = src != null && src.name().equals(s.server.name);
-            out.add(new Lag(s.server.name, isSource ? 0 : s.lagMillis, !isSource && s.healthy,
+            out.add(new Lag(s.server.name, isSource ? 0 : lagMillis(s), !isSource && s.healthy,
                     isSource ? "source" : s.note, s.executedText));
         }
         return out;
@@ -141,7 +141,7 @@ public final class LagSampler implements AutoCloseable {
     /** The latest lag of {@code server} in ms, or -1. */
     public long lagMillis(String server) {
         Sampler s = samplers.get(server);
-        return s == null ? -1 : s.lagMillis;
+        return s == null ? -1 : lagMillis(s);
     }
 
     private long intervalMillis() {
@@ -172,7 +172,7 @@ public final class LagSampler implements AutoCloseable {
                 sourceExecuted = s.executedText;
                 continue;
             }
-            out.add(new ReadPool.Replica(new Endpoint(c.name, c.host, c.port), s.lagMillis, s.healthy, s.note,
+            out.add(new ReadPool.Replica(new Endpoint(c.name, c.host, c.port), lagMillis(s), s.healthy, s.note,
                     s.executedText));
         }
         pool.update(out, sourceExecuted);
@@ -218,13 +218,15 @@ public final class LagSampler implements AutoCloseable {
         }
     }
 
+    private static final long UNKNOWN = -1;
+    private static final long CAUGHT_UP = 0;
+
     /**
-     * The lag of a replica that read {@code p} at {@code at}: the age then of the oldest source reading taken
-     * before it that it does not cover, plus half an interval (that write committed between two readings); 0
-     * when it covers them all. Older than the whole history: the age of the oldest reading kept.
+     * For a replica that read {@code p} at {@code at}: when the source took the oldest reading taken before that
+     * which it does not cover, or {@link #CAUGHT_UP} when it covers them all. Older than the whole history: the
+     * oldest reading kept.
      */
-    long lagOf(Progress p, long at, String source) {
-        long half = intervalMillis() / 2;
+    private long missingSince(Progress p, long at, String source) {
         synchronized (history) {
             Iterator<Mark> it = history.iterator();
             while (it.hasNext()) {
@@ -233,11 +235,27 @@ public final class LagSampler implements AutoCloseable {
                     break;
                 }
                 if (!p.covers(m.progress)) {
-                    return Math.max(0, (at - m.nanos) / 1_000_000 + half);
+                    return m.nanos == CAUGHT_UP || m.nanos == UNKNOWN ? m.nanos + 1 : m.nanos;
                 }
             }
         }
-        return 0;
+        return CAUGHT_UP;
+    }
+
+    /**
+     * The lag now: the age of the oldest source reading the replica lacked at its last reading, plus half an interval
+     * (that write committed between two source readings). Taken now rather than at the replica's reading, so it is
+     * not an interval stale: a replica that applied the write since its reading is over-reported by at most that.
+     */
+    private long lagMillis(Sampler s) {
+        long since = s.missingSince;
+        if (since == UNKNOWN) {
+            return -1;
+        }
+        if (since == CAUGHT_UP) {
+            return 0;
+        }
+        return Math.max(0, (System.nanoTime() - since) / 1_000_000 + intervalMillis() / 2);
     }
 
     /** One server's sampling thread and its latest result. */
@@ -245,7 +263,11 @@ public final class LagSampler implements AutoCloseable {
         final BatonConfig.Server server;
         final Thread thread;
         ServerConnection conn;
-        volatile long lagMillis = -1;
+        /**
+         * When the source took its oldest reading this replica did not cover at its last reading (System.nanoTime);
+         * {@link #CAUGHT_UP} when it covered them all, {@link #UNKNOWN} when not measured.
+         */
+        volatile long missingSince = UNKNOWN;
         volatile boolean healthy;
         volatile String note = "not measured yet";
         /** What it had executed at the last reading (MySQL GTID set, MariaDB position), for causal reads. */
@@ -282,7 +304,7 @@ public final class LagSampler implements AutoCloseable {
                 conn.close();
                 conn = null;
             }
-            lagMillis = -1;
+            missingSince = UNKNOWN;
             healthy = false;
             note = "lag unknown (" + e.getMessage() + ")";
             String msg = String.valueOf(e.getMessage());
@@ -302,20 +324,20 @@ public final class LagSampler implements AutoCloseable {
             long at = System.nanoTime();
             Progress p = read(isSource);
             if (p == null) {
-                lagMillis = -1;
+                missingSince = UNKNOWN;
                 healthy = false;
                 note = isSource ? "source" : "replicates from nobody";
                 return;
             }
             if (isSource) {
                 addMark(server.name, at, p);
-                lagMillis = -1;
+                missingSince = UNKNOWN;
                 healthy = false;
                 note = "source";
                 return;
             }
             String why = unhealthy(server, src);
-            lagMillis = src == null ? -1 : lagOf(p, at, src.name());
+            missingSince = src == null ? UNKNOWN : missingSince(p, at, src.name());
             healthy = why == null;
             note = why == null ? "" : why;
         }

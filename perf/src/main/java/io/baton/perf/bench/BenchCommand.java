@@ -46,8 +46,14 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--workload", defaultValue = "point-select", paramLabel = "NAME",
-            description = "point-select, read-write or insert (default: ${DEFAULT-VALUE}).")
+            description = "point-select, read-only (point selects, for --read-port), read-write or insert"
+                    + " (default: ${DEFAULT-VALUE}).")
     String workload;
+    @Option(names = "--read-port",
+            description = "Reads on the replicas: a sandbox with 2 replicas, and the targets baton-reads (Baton's"
+                    + " read-only port, own JVM) and baton-reads-user (the same at reads.consistency user) besides"
+                    + " direct and baton. Read-only workloads only.")
+    boolean readPort;
     @Option(names = "--threads", defaultValue = "16", paramLabel = "N",
             description = "Client threads, one connection each (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -66,9 +72,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "SANDBOX_DIR",
             description = "Use this running sandbox (its sbtest.sbtest1 is recreated) instead of starting one.")
     Path dir;
-    @Option(names = "--targets", split = ",", defaultValue = "direct,baton,haproxy", paramLabel = "LIST",
+    @Option(names = "--targets", split = ",", paramLabel = "LIST",
             description = "Targets in round order: direct, baton, baton-replica (durability.mode replica, own JVM),"
-                    + " baton-noreplay (replay.enabled false, own JVM), haproxy (default: ${DEFAULT-VALUE}).")
+                    + " baton-noreplay (replay.enabled false, own JVM), baton-reads, baton-reads-user (the read-only"
+                    + " port, own JVM), haproxy (default: direct,baton,haproxy; with --read-port:"
+                    + " direct,baton,baton-reads,baton-reads-user).")
     List<String> targets;
     @Option(names = "--table-size", defaultValue = "10000", paramLabel = "ROWS",
             description = "Rows in sbtest1 (default: ${DEFAULT-VALUE}).")
@@ -92,10 +100,20 @@ public final class BenchCommand implements Callable<Integer> {
         check(tableSize >= 100, "--table-size must be at least 100");
         check(haproxyThreads >= 0 && haproxyThreads <= 64, "--haproxy-threads must be between 0 and 64");
         check(batonMode.equals("in-process") || batonMode.equals("process"), "--baton must be in-process or process");
-        for (String t : targets) {
-            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA, Target.BATON_NO_REPLAY)
-                    .contains(t), "unknown target '" + t + "': direct, baton, baton-replica, baton-noreplay or haproxy");
+        if (targets == null || targets.isEmpty()) {
+            targets = readPort ? List.of(Target.DIRECT, Target.BATON, Target.BATON_READS, Target.BATON_READS_USER)
+                    : List.of(Target.DIRECT, Target.BATON, Target.HAPROXY);
         }
+        for (String t : targets) {
+            check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA, Target.BATON_NO_REPLAY,
+                    Target.BATON_READS, Target.BATON_READS_USER).contains(t), "unknown target '" + t
+                    + "': direct, baton, baton-replica, baton-noreplay, baton-reads, baton-reads-user or haproxy");
+        }
+        boolean reads = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER);
+        check(!reads || w == Workload.READ_ONLY || w == Workload.POINT_SELECT,
+                "the read port refuses writes: --read-port and the baton-reads targets need --workload read-only");
+        check(!reads || dir == null || SandboxTopology.open(dir).servers().size() >= 2,
+                "the read port needs replicas: --dir names a sandbox without one");
         List<String> notes = new ArrayList<>();
         List<String> order = new ArrayList<>(targets);
         Optional<Path> haproxyBinary = Haproxy.binary();
@@ -161,6 +179,11 @@ public final class BenchCommand implements Callable<Integer> {
                 byName.put(Target.BATON_NO_REPLAY, new Target(Target.BATON_NO_REPLAY, LoopbackPort.HOST, b.port(),
                         app.user(), app.password()));
             }
+            for (String t : List.of(Target.BATON_READS, Target.BATON_READS_USER)) {
+                if (order.contains(t)) {
+                    byName.put(t, startReadPort(res, topo, t, work, cpu, app));
+                }
+            }
             String haproxyVersion = null;
             if (order.contains(Target.HAPROXY)) {
                 Haproxy h = res.add(Haproxy.start(haproxyBinary.orElseThrow(), work, src.host(), src.port(), haproxyThreads));
@@ -213,9 +236,53 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path sb = Files.createTempDirectory("baton-bench-");
         // baton-replica needs a replica to acknowledge commits; every target then runs on the same topology.
-        int replicas = targets.contains(Target.BATON_REPLICA) ? 1 : 0;
-        System.out.println("bench: starting a sandbox (1 source" + (replicas > 0 ? " + 1 replica" : "") + ", mysql80) in " + sb);
+        int replicas = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER) ? 2
+                : targets.contains(Target.BATON_REPLICA) ? 1 : 0;
+        System.out.println("bench: starting a sandbox (1 source" + (replicas > 0 ? " + " + replicas + " replica(s)" : "")
+                + ", mysql80) in " + sb);
         return res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(replicas)));
+    }
+
+    /**
+     * A Baton process whose read-only port is the target; for baton-reads-user at reads.consistency user, after one
+     * write of the user through its read-write port, so that every read has writes to check (the replicas have them:
+     * the check costs a comparison, no round trip, as for any read whose replica is caught up).
+     */
+    private Target startReadPort(Resources res, SandboxTopology topo, String name, Path work,
+                                 Map<String, ProxyCpu> cpu, TopologyFile.User app)
+            throws IOException, InterruptedException, SQLException {
+        boolean user = name.equals(Target.BATON_READS_USER);
+        Path config = work.resolve(name + ".yml");
+        Files.createDirectories(work);
+        Files.writeString(config, Files.readString(Path.of(topo.file().config()))
+                + (user ? "\nreads:\n  consistency: user\n" : ""));
+        List<String> opts = batonJavaOpts.isBlank() ? List.of()
+                : Arrays.asList(batonJavaOpts.replace("baton.jfr", name + ".jfr").trim().split("\\s+"));
+        BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve(name + ".log")));
+        System.out.println("bench: Baton read port" + (user ? " at reads.consistency user" : "") + " (own JVM) on port "
+                + b.readPort() + ", pid " + b.pid());
+        cpu.put(name, ProxyCpu.ofProcess(b.pid()));
+        if (user) {
+            Target rw = new Target(name, LoopbackPort.HOST, b.port(), app.user(), app.password());
+            try (Connection c = rw.connect(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE IF NOT EXISTS sbtest.bench_mark (id INT PRIMARY KEY, at BIGINT)");
+                st.execute("REPLACE INTO sbtest.bench_mark VALUES (1, " + System.currentTimeMillis() + ")");
+            }
+        }
+        Target t = new Target(name, LoopbackPort.HOST, b.readPort(), app.user(), app.password());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) { // the read port serves once the first lag measurement is in
+            try (Connection c = t.connect(); Statement st = c.createStatement()) {
+                st.execute("SELECT 1");
+                break;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+        return t;
     }
 
     private int startBaton(Resources res, SandboxTopology topo, TopologyFile.Server src, Path work,
@@ -247,6 +314,9 @@ public final class BenchCommand implements Callable<Integer> {
                 "--baton", batonMode));
         if (!batonJavaOpts.isBlank()) {
             a.add("--baton-java-opts='" + batonJavaOpts + "'");
+        }
+        if (readPort) {
+            a.add("--read-port");
         }
         if (haproxyThreads > 0) {
             a.add("--haproxy-threads " + haproxyThreads);

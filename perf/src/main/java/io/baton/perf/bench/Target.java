@@ -21,6 +21,11 @@ public record Target(String name, String host, int port, String user, String pas
     /** Baton with replay.enabled false (its own JVM): what transaction replay costs, against baton with --baton process. */
     public static final String BATON_NO_REPLAY = "baton-noreplay";
 
+    /** Baton's read-only port over the replicas (its own JVM), reads.consistency eventual. */
+    public static final String BATON_READS = "baton-reads";
+    /** The same with reads.consistency user: what checking the user's writes costs per read. */
+    public static final String BATON_READS_USER = "baton-reads-user";
+
     public String url() {
         return "jdbc:mysql://" + host + ":" + port + "/sbtest";
     }

@@ -25,6 +25,16 @@ public enum Workload {
         }
     },
     /**
+     * The same point select, named for the read-port runs ({@code --read-port}): every statement only reads, so it
+     * can go through Baton's read-only port.
+     */
+    READ_ONLY("read-only", 1) {
+        @Override
+        Client open(Connection c, int tableSize) throws SQLException {
+            return POINT_SELECT.open(c, tableSize);
+        }
+    },
+    /**
      * oltp_read_write scaled down: BEGIN, 10 point selects, an UPDATE of k, a DELETE and the INSERT of
      * the same id, COMMIT — 15 statements.
      */
@@ -105,7 +115,7 @@ public enum Workload {
                 return w;
             }
         }
-        throw new IllegalArgumentException("unknown workload '" + id + "': point-select, read-write or insert");
+        throw new IllegalArgumentException("unknown workload '" + id + "': point-select, read-only, read-write or insert");
     }
 
     /** One event on a client's connection. */
