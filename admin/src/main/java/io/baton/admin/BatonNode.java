@@ -99,7 +99,7 @@ public final class BatonNode implements AutoCloseable {
             }
             proxy.onSourceConnectionLost(monitor::checkSoon);
             proxy.start();
-            if (c.proxy.readPort != 0) {
+            if (c.proxy.readPort != 0 || c.proxy.splitReads) {
                 ProxyServer routedBy = proxy;
                 lags = new io.baton.admin.reads.LagSampler(c, monitor, routedBy::source, proxy.readPool()).bind(meters)
                         .start();
@@ -164,7 +164,7 @@ public final class BatonNode implements AutoCloseable {
         ProxySettings.Consistency level = ProxySettings.Consistency.of(c.reads.consistency);
         return new ProxySettings.Reads(c.proxy.readPort, c.reads.maxLag, !"error".equals(c.reads.fallback),
                 level == null ? ProxySettings.Consistency.EVENTUAL : level, c.reads.causalTimeout,
-                "gtid".equals(c.replication.mode));
+                "gtid".equals(c.replication.mode), c.proxy.splitReads);
     }
 
     public BatonConfig config() {

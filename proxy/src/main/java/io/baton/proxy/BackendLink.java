@@ -152,6 +152,19 @@ final class BackendLink implements BackendConnection.Listener {
         if (b != s.backend || s.phase == ClientSession.Phase.CLOSED) {
             return;
         }
+        if (!s.killed && s.split.readerLost(b)) {
+            // The replica serving a split read went away: the session is back on its source backend, and the read
+            // runs again there if nothing of it had come back.
+            response.release();
+            s.server.metrics().backendError();
+            String why = "the connection to " + b.endpoint() + " was lost";
+            if (s.phase == ClientSession.Phase.IN_FLIGHT) {
+                lostInFlight(b, why);
+            } else if (s.phase == ClientSession.Phase.IDLE) {
+                s.relay.process();
+            }
+            return;
+        }
         // The server went away (crash, kill, network): the client session stays. Its next statement
         // goes to whatever the router says then, after the gate if it is closed.
         s.backend = null;

@@ -106,6 +106,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     final BackendLink link = new BackendLink(this, exchange, response);
     /** The causal read levels of a read-port session: waits for its replica before a read (docs/reads.md). */
     final CausalRead causal = new CausalRead(this);
+    /** Reads split off the read-write port to a replica (proxy.splitReads). */
+    final SplitReads split = new SplitReads(this);
 
     /** The open transaction's statements, for a replay on another server. */
     final TransactionLog txLog;
@@ -274,6 +276,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** How the backend is logged in: as the client's account, with its schema, character set and attributes. */
     BackendConnection.Login backendLogin() {
+        return backendLogin(readOnly);
+    }
+
+    /** As {@link #backendLogin()}, read-only for the session when {@code readOnly} (a replica serving reads). */
+    BackendConnection.Login backendLogin(boolean readOnly) {
         UserDirectory.Account account = auth.account();
         HandshakeResponse41 login = auth.login();
         return new BackendConnection.Login(account.user(), account.password(), auth.nativeStage1(), state.schema,
@@ -527,6 +534,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         response.close();
         exchange.forget();
+        split.close();
         BackendConnection b = backend;
         backend = null;
         if (b != null) {

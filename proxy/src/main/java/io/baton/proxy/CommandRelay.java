@@ -153,6 +153,11 @@ final class CommandRelay {
                     Math.min(len - 1, in.writerIndex() - ri - Packets.HEADER_SIZE - 1))) {
                 break; // its replica is asked to catch up first; the relay goes on when it has
             }
+            if (!s.readOnly() && s.server.settings().reads().splits() && s.split.divert(b, cmd, in,
+                    ri + Packets.HEADER_SIZE + 1, Math.min(len - 1, in.writerIndex() - ri - Packets.HEADER_SIZE - 1),
+                    whole)) {
+                b = s.backend; // a plain read: this statement goes to the session's replica
+            }
             ByteBuf replacement = startCommand(in, cmd, ri + Packets.HEADER_SIZE, len, whole);
             s.causal.statementStarted();
             if (replacement == CONSUMED) {
@@ -319,6 +324,9 @@ final class CommandRelay {
                     s.replyErr(MySqlError.of(1094, "Unknown thread id: " + in.getUnsignedIntLE(payload + 1)));
                     return CONSUMED;
                 }
+                if (killedElsewhere(target, true, in.getUnsignedIntLE(payload + 1))) {
+                    return CONSUMED;
+                }
                 target.killed = true;
                 x.killTarget = target;
                 in.setIntLE(payload + 1, (int) target.backendThreadId());
@@ -426,6 +434,10 @@ final class CommandRelay {
             s.replyErr(MySqlError.of(1094, "Unknown thread id: " + kill.connectionId()));
             return CONSUMED;
         }
+        if (killedElsewhere(target, kill.kind() == null || kill.kind().equalsIgnoreCase("CONNECTION"),
+                kill.connectionId())) {
+            return CONSUMED;
+        }
         if (kill.kind() == null || kill.kind().equalsIgnoreCase("CONNECTION")) {
             target.killed = true;
             x.killTarget = target;
@@ -436,6 +448,28 @@ final class CommandRelay {
         out.writeByte(Command.COM_QUERY);
         out.writeCharSequence(sql, StandardCharsets.US_ASCII);
         return out;
+    }
+
+    /**
+     * A KILL whose target runs on another server than this session's backend (a read session on a replica, or a
+     * read split off to one): thread ids are per server, so the KILL must not go to this session's server. KILL
+     * CONNECTION: Baton ends the target session itself and answers OK. KILL QUERY: refused. True when answered here.
+     */
+    private boolean killedElsewhere(ClientSession target, boolean connection, long id) {
+        io.baton.proxy.routing.Endpoint there = target.backendEndpoint();
+        if (there == null || there.equals(s.backend.endpoint())) {
+            return false;
+        }
+        if (connection) {
+            target.killed = true;
+            target.channel().eventLoop().execute(target::close);
+            s.replyOk();
+        } else {
+            s.replyErr(MySqlError.of(1094, "Unknown thread id: " + id + " (its statement runs on " + there.name()
+                    + ", not on this session's server " + s.backend.endpoint().name() + "; Baton kills a query only"
+                    + " on the asking session's server)"));
+        }
+        return true;
     }
 
     /** Drops the command packet at the head of the client's bytes (what has arrived, and the rest as it arrives). */

@@ -29,7 +29,7 @@ final class InFlight {
      * Words that make a read unsafe to run twice, or whose answer belongs to the lost connection: locking reads,
      * SELECT … INTO, user variables (assignments), named locks, sequences, per-connection values.
      */
-    private static final String[] NOT_A_PLAIN_READ = {" FOR UPDATE", " FOR SHARE", " LOCK IN SHARE MODE", " INTO ",
+    static final String[] NOT_A_PLAIN_READ = {" FOR UPDATE", " FOR SHARE", " LOCK IN SHARE MODE", " INTO ",
         "GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "IS_USED_LOCK", "IS_FREE_LOCK", "NEXTVAL", "SETVAL", "LASTVAL",
         "NEXT VALUE", "LAST_INSERT_ID", "ROW_COUNT", "FOUND_ROWS", "CONNECTION_ID", "SQL_CALC_FOUND_ROWS"};
 

@@ -150,6 +150,12 @@ public final class ProxyMetrics {
                 .increment();
     }
 
+    /** Statements of read sessions and reads split off the read-write port that {@code server} ran. */
+    public long reads(String server) {
+        Counter c = readsPerServer.get(server);
+        return c == null ? 0 : (long) c.count();
+    }
+
     /** A read session went to the source because no replica qualified (reads.fallback source). */
     void readFallback() {
         readReason("fallback_source");

@@ -60,22 +60,29 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
      *                         the source (1 s)
      * @param causal           the servers replicate by GTID, so the user and global levels can be kept: Baton
      *                         learns each commit's GTID (false in position mode, where those levels are refused)
+     * @param split            proxy.splitReads: plain reads outside transactions on the read-write port go to a
+     *                         replica that has the writes the session's level needs (GTID mode only)
      */
     public record Reads(int port, Duration maxLag, boolean fallbackToSource, Consistency consistency,
-                        Duration causalTimeout, boolean causal) {
+                        Duration causalTimeout, boolean causal, boolean split) {
         public static Reads defaults() {
-            return new Reads(0, Duration.ofSeconds(5), true, Consistency.EVENTUAL, Duration.ofSeconds(1), false);
+            return new Reads(0, Duration.ofSeconds(5), true, Consistency.EVENTUAL, Duration.ofSeconds(1), false, false);
         }
 
-        /** Without the causal levels (position mode). */
+        /** Without the causal levels (position mode) and without split reads. */
         public Reads(int port, Duration maxLag, boolean fallbackToSource, Consistency consistency,
                      Duration causalTimeout) {
-            this(port, maxLag, fallbackToSource, consistency, causalTimeout, false);
+            this(port, maxLag, fallbackToSource, consistency, causalTimeout, false, false);
         }
 
         /** Whether Baton learns each commit's GTID for the causal levels. */
         public boolean tracksWrites() {
-            return enabled() && causal;
+            return (enabled() || split) && causal;
+        }
+
+        /** Whether reads are split off the read-write port. */
+        public boolean splits() {
+            return split && causal;
         }
 
         public boolean enabled() {

@@ -25,7 +25,72 @@ final class ReadStatements {
     record BatonStatement(boolean show, ProxySettings.Consistency level, MySqlError error) {
     }
 
+    /**
+     * Words that keep a SELECT on the source when reads are split off the read-write port, besides
+     * {@link InFlight#NOT_A_PLAIN_READ}: waits on replication, files on the server's host, and any system variable
+     * ({@code @@read_only}, {@code @@server_id}, {@code @@identity} … describe the server or the connection).
+     */
+    private static final String[] SOURCE_ONLY = {"MASTER_POS_WAIT", "SOURCE_POS_WAIT", "WAIT_FOR_EXECUTED_GTID_SET",
+        "WAIT_UNTIL_SQL_THREAD", "MASTER_GTID_WAIT", "LOAD_FILE", "SLEEP", "BENCHMARK", "NEXT_VALUE", "SEQUENCE"};
+    /** SHOW statements a replica answers as the source would: the schema's objects, not the server's or session's state. */
+    private static final Pattern SHOW_SCHEMA = Pattern.compile("^SHOW\\s+(?:FULL\\s+)?(?:TABLES|DATABASES|SCHEMAS|COLUMNS|FIELDS"
+            + "|INDEX|INDEXES|KEYS|TABLE\\s+STATUS|TRIGGERS|EVENTS|CREATE\\s+(?:TABLE|VIEW|DATABASE|SCHEMA|PROCEDURE|FUNCTION"
+            + "|TRIGGER|EVENT)|PROCEDURE\\s+STATUS|FUNCTION\\s+STATUS|OPEN\\s+TABLES|COLLATION|CHARACTER\\s+SET|CHARSET"
+            + "|ENGINES|PLUGINS|PRIVILEGES)\\b", Pattern.CASE_INSENSITIVE);
+
     private ReadStatements() {
+    }
+
+    /**
+     * Whether {@code sql}, sent outside a transaction with autocommit on, only reads and reads nothing that belongs to
+     * the source or to the connection, so that a replica may answer it (proxy.splitReads, docs/reads.md): one SELECT
+     * without locking clauses, INTO, user variables, system variables or functions with side effects or per-connection
+     * answers; or a SHOW of the schema's objects. When unsure: false, the source.
+     */
+    static boolean splittable(String sql) {
+        String s = InFlight.stripLeadingComments(sql);
+        if (s == null || s.isEmpty() || InFlight.hasSecondStatement(s)) {
+            return false;
+        }
+        String first = InFlight.firstWord(s);
+        if (first.equals("SHOW")) {
+            return SHOW_SCHEMA.matcher(s).find();
+        }
+        if (!first.equals("SELECT")) {
+            return false;
+        }
+        String upper = s.toUpperCase(java.util.Locale.ROOT);
+        for (String w : InFlight.NOT_A_PLAIN_READ) {
+            if (upper.contains(w)) {
+                return false;
+            }
+        }
+        for (String w : SOURCE_ONLY) {
+            if (upper.contains(w)) {
+                return false;
+            }
+        }
+        return !upper.contains("/*!") && !upper.contains("/*M!") && !atOutsideQuotes(s);
+    }
+
+    /** An '@' outside string literals: a user variable (an e-mail address in a literal is fine). */
+    private static boolean atOutsideQuotes(String s) {
+        char quote = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quote != 0) {
+                if (c == '\\' && quote != '`') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+            } else if (c == '\'' || c == '"' || c == '`') {
+                quote = c;
+            } else if (c == '@') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Cheap byte-level test: the statement's first word is BATON. */

@@ -407,6 +407,7 @@ final class ResponseRelay {
     private void committed(SessionState state, String gtid) {
         if (s.server.settings().reads().tracksWrites()) {
             s.server.writeMarks().record(state.user, gtid);
+            s.split.committed(gtid);
         }
         if (s.server.commitAcks() != null) {
             addCommit(gtid);
@@ -449,6 +450,7 @@ final class ResponseRelay {
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
         x.forget();
+        s.split.responseComplete(); // a read on the session's replica: the source backend is its own again
         s.phase = ClientSession.Phase.IDLE;
         s.mover.completeDeferredMove();
     }

@@ -41,6 +41,7 @@ final class SessionReplay implements BackendConnection.Listener {
 
     private final SessionState state;
     private final Consumer<Result> done;
+    private final boolean statements;
     private final ResponseFramer framer = new ResponseFramer();
     private final List<Step> steps = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
@@ -53,7 +54,16 @@ final class SessionReplay implements BackendConnection.Listener {
     }
 
     SessionReplay(SessionState state, Consumer<Result> done) {
+        this(state, true, done);
+    }
+
+    /**
+     * With {@code statements} false only the session variables are replayed: for a second backend that answers plain
+     * reads beside the session's own (SplitReads), whose prepared statements must keep their server ids.
+     */
+    SessionReplay(SessionState state, boolean statements, Consumer<Result> done) {
         this.state = state;
+        this.statements = statements;
         this.done = done;
     }
 
@@ -85,7 +95,8 @@ final class SessionReplay implements BackendConnection.Listener {
         if (set != null) {
             steps.add(new Step(Command.COM_QUERY, set, null));
         }
-        for (SessionState.PreparedStatement ps : state.statements()) {
+        for (SessionState.PreparedStatement ps : statements ? state.statements()
+                : java.util.List.<SessionState.PreparedStatement>of()) {
             steps.add(new Step(Command.COM_STMT_PREPARE, ps.sql, ps));
         }
         if (steps.isEmpty()) {

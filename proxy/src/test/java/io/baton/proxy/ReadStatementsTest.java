@@ -60,4 +60,24 @@ class ReadStatementsTest {
         assertNotNull(ReadStatements.baton("BATON").error());
         assertNull(ReadStatements.baton("BATON SHOW consistency").error());
     }
+
+    @Test
+    void onlyPlainReadsAreSplitOffTheReadWritePort() {
+        for (String sql : new String[] {"SELECT c FROM sbtest1 WHERE id = 7", "  select 1", "SELECT * FROM t WHERE mail ="
+                + " 'a@b.example'", "/* app */ SELECT a FROM t", "SHOW TABLES", "show full columns from t",
+            "SHOW CREATE TABLE t", "SHOW INDEX FROM t", "SELECT a FROM t;", "SHOW DATABASES"}) {
+            assertTrue(ReadStatements.splittable(sql), sql);
+        }
+        for (String sql : new String[] {"INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "SELECT a FROM t FOR UPDATE",
+            "SELECT a FROM t FOR SHARE", "SELECT a FROM t LOCK IN SHARE MODE", "SELECT a INTO @x FROM t",
+            "SELECT @x", "SELECT @@server_id", "SELECT @@read_only", "SELECT LAST_INSERT_ID()", "SELECT FOUND_ROWS()",
+            "SELECT GET_LOCK('a', 1)", "SELECT NEXTVAL(s)", "SELECT 1; SELECT 2", "/*!40101 SELECT 1 */",
+            "SELECT /*!40101 1 */", "SHOW WARNINGS", "SHOW ERRORS", "SHOW VARIABLES", "SHOW SESSION STATUS",
+            "SHOW PROCESSLIST", "SHOW MASTER STATUS", "SHOW REPLICA STATUS", "SHOW GRANTS", "SELECT SLEEP(1)",
+            "SELECT MASTER_POS_WAIT('f', 4)", "SELECT WAIT_FOR_EXECUTED_GTID_SET('x')", "SELECT LOAD_FILE('/etc/hosts')",
+            "WITH x AS (SELECT 1) SELECT * FROM x", "CALL p()", "DO 1", "", "   ", "SELECT 'unterminated",
+            "SELECT CONNECTION_ID()", "SELECT SQL_CALC_FOUND_ROWS a FROM t"}) {
+            assertFalse(ReadStatements.splittable(sql), sql);
+        }
+    }
 }

@@ -51,6 +51,11 @@ public final class BatonConfig {
     public static final class ProxyListen extends Listen {
         /** The read-only port (0: none). */
         public int readPort;
+        /**
+         * Plain reads outside transactions on the read-write port go to a replica that has every write the session's
+         * level needs (at least its own); everything else stays on the source (docs/reads.md). GTID mode only.
+         */
+        public boolean splitReads;
 
         public ProxyListen() {
             super(6033);
@@ -491,6 +496,10 @@ public final class BatonConfig {
         } else if (level != io.baton.proxy.ProxySettings.Consistency.EVENTUAL && "position".equals(replication.mode)) {
             errors.add("reads.consistency " + level.label() + " needs replication.mode gtid: Baton learns each write's"
                     + " GTID from its OK and waits until a replica has it; binary log positions cannot say that");
+        }
+        if (proxy.splitReads && "position".equals(replication.mode)) {
+            errors.add("proxy.splitReads needs replication.mode gtid: a read split off the read-write port must see"
+                    + " the session's own writes, and only GTIDs tell which writes a replica has");
         }
         positive(errors, "reads.maxLag", reads.maxLag);
         positive(errors, "reads.causalTimeout", reads.causalTimeout);

@@ -40,5 +40,9 @@ class Mysql80PositionReplayTest extends ReplayScenarios {
         user.reads.consistency = "user";
         ConfigException bad = assertThrows(ConfigException.class, () -> user.validate("baton.yml"));
         assertTrue(bad.getMessage().contains("reads.consistency"), bad.getMessage());
+        BatonConfig split = TestNodes.config(t);
+        split.proxy.splitReads = true;
+        ConfigException noSplit = assertThrows(ConfigException.class, () -> split.validate("baton.yml"));
+        assertTrue(noSplit.getMessage().contains("proxy.splitReads needs replication.mode gtid"), noSplit.getMessage());
     }
 }

@@ -186,6 +186,19 @@ abstract class ReadPortScenarios {
                 assertEquals("eventual", consistency(r2), "the level is the session's");
                 assertEquals(a, serverName(t, r1), "the session stays on its replica");
                 Sql.exec(w, "INSERT INTO app.r VALUES (1)");
+                // KILL from the read-write port: thread ids are per server, so nothing is killed on the source.
+                long onReplica = r2.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getId();
+                assertEquals(1094, errno(t, w, "KILL QUERY " + onReplica), "a query on a replica is not killed there");
+                Sql.exec(w, "KILL " + onReplica);
+                await("Baton ended the read session", 5, () -> {
+                    try {
+                        Sql.scalar(r2, "SELECT 1");
+                        return false;
+                    } catch (SQLException e) {
+                        return true;
+                    }
+                });
+                assertEquals("1", Sql.scalar(w, "SELECT 1"), "the killer's session is fine");
             }
             Map<Endpoint, Integer> none = n.proxy().readPool().sessionsPerServer();
             await("read sessions end", 10, () -> n.proxy().readPool().sessionsPerServer().isEmpty());
@@ -590,6 +603,81 @@ abstract class ReadPortScenarios {
                 // The bound is half an interval plus the age of the reading (at most one interval): 75 ms with the
                 // default 50 ms; a loaded machine may delay a sampler, so the test allows twice that.
                 assertTrue(worst <= 150, "the lag is right to tens of milliseconds: " + errors);
+            }
+        }
+    }
+
+    /** Statements that replicas ran for read sessions and split reads. */
+    static long replicaReads(BatonNode n, String source) {
+        return n.proxy().readPool().replicas().stream().filter(r -> !r.endpoint().name().equals(source))
+                .mapToLong(r -> n.proxy().metrics().reads(r.endpoint().name())).sum();
+    }
+
+    /** Runs {@code sql} on {@code c} until a replica has run a split read (the session's reader is up), at most 10 s. */
+    static void awaitSplit(BatonNode n, String source, Connection c, String sql, String expected) throws Exception {
+        long before = replicaReads(n, source);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replicaReads(n, source) == before) {
+            assertTrue(System.nanoTime() < deadline, "a replica answers " + sql + " within 10 s");
+            assertEquals(expected, Sql.scalar(c, sql), sql);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    @Order(8)
+    void splitReadsOnTheReadWritePortGoToReplicasWithTheSessionsStateAndItsOwnWrites(SandboxTopology t)
+            throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        List<String> replicas = replicaNames(t);
+        try (BatonNode n = start(t, c -> c.proxy.splitReads = true)) {
+            awaitServing(n, 2);
+            try (Connection m = writer(n, t)) {
+                Sql.exec(m, "CREATE TABLE app.sp (id INT PRIMARY KEY, v VARCHAR(16))");
+                Sql.exec(m, "INSERT INTO app.sp VALUES (0, 'zero')");
+                awaitSplit(n, source, m, "SELECT COUNT(*) FROM app.sp", "1");
+
+                // What stays on the source, whatever the replicas have.
+                long before = replicaReads(n, source);
+                long sourceId = t.servers().stream().filter(x -> x.name().equals(source)).findFirst().orElseThrow()
+                        .serverId();
+                assertEquals(Long.toString(sourceId), Sql.scalar(m, "SELECT @@server_id"), "a system variable: the source");
+                Sql.exec(m, "SET @x = 42");
+                assertEquals("42", Sql.scalar(m, "SELECT @x"), "a user variable: the source");
+                assertEquals("zero", Sql.scalar(m, "SELECT v FROM app.sp WHERE id = 0 FOR UPDATE"));
+                Sql.exec(m, "BEGIN");
+                assertEquals("1", Sql.scalar(m, "SELECT COUNT(*) FROM app.sp"));
+                Sql.exec(m, "COMMIT");
+                assertEquals("0", Sql.scalar(m, "SELECT ROW_COUNT()"));
+                assertEquals(before, replicaReads(n, source), "none of these went to a replica");
+
+                // The session's state goes with its reads: ANSI_QUOTES makes "sp" an identifier, USE the default schema.
+                Sql.exec(m, "SET SESSION sql_mode = 'ANSI_QUOTES'");
+                awaitSplit(n, source, m, "SELECT COUNT(*) FROM app.\"sp\"", "1");
+                Sql.exec(m, "USE app");
+                awaitSplit(n, source, m, "SELECT COUNT(*) FROM \"sp\"", "1");
+
+                // Its own writes: both replicas a second behind, every read right after a write sees it.
+                for (String r : replicas) {
+                    setDelay(t, r, 1);
+                }
+                try {
+                    int stale = 0;
+                    for (int i = 1; i <= 100; i++) {
+                        Sql.exec(m, "INSERT INTO sp VALUES (" + i + ", 'w')");
+                        if (Sql.scalar(m, "SELECT v FROM sp WHERE id = " + i) == null) {
+                            stale++;
+                        }
+                    }
+                    assertEquals(0, stale, "a read on the read-write port sees the session's own writes");
+                } finally {
+                    for (String r : replicas) {
+                        setDelay(t, r, 0);
+                    }
+                }
+                t.awaitReplication(30);
+                awaitSplit(n, source, m, "SELECT COUNT(*) FROM sp", "101");
             }
         }
     }
