@@ -1,6 +1,7 @@
 package io.baton.proxy;
 
 import io.baton.protocol.Capabilities;
+import io.baton.protocol.Command;
 import io.baton.protocol.MySqlError;
 import io.baton.protocol.Packets;
 import io.baton.protocol.ProtocolException;
@@ -145,6 +146,17 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     Channel channel() {
         return channel;
+    }
+
+    /** COM_QUERY: 0x03, the statement's text; one packet (Baton's own short statements), sequence id 0. */
+    ByteBuf queryPacket(String text) {
+        byte[] sql = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length);
+        int h = Packets.reserveHeader(out);
+        out.writeByte(Command.COM_QUERY);
+        out.writeBytes(sql);
+        Packets.finishFrames(out, h, 0);
+        return out;
     }
 
     /** Hands a ready connection to another listener (after a session's state has been replayed on it). */

@@ -96,12 +96,7 @@ final class CausalRead implements BackendConnection.Listener {
         startNanos = System.nanoTime();
         answer = null;
         b.listener(this);
-        byte[] sql = want.waitStatement(timeoutMillis).getBytes(StandardCharsets.US_ASCII);
-        ByteBuf out = b.channel().alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length);
-        int h = Packets.reserveHeader(out);
-        out.writeByte(Command.COM_QUERY);
-        out.writeBytes(sql);
-        Packets.finishFrames(out, h, 0);
+        ByteBuf out = b.queryPacket(want.waitStatement(timeoutMillis));
         framer.begin(Command.COM_QUERY, b.capabilities());
         guard = b.channel().eventLoop().schedule(() -> {
             if (waitingOn == b) {

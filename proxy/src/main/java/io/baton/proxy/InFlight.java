@@ -122,6 +122,18 @@ final class InFlight {
 
     /** A ';' followed by anything but whitespace (outside quotes): a multi-statement, never re-run nor judged. */
     static boolean hasSecondStatement(String s) {
+        int i = outsideQuotes(s, ';');
+        return i == UNTERMINATED || (i >= 0 && !s.substring(i + 1).isBlank()); // unterminated: not understood
+    }
+
+    /** {@link #outsideQuotes}: a quote that does not end. */
+    static final int UNTERMINATED = -2;
+
+    /**
+     * Where {@code wanted} first stands outside '…', "…" and `…` (a backslash escapes in the first two), -1 when
+     * nowhere, {@link #UNTERMINATED} when a quote is left open before it is found.
+     */
+    static int outsideQuotes(String s, char wanted) {
         char quote = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -133,10 +145,10 @@ final class InFlight {
                 }
             } else if (c == '\'' || c == '"' || c == '`') {
                 quote = c;
-            } else if (c == ';') {
-                return !s.substring(i + 1).isBlank();
+            } else if (c == wanted) {
+                return i;
             }
         }
-        return quote != 0; // an unterminated quote: not understood
+        return quote != 0 ? UNTERMINATED : -1;
     }
 }

@@ -73,24 +73,9 @@ final class ReadStatements {
         return !upper.contains("/*!") && !upper.contains("/*M!") && !atOutsideQuotes(s);
     }
 
-    /** An '@' outside string literals: a user variable (an e-mail address in a literal is fine). */
+    /** An '@' outside string literals: a user or system variable (an e-mail address in a literal is fine). */
     private static boolean atOutsideQuotes(String s) {
-        char quote = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (quote != 0) {
-                if (c == '\\' && quote != '`') {
-                    i++;
-                } else if (c == quote) {
-                    quote = 0;
-                }
-            } else if (c == '\'' || c == '"' || c == '`') {
-                quote = c;
-            } else if (c == '@') {
-                return true;
-            }
-        }
-        return false;
+        return InFlight.outsideQuotes(s, '@') != -1;
     }
 
     /** Cheap byte-level test: the statement's first word is BATON. */

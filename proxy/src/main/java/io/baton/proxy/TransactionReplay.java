@@ -6,7 +6,6 @@ import io.baton.protocol.ProtocolException;
 import io.baton.protocol.ResponseFramer;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -69,14 +68,8 @@ final class TransactionReplay implements BackendConnection.Listener {
     }
 
     private void query(String text) {
-        byte[] sql = text.getBytes(StandardCharsets.US_ASCII);
-        ByteBuf out = b.channel().alloc().buffer(Packets.HEADER_SIZE + 1 + sql.length);
-        int h = Packets.reserveHeader(out);
-        out.writeByte(Command.COM_QUERY);
-        out.writeBytes(sql);
-        Packets.finishFrames(out, h, 0);
         framer.begin(Command.COM_QUERY, b.capabilities());
-        b.channel().writeAndFlush(out);
+        b.channel().writeAndFlush(b.queryPacket(text));
     }
 
     private void send() {
