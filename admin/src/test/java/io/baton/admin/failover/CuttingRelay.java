@@ -76,10 +76,13 @@ final class CuttingRelay implements AutoCloseable {
                     if (!toServer && deaf.get()) {
                         continue; // the answer is lost
                     }
+                    boolean cutHere = toServer && contains(buf, n) && cut.compareAndSet(false, true);
+                    if (cutHere) {
+                        deaf.set(true); // before the statement goes: its answer must not slip through
+                    }
                     out.write(buf, 0, n);
                     out.flush();
-                    if (toServer && contains(buf, n) && cut.compareAndSet(false, true)) {
-                        deaf.set(true);
+                    if (cutHere) {
                         Thread.sleep(300); // the server runs it meanwhile; then the client sees the connection end
                         close(from);
                         close(to);
