@@ -407,7 +407,9 @@ final class ResponseRelay {
     private void committed(SessionState state, String gtid) {
         if (s.server.settings().reads().tracksWrites()) {
             s.server.writeMarks().record(state.user, gtid);
-            s.split.committed(gtid);
+            if (s.server.settings().reads().splits()) {
+                s.split.committed(gtid);
+            }
         }
         if (s.server.commitAcks() != null) {
             addCommit(gtid);

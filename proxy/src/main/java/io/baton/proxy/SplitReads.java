@@ -31,8 +31,8 @@ final class SplitReads implements BackendConnection.Listener {
     /** After a failed open, no new attempt before this time (System.nanoTime), so reads do not each try one. */
     private long retryAfter;
     private static final long RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
-    /** What this session committed, for the session level. */
-    private GtidMark own = GtidMark.EMPTY;
+    /** Whether this session committed anything (its mark is then kept in {@link WriteMarks}). */
+    private boolean wrote;
 
     /** The state a backend must carry to answer as the session's own would. */
     private record StateKey(String user, String schema, int characterSet, Map<String, String> variables) {
@@ -53,10 +53,8 @@ final class SplitReads implements BackendConnection.Listener {
 
     /** The session committed {@code gtid} (the tracker's text). */
     void committed(String gtid) {
-        GtidMark m = GtidMark.ofCommit(gtid);
-        if (!m.isEmpty()) {
-            own = own.merge(m);
-        }
+        s.server.writeMarks().recordOwn(s.id(), gtid); // capped there after a source change, as the others
+        wrote = true;
     }
 
     /**
@@ -94,6 +92,7 @@ final class SplitReads implements BackendConnection.Listener {
 
     /** The writes a read of this session must see: its own, and its user's or everyone's at those levels. */
     private GtidMark required(SessionState state) {
+        GtidMark own = wrote ? s.server.writeMarks().requiredOwn(s.id()) : GtidMark.EMPTY;
         return switch (s.consistency()) {
             case USER -> own.merge(s.server.writeMarks().required(state.user));
             case GLOBAL -> own.merge(s.server.writeMarks().required(null));
@@ -186,6 +185,10 @@ final class SplitReads implements BackendConnection.Listener {
 
     /** The session ends: its reader, a reader being opened, and a parked source backend go with it. */
     void close() {
+        if (wrote) {
+            s.server.writeMarks().forget(s.id());
+            wrote = false;
+        }
         openGeneration++;
         if (opening != null) {
             opening.close();

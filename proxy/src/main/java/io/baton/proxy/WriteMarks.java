@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>When the source changes, the marks so far become the previous generation: commits that were lost with a crashed
  * source are on no server, and a read must not wait for them. The second replica measurement after the change
  * ({@link #measured}) caps the previous generation to what the servers have; the first one may have been taken before
- * the change. Bounded: one mark per user that wrote, each one number per GTID stream.
+ * the change. Bounded: one mark per user that wrote and per open session with split reads that wrote, each one
+ * number per GTID stream.
  */
 final class WriteMarks {
 
@@ -24,6 +25,10 @@ final class WriteMarks {
         void record(String user, GtidMark m) {
             users.merge(user, m, GtidMark::merge);
             all.accumulateAndGet(m, GtidMark::merge);
+        }
+
+        void recordOwn(String key, GtidMark m) {
+            users.merge(key, m, GtidMark::merge);
         }
 
         GtidMark of(String user) {
@@ -47,7 +52,8 @@ final class WriteMarks {
         }
 
         void addTo(Generation into) {
-            users.forEach(into::record);
+            users.forEach(into::recordOwn);
+            into.all.accumulateAndGet(all.get(), GtidMark::merge);
         }
     }
 
@@ -62,6 +68,34 @@ final class WriteMarks {
         if (!m.isEmpty() && user != null) {
             current.record(user, m);
         }
+    }
+
+    /** A commit of one session (split reads: a session reads its own writes), kept apart from its user's. */
+    void recordOwn(long session, String tracked) {
+        GtidMark m = GtidMark.ofCommit(tracked);
+        if (!m.isEmpty()) {
+            current.recordOwn(ownKey(session), m);
+        }
+    }
+
+    /** What a read of {@code session} must see of its own writes. */
+    GtidMark requiredOwn(long session) {
+        return required(ownKey(session));
+    }
+
+    /** The session ended: its own mark goes. */
+    void forget(long session) {
+        String key = ownKey(session);
+        current.users.remove(key);
+        Generation p = previous;
+        if (p != null) {
+            p.users.remove(key);
+        }
+    }
+
+    /** A NUL cannot stand in a MySQL user name: a session's key never meets a user's. */
+    private static String ownKey(long session) {
+        return "\0session " + session;
     }
 
     /** What a read of {@code user} must see: that user's writes, or everyone's when {@code user} is null. */

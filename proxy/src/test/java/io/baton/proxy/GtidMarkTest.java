@@ -101,4 +101,20 @@ class GtidMarkTest {
         assertEquals(Map.of(A.toLowerCase(), 8L, B, 5L), w.required("app").streams(), "A:9-10 were lost with the source");
         assertTrue(w.required("nobody").isEmpty());
     }
+
+    @Test
+    void aSessionsOwnMarkIsKeptApartCappedAsTheOthersAndForgottenAtItsEnd() {
+        WriteMarks w = new WriteMarks();
+        w.recordOwn(7, A + ":10");
+        assertEquals(Map.of(A.toLowerCase(), 10L), w.requiredOwn(7).streams());
+        assertTrue(w.requiredOwn(8).isEmpty(), "another session's");
+        assertTrue(w.required(null).isEmpty(), "not a user's write: the user's mark is recorded by record()");
+        w.sourceChanged();
+        GtidMark servers = GtidMark.ofExecuted(A + ":1-9");
+        w.measured(servers);
+        w.measured(servers);
+        assertEquals(Map.of(A.toLowerCase(), 9L), w.requiredOwn(7).streams(), "A:10 was lost with the source");
+        w.forget(7);
+        assertTrue(w.requiredOwn(7).isEmpty());
+    }
 }
