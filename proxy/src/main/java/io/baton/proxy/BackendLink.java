@@ -211,7 +211,7 @@ final class BackendLink implements BackendConnection.Listener {
                 log.info("session {} user '{}': {} inside a transaction, not replayed: {}", s.id(), state.user, why,
                         refusal);
                 s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why + "; not replayed: " + refusal), false);
-                s.server.replayOutcome(b.endpoint().name(), "refused", 0);
+                s.server.replayOutcome(s, b.endpoint().name(), "refused", 0);
                 s.txLog.clear();
             }
         } else {
@@ -252,7 +252,7 @@ final class BackendLink implements BackendConnection.Listener {
                 fate = InFlight.Fate.REPLAYED;
             }
         }
-        s.server.inFlightLost(b.endpoint(), fate);
+        s.server.inFlightLost(s, b.endpoint(), fate);
         log.info("session {} user '{}': {} during {}: {}", s.id(), state.user, why, Command.name(x.command),
                 fate == InFlight.Fate.RERUN ? "a read, it runs again on the source routed next"
                         : fate == InFlight.Fate.REPLAYED ? "inside a transaction: the transaction is replayed on the"
@@ -273,7 +273,7 @@ final class BackendLink implements BackendConnection.Listener {
             return;
         }
         if (fate == InFlight.Fate.ROLLED_BACK) {
-            s.server.replayOutcome(b.endpoint().name(), "refused", 0);
+            s.server.replayOutcome(s, b.endpoint().name(), "refused", 0);
         }
         s.txLog.clear();
         x.forget();

@@ -291,23 +291,61 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.ConcurrentHashMap<String,
             java.util.concurrent.atomic.LongAdder>> inFlightLost = new java.util.concurrent.ConcurrentHashMap<>();
 
-    void inFlightLost(Endpoint server, InFlight.Fate fate) {
+    /** Per lost server, one line per session that met it (at most {@link #SESSION_LINES}), until a report takes them. */
+    private final java.util.concurrent.ConcurrentHashMap<String, List<String>> sessionsLost =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    static final int SESSION_LINES = 1000;
+    private static final java.util.Map<String, String> SESSION_TEXT = java.util.Map.of(
+            "rerun", "a read in flight, answered from the new source",
+            "rolled_back", "a statement in flight, rolled back with its transaction (ERR 1213)",
+            "rolled_back_as_asked", "a ROLLBACK in flight, answered OK",
+            "unknown", "a statement in flight with an unknown outcome (ERR 1317)",
+            "replayed", "a statement in flight, run again after its transaction's replay",
+            "replay_replayed", "its open transaction replayed on the new source",
+            "replay_different", "its open transaction answered differently there (ERR 1213)",
+            "replay_refused", "its open transaction not replayable (ERR 1213)",
+            "replay_failed", "its open transaction's replay failed (ERR 1213)");
+
+    void inFlightLost(ClientSession s, Endpoint server, InFlight.Fate fate) {
         metrics.inFlight(fate);
+        String key = fate.name().toLowerCase(java.util.Locale.ROOT);
         inFlightLost.computeIfAbsent(server.name(), k -> new java.util.concurrent.ConcurrentHashMap<>())
-                .computeIfAbsent(fate.name().toLowerCase(java.util.Locale.ROOT), k -> new java.util.concurrent.atomic.LongAdder())
+                .computeIfAbsent(key, k -> new java.util.concurrent.atomic.LongAdder())
                 .increment();
+        sessionLine(server.name(), s, key);
+    }
+
+    private void sessionLine(String server, ClientSession s, String key) {
+        List<String> lines = sessionsLost.computeIfAbsent(server, k -> java.util.Collections.synchronizedList(new ArrayList<>()));
+        synchronized (lines) {
+            if (lines.size() < SESSION_LINES) {
+                lines.add("session " + s.id() + " user '" + s.state().user + "': " + SESSION_TEXT.getOrDefault(key, key));
+            }
+        }
+    }
+
+    @Override
+    public List<String> sessionsLostAt(String server) {
+        List<String> lines = sessionsLost.remove(server);
+        if (lines == null) {
+            return List.of();
+        }
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
     }
 
     /**
      * A transaction open at a lost server (or one the session left) ended its replay: {@code result} replayed,
      * different, failed (gave up after replay.attempts) or refused (not tried); counted for the failover report too.
      */
-    void replayOutcome(String lostServer, String result, long bytes) {
+    void replayOutcome(ClientSession s, String lostServer, String result, long bytes) {
         metrics.replay(result, bytes);
         if (lostServer != null) {
             inFlightLost.computeIfAbsent(lostServer, k -> new java.util.concurrent.ConcurrentHashMap<>())
                     .computeIfAbsent("replay_" + result, k -> new java.util.concurrent.atomic.LongAdder())
                     .increment();
+            sessionLine(lostServer, s, "replay_" + result);
         }
     }
 

@@ -92,7 +92,7 @@ final class SessionMover {
                     s.txLog.lost(b == null ? "?" : b.endpoint().name());
                 } else {
                     s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover(why + "; not replayed: " + refusal), false);
-                    s.server.replayOutcome(b == null ? null : b.endpoint().name(), "refused", 0);
+                    s.server.replayOutcome(s, b == null ? null : b.endpoint().name(), "refused", 0);
                     s.txLog.clear();
                 }
                 state.inTransaction = false;
@@ -223,7 +223,7 @@ final class SessionMover {
             return e;
         }
         s.txLog.clear();
-        s.server.replayOutcome(lost, "failed", 0);
+        s.server.replayOutcome(s, lost, "failed", 0);
         return ClientSession.rolledBackByFailover("its server was lost and no source took it up in time ("
                 + e.message() + ")");
     }
@@ -321,13 +321,13 @@ final class SessionMover {
         switch (tr.outcome()) {
             case REPLAYED -> {
                 s.txLog.replayed();
-                s.server.replayOutcome(lost, "replayed", tr.bytes());
+                s.server.replayOutcome(s, lost, "replayed", tr.bytes());
                 log.info("session {} user '{}': its open transaction ({} statement(s), {} bytes) was replayed on {}"
                         + " in {} ms", s.id(), state.user, tr.statements(), tr.bytes(), target, ms);
             }
             case DIFFERENT -> {
                 s.txLog.clear();
-                s.server.replayOutcome(lost, "different", tr.bytes());
+                s.server.replayOutcome(s, lost, "different", tr.bytes());
                 log.info("session {} user '{}': its open transaction was not replayed on {}: {}; ERR 1213 at its next"
                         + " statement", s.id(), state.user, target, tr.why());
                 s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover("the server changed; Baton replayed the"
@@ -340,7 +340,7 @@ final class SessionMover {
                         target, tr.why());
                 if (refusal != null) {
                     s.txLog.clear();
-                    s.server.replayOutcome(lost, "failed", tr.bytes());
+                    s.server.replayOutcome(s, lost, "failed", tr.bytes());
                     s.relay.tellAtNextStatement(ClientSession.rolledBackByFailover("the server changed and the"
                             + " transaction could not be replayed: " + tr.why()), false);
                 }

@@ -656,6 +656,7 @@ final class FailoverProcedure extends Procedure {
         if (inFlight != null) {
             report.inFlight(inFlight);
         }
+        report.sessions(routing.sessionsLostAt(oldSource.name()));
         return "routing to " + endpoint(candidate) + ": " + m.moved() + " session(s) moved, " + m.failed()
                 + " failed, pause " + m.pauseMillis() + " ms";
     }

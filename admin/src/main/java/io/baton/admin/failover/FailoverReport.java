@@ -54,6 +54,10 @@ public final class FailoverReport {
     private String choiceReason;
     private String acknowledgedWrites;
     private String inFlight;
+    /** How many per-session lines {@link #describe} shows. */
+    private static final int DESCRIBED_SESSIONS = 50;
+    /** One line per session of this node that had a statement in flight or a transaction open at the lost source. */
+    private final List<String> sessions = new ArrayList<>();
     private final List<StepRecord> steps = new ArrayList<>();
     private final Map<String, String> positions = new LinkedHashMap<>();
     private final List<String> warnings = new ArrayList<>();
@@ -148,6 +152,15 @@ public final class FailoverReport {
 
     synchronized void inFlight(String text) {
         this.inFlight = text;
+    }
+
+    synchronized void sessions(List<String> lines) {
+        sessions.addAll(lines);
+    }
+
+    /** Per session (this node's, at most 1000): what its statement in flight or open transaction got. */
+    public synchronized List<String> sessions() {
+        return List.copyOf(sessions);
     }
 
     /** What the statements in flight at the lost source got (this node's sessions), or null when there were none. */
@@ -340,6 +353,13 @@ public final class FailoverReport {
         }
         if (inFlight != null) {
             sb.append("  statements in flight: ").append(inFlight).append('\n');
+        }
+        int shown = Math.min(sessions.size(), DESCRIBED_SESSIONS);
+        for (int i = 0; i < shown; i++) {
+            sb.append("  ").append(sessions.get(i)).append('\n');
+        }
+        if (sessions.size() > shown) {
+            sb.append("  … and ").append(sessions.size() - shown).append(" more session(s) (all in the JSON report)\n");
         }
         positions.forEach((k, v) -> sb.append("  position ").append(k).append(": ").append(v).append('\n'));
         errantTransactions.forEach((k, v) -> sb.append("  errant transactions on ").append(k).append(": ").append(v)

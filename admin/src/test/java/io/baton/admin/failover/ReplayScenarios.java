@@ -158,6 +158,21 @@ abstract class ReplayScenarios {
             FailoverReport rep = n.engine().reports().latest().orElseThrow();
             assertTrue(rep.inFlight() != null && rep.inFlight().contains("open transactions: 9 replayed on the new source"),
                     rep.describe());
+            // Per session, as the operator reads it in the report.
+            List<String> sessions = rep.sessions();
+            assertEquals(TRANSACTIONS + 1, sessions.stream()
+                    .filter(l -> l.endsWith("user 'app': its open transaction replayed on the new source")).count(),
+                    rep.describe());
+            assertEquals(TRANSACTIONS / 2, sessions.stream()
+                    .filter(l -> l.endsWith("a statement in flight, run again after its transaction's replay")).count(),
+                    rep.describe());
+            assertEquals(1, sessions.stream()
+                    .filter(l -> l.endsWith("a statement in flight with an unknown outcome (ERR 1317)")).count(),
+                    rep.describe());
+            assertEquals(2, sessions.stream().filter(l -> l.endsWith("its open transaction not replayable (ERR 1213)"))
+                    .count(), rep.describe());
+            assertTrue(rep.describe().contains("its open transaction answered differently there (ERR 1213)"),
+                    rep.describe());
         } finally {
             for (Connection c : tx) {
                 c.close();

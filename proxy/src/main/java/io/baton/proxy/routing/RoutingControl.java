@@ -45,6 +45,14 @@ public interface RoutingControl {
         return java.util.Map.of();
     }
 
+    /**
+     * As {@link #inFlightLostAt}, one line per session: "session 12 user 'app': its open transaction replayed on the
+     * new source" (asking forgets them; bounded). Empty where the sessions are not this process's.
+     */
+    default java.util.List<String> sessionsLostAt(String server) {
+        return java.util.List.of();
+    }
+
     /** Outcome of a switch: how many sessions moved, and how many failed (each failure is logged with its reason). */
     record MigrationSummary(int moved, int failed, long pauseMillis) {
     }
