@@ -268,14 +268,33 @@ final class CommandRelay {
                         return CONSUMED;
                     }
                 }
+                ByteBuf rewritten = null;
+                if (whole) {
+                    int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
+                    if ((ids & ConnectionIds.PROCESSLIST) != 0) {
+                        // Its rows show Baton's ids; its filters (CONNECTION_ID() too) compare the server's.
+                        x.processlist = true;
+                        x.showProcesslist = "SHOW".equals(InFlight.firstWord(InFlight.stripLeadingComments(
+                                in.toString(payload + 1, Math.min(len - 1, 64), StandardCharsets.US_ASCII))));
+                    } else if ((ids & ConnectionIds.CALL) != 0) {
+                        rewritten = ConnectionIds.rewriteStatement(s.ch.alloc(), in, payload - Packets.HEADER_SIZE, len,
+                                s.id());
+                    }
+                }
                 int headLen = Math.min(Math.min(len - 1, StatementHead.LENGTH), in.writerIndex() - payload - 1);
                 if (!StatementHead.mayChangeUnmovableState(in, payload + 1, headLen)) {
-                    return null; // the common case: no String, no regex
+                    return rewritten; // the common case: no String, no regex
                 }
                 String head = in.toString(payload + 1, headLen, StandardCharsets.UTF_8);
                 state.inspect(head);
                 StatementHead.Kill kill = whole && len - 1 <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
-                return kill == null ? null : killStatement(kill);
+                if (kill == null) {
+                    return rewritten;
+                }
+                if (rewritten != null) {
+                    rewritten.release();
+                }
+                return killStatement(kill);
             }
             case Command.COM_STMT_PREPARE -> {
                 if (s.readOnly()) {
@@ -285,8 +304,13 @@ final class CommandRelay {
                         return CONSUMED;
                     }
                 }
-                x.pendingPrepareSql = in.toString(payload + 1, len - 1, StandardCharsets.UTF_8);
-                return null;
+                ByteBuf rewritten = ConnectionIds.rewriteStatement(s.ch.alloc(), in, payload - Packets.HEADER_SIZE,
+                        len, s.id());
+                // Kept as the server got it: a move prepares it again with Baton's id in place of CONNECTION_ID().
+                x.pendingPrepareSql = rewritten == null ? in.toString(payload + 1, len - 1, StandardCharsets.UTF_8)
+                        : rewritten.toString(Packets.HEADER_SIZE + 1, rewritten.readableBytes() - Packets.HEADER_SIZE - 1,
+                        StandardCharsets.UTF_8);
+                return rewritten;
             }
             case Command.COM_STMT_EXECUTE, Command.COM_STMT_FETCH, Command.COM_STMT_RESET,
                  Command.COM_STMT_SEND_LONG_DATA, Command.COM_STMT_CLOSE -> {

@@ -53,6 +53,17 @@ final class Exchange {
     boolean longDataPending;
     boolean sentWithLongData;
 
+    // A statement reading the process list: its id column shows Baton's ids (ConnectionIds).
+    /** The statement reads the process list; {@code showProcesslist}: it is SHOW [FULL] PROCESSLIST. */
+    boolean processlist;
+    boolean showProcesslist;
+    /** Of the result set under way: which columns are the process list's id, and how many definitions came. */
+    boolean[] idColumns;
+    int columnIndex;
+    boolean anyIdColumn;
+    /** Server thread id → Baton session id on this session's server, taken once per response. */
+    java.util.Map<Long, Long> threadToSession;
+
     /** The command is over: what was kept of it goes. */
     void forget() {
         if (sent != null) {
@@ -60,6 +71,11 @@ final class Exchange {
             sent = null;
         }
         sentSql = null;
+        processlist = false;
+        showProcesslist = false;
+        idColumns = null;
+        anyIdColumn = false;
+        threadToSession = null;
     }
 
     /** The command's SQL, for {@link InFlight}: decoded from the kept packet only now, when a server was lost. */

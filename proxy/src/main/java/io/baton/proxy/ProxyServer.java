@@ -444,6 +444,23 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         return greeting.characterSet();
     }
 
+    /**
+     * Thread id on {@code server} → the id of the Baton session whose backend it is, now: how a process list read
+     * through Baton shows Baton's ids (ConnectionIds). Read across event loops: a snapshot, as any process list is.
+     */
+    java.util.Map<Long, Long> backendThreads(Endpoint server) {
+        java.util.Map<Long, Long> m = new java.util.HashMap<>();
+        for (ClientSession cs : sessions.all()) {
+            if (server.equals(cs.backendEndpoint())) {
+                long thread = cs.backendThreadId();
+                if (thread != 0) {
+                    m.put(thread, cs.id());
+                }
+            }
+        }
+        return m;
+    }
+
     // ----------------------------------------------------------------------------- RoutingControl
 
     @Override

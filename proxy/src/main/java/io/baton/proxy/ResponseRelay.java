@@ -354,6 +354,36 @@ final class ResponseRelay {
                 Packets.setHeader(out, h, out.writerIndex() - h - Packets.HEADER_SIZE, packetSeq);
                 return out;
             }
+            case COLUMN_COUNT -> {
+                if (x.processlist) {
+                    long n = io.baton.protocol.ProtocolIO.getLenencInt(buf, payload);
+                    x.idColumns = n > 0 && n <= 4096 ? new boolean[(int) n] : null;
+                    x.columnIndex = 0;
+                    x.anyIdColumn = false;
+                }
+                return null;
+            }
+            case COLUMN_DEFINITION -> {
+                if (x.idColumns != null && x.columnIndex < x.idColumns.length) {
+                    io.baton.protocol.message.ColumnDefinition41 def =
+                            io.baton.protocol.message.ColumnDefinition41.decode(buf.slice(payload, len));
+                    boolean id = ConnectionIds.idColumn(def.orgTable(), def.orgName(), def.name(), x.columnIndex,
+                            x.showProcesslist);
+                    x.idColumns[x.columnIndex++] = id;
+                    x.anyIdColumn |= id;
+                }
+                return null;
+            }
+            case ROW -> {
+                if (!x.anyIdColumn || x.command != Command.COM_QUERY) {
+                    return null;
+                }
+                if (x.threadToSession == null) {
+                    x.threadToSession = s.server.backendThreads(s.backend.endpoint());
+                }
+                return ConnectionIds.rewriteRow(s.ch.alloc(), buf, payload, len, x.idColumns, x.threadToSession,
+                        packetSeq);
+            }
             case ERR -> {
                 if (x.command == Command.COM_STMT_PREPARE) {
                     x.pendingPrepareSql = null;

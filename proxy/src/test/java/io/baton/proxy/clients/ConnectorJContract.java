@@ -429,6 +429,53 @@ abstract class ConnectorJContract {
         }
     }
 
+    /**
+     * The id of the handshake is the one the session sees everywhere: CONNECTION_ID() (text and prepared, with its
+     * column name), its row of SHOW PROCESSLIST and of information_schema.PROCESSLIST, and KILL takes it.
+     */
+    @Test
+    void theHandshakesIdIsTheOneStatementsSee() throws Exception {
+        try (Connection c = connect("app", "useServerPrepStmts=true"); Connection other = connect();
+             Statement st = c.createStatement(); Statement k = other.createStatement()) {
+            long id = ((JdbcConnection) c).getId();
+            long otherId = ((JdbcConnection) other).getId();
+            try (ResultSet rs = st.executeQuery("SELECT CONNECTION_ID()")) {
+                assertTrue(rs.next());
+                assertEquals(id, rs.getLong(1));
+                assertEquals("CONNECTION_ID()", rs.getMetaData().getColumnLabel(1));
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT CONNECTION_ID() = ?, CONNECTION_ID()")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertTrue(rs.next());
+                    assertEquals(1, rs.getInt(1));
+                    assertEquals(id, rs.getLong(2));
+                }
+            }
+            boolean own = false;
+            boolean others = false;
+            try (ResultSet rs = st.executeQuery("SHOW FULL PROCESSLIST")) {
+                while (rs.next()) {
+                    if (rs.getLong("Id") == id) {
+                        own = true;
+                        assertTrue(rs.getString("Info").toUpperCase().contains("PROCESSLIST"), rs.getString("Info"));
+                    }
+                    others |= rs.getLong("Id") == otherId;
+                }
+            }
+            assertTrue(own, "the session finds its own row in SHOW PROCESSLIST by its handshake id");
+            assertTrue(others, "and the other session's row by that one's id");
+            try (ResultSet rs = st.executeQuery("SELECT ID, INFO FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()")) {
+                assertTrue(rs.next(), "CONNECTION_ID() filters the process list as on the server");
+                assertEquals(id, rs.getLong(1));
+            }
+            k.execute("KILL QUERY " + id); // nothing runs: OK, as on a server
+            try (ResultSet rs = st.executeQuery("SELECT 1")) {
+                assertTrue(rs.next());
+            }
+        }
+    }
+
     @Test
     void connectionIdsAreDistinct() throws Exception {
         try (Connection a = connect(); Connection b = connect()) {
