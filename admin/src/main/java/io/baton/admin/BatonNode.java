@@ -156,7 +156,8 @@ public final class BatonNode implements AutoCloseable {
         return new ProxySettings(c.proxy.host, c.proxy.port, c.limits.ioThreads, c.limits.maxConnections,
                 c.limits.maxPacketBytes, c.limits.idleTimeout, c.limits.connectTimeout, c.limits.backendConnectTimeout,
                 c.gate.maxWait, c.tls.backend, new ProxySettings.Replay(c.replay.enabled, c.replay.maxBytes,
-                c.replay.attempts), reads(c));
+                c.replay.attempts), reads(c), new ProxySettings.Pool(c.pool.enabled, c.pool.maxPerServer,
+                c.pool.idleTimeout, c.pool.releaseDelay, c.pool.maxWait));
     }
 
     /** The proxy's read-port settings from reads: and proxy.readPort. */

@@ -110,6 +110,14 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     private int afterReset;
 
+    // Pooled connections (BackendPool, BackendLease): touched on the connection's loop only.
+    /** What LAST_INSERT_ID() answers on this connection now. */
+    long lastInsertId;
+    /** MariaDB: a statement here left warnings or an error, which may outlive the next statements: never shared. */
+    boolean diagnostics;
+    /** Sessions that took this connection from the pool so far: the previous statement's values belong to one use. */
+    int uses;
+
     private BackendConnection(Endpoint endpoint, Login login, ProxySettings settings, SslContext tls, Listener listener) {
         this.endpoint = endpoint;
         this.login = login;

@@ -91,9 +91,45 @@ final class BackendLink implements BackendConnection.Listener {
             return;
         }
         serverTimedOut = false;
+        if (s.lease.pooled()) {
+            BackendPool pool = s.server.pool();
+            if (!pool.reserve(source)) {
+                // maxPerServer connections are open: the login waits for one to come free, first come first served.
+                connectPoolWaiter = pool.await(s, source, "\u0000login", (outcome, given) -> {
+                    connectPoolWaiter = null;
+                    if (given != null) {
+                        given.close(); // (a login waits under a key no idle connection has)
+                    }
+                    if (s.phase == ClientSession.Phase.CLOSED) {
+                        if (outcome == BackendPool.Outcome.SLOT) {
+                            pool.giveBack(source);
+                        }
+                        return;
+                    }
+                    switch (outcome) {
+                        case SLOT -> openCounted(source);
+                        case TIMEOUT -> s.sendErrAndClose(ClientSession.poolFull(source, s.server.settings()), s.seq + 1);
+                        default -> open();
+                    }
+                });
+                return;
+            }
+            openCounted(source);
+            return;
+        }
         s.backend = BackendConnection.open(s.ch.eventLoop(), source, s.backendLogin(), s.server.settings(),
                 s.server.backendTls(), this);
     }
+
+    /** Opens the session's backend with a pool slot already taken for it. */
+    private void openCounted(Endpoint source) {
+        serverTimedOut = false;
+        s.backend = BackendConnection.open(s.ch.eventLoop(), source, s.backendLogin(), s.server.settings(),
+                s.server.backendTls(), this);
+        s.server.pool().watch(s.backend);
+    }
+
+    private BackendPool.Waiter connectPoolWaiter;
 
     /** Opens the backend again shortly: the source refused it (a failover may be about to replace it). */
     private void retryConnect() {
@@ -106,6 +142,18 @@ final class BackendLink implements BackendConnection.Listener {
             connectWaiter.cancel();
             connectWaiter = null;
         }
+        if (connectPoolWaiter != null) {
+            connectPoolWaiter.cancel();
+            connectPoolWaiter = null;
+        }
+    }
+
+    /** The session gives its backend back to the pool: it is no longer the session's; nothing of it is buffered. */
+    BackendConnection detach() {
+        BackendConnection b = s.backend;
+        s.backend = null;
+        response.release();
+        return b;
     }
 
     @Override

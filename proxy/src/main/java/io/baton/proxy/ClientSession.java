@@ -73,6 +73,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
                 + why + "; reads.fallback is error)");
     }
 
+    /** A statement (or login) that waited pool.maxWait for a server connection: ER_CON_COUNT_ERROR, naming the pool. */
+    static MySqlError poolFull(Endpoint server, ProxySettings settings) {
+        return MySqlError.ER_CON_COUNT_ERROR.withMessage("Too many connections: Baton's pool for " + server.name()
+                + " has pool.maxPerServer = " + settings.pool().maxPerServer() + " connections in use and none came free"
+                + " within pool.maxWait = " + settings.pool().maxWait().toMillis() + " ms");
+    }
+
     static MySqlError outcomeUnknown(String why) {
         return MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: " + why
                 + "; its outcome is unknown (it may have committed). The session is usable on the new source");
@@ -108,6 +115,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     final CausalRead causal = new CausalRead(this);
     /** Reads split off the read-write port to a replica (proxy.splitReads). */
     final SplitReads split = new SplitReads(this);
+    /** The session's lease on a pooled connection: when it gives it back, and why it keeps it (docs/pool.md). */
+    final BackendLease lease = new BackendLease(this);
 
     /** The open transaction's statements, for a replay on another server. */
     final TransactionLog txLog;
@@ -168,6 +177,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
 
     public long createdAtMillis() {
         return createdAt;
+    }
+
+    /**
+     * Why this read-write session keeps its pooled connection now (null: it gives it back when idle); for SHOW
+     * SESSIONS and the metrics. Read from other threads: a snapshot.
+     */
+    public String pinnedBecause() {
+        if (readOnly || phase == Phase.CLOSED || !lease.pooled()) {
+            return null;
+        }
+        return lease.pinnedBecause();
+    }
+
+    /** Whether the session holds a server connection now. */
+    public boolean holdsBackend() {
+        return backend != null;
     }
 
     public long commands() {

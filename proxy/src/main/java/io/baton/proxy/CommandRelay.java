@@ -168,6 +168,7 @@ final class CommandRelay {
             }
             x.replySeq = 1;
             commands++;
+            s.lease.started();
             if (s.readOnly()) {
                 s.server.metrics().read(b.endpoint().name());
             }
@@ -181,6 +182,9 @@ final class CommandRelay {
                     : in.retainedSlice(ri, Packets.HEADER_SIZE + len);
             x.sentInTransaction = state.inTransaction || !state.autocommit;
             x.answered = false;
+            x.rows = -1;
+            x.affected = -1;
+            x.stateChangeUnexplained = false;
             x.sentWithLongData = cmd == Command.COM_STMT_EXECUTE && x.longDataPending;
             if (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET) {
                 x.longDataPending = false;
@@ -219,6 +223,9 @@ final class CommandRelay {
         }
         if (wrote && b != null) {
             b.channel().flush();
+        }
+        if (s.phase == ClientSession.Phase.IDLE && (s.in == null || !s.in.isReadable())) {
+            s.lease.idle(); // nothing more to run: the pooled connection may go back
         }
         // Bound what a client may queue behind a running command.
         if (s.in != null && s.in.readableBytes() > s.server.settings().maxPacketBytes() + ClientSession.STREAM_THRESHOLD) {
@@ -271,6 +278,23 @@ final class CommandRelay {
                 ByteBuf rewritten = null;
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
+                    if (s.lease.pooled()) {
+                        s.lease.inspect(in, payload + 1, len - 1, ids);
+                        if ((ids & ConnectionIds.PREVIOUS_VALUES) != 0 && s.lease.connectionChanged()) {
+                            // ROW_COUNT() / FOUND_ROWS() of the previous statement, which ran on another connection.
+                            rewritten = ConnectionIds.rewritePrevious(s.ch.alloc(), in, payload - Packets.HEADER_SIZE,
+                                    len, s.lease.rowCount(), s.lease.foundRows());
+                        }
+                    }
+                    if (rewritten != null && (ids & ConnectionIds.CALL) != 0 && (ids & ConnectionIds.PROCESSLIST) == 0) {
+                        ByteBuf twice = ConnectionIds.rewriteStatement(s.ch.alloc(), rewritten, 0,
+                                rewritten.readableBytes() - Packets.HEADER_SIZE, s.id());
+                        if (twice != null) {
+                            rewritten.release();
+                            rewritten = twice;
+                        }
+                        ids &= ~ConnectionIds.CALL;
+                    }
                     if ((ids & ConnectionIds.PROCESSLIST) != 0) {
                         // Its rows show Baton's ids; its filters (CONNECTION_ID() too) compare the server's.
                         x.processlist = true;
@@ -344,6 +368,9 @@ final class CommandRelay {
                     throw ProtocolException.malformed("COM_PROCESS_KILL without an id");
                 }
                 ClientSession target = s.server.sessions().get(in.getUnsignedIntLE(payload + 1));
+                if (target != null && target.backendThreadId() == 0 && killedBetweenStatements(target, true)) {
+                    return CONSUMED;
+                }
                 if (target == null || target.backendThreadId() == 0) {
                     s.replyErr(MySqlError.of(1094, "Unknown thread id: " + in.getUnsignedIntLE(payload + 1)));
                     return CONSUMED;
@@ -454,6 +481,10 @@ final class CommandRelay {
     private ByteBuf killStatement(StatementHead.Kill kill) {
         ClientSession target = s.server.sessions().get(kill.connectionId());
         long thread = target == null ? 0 : target.backendThreadId();
+        if (thread == 0 && killedBetweenStatements(target, kill.kind() == null
+                || kill.kind().equalsIgnoreCase("CONNECTION"))) {
+            return CONSUMED;
+        }
         if (thread == 0) {
             s.replyErr(MySqlError.of(1094, "Unknown thread id: " + kill.connectionId()));
             return CONSUMED;
@@ -493,6 +524,23 @@ final class CommandRelay {
                     + ", not on this session's server " + s.backend.endpoint().name() + "; Baton kills a query only"
                     + " on the asking session's server)"));
         }
+        return true;
+    }
+
+    /**
+     * A KILL of a session that holds no server connection (it gave it back to the pool between statements): nothing
+     * runs, so KILL QUERY is an OK with nothing to do, as on a server; KILL CONNECTION ends it here. True when
+     * answered.
+     */
+    private boolean killedBetweenStatements(ClientSession target, boolean connection) {
+        if (target == null || !target.lease.released()) {
+            return false;
+        }
+        if (connection) {
+            target.killed = true;
+            target.channel().eventLoop().execute(target::close);
+        }
+        s.replyOk();
         return true;
     }
 

@@ -30,11 +30,25 @@ final class ConnectionIds {
     static final int CALL = 1;
     /** The statement mentions PROCESSLIST (SHOW PROCESSLIST, information_schema / performance_schema / sys tables). */
     static final int PROCESSLIST = 2;
+    /** The statement mentions ROW_COUNT or FOUND_ROWS (the previous statement's values: docs/pool.md). */
+    static final int PREVIOUS_VALUES = 4;
+    /** The statement mentions SQL_CALC_FOUND_ROWS. */
+    static final int CALC_FOUND_ROWS = 8;
+    /** The statement has an '@' not followed by another (a user variable, or an '@' in a string). */
+    static final int USER_VARIABLE = 16;
+    /** The statement mentions LAST_INSERT_ID. */
+    static final int LAST_INSERT_ID = 32;
     /** Statements longer than this are relayed untouched (their rewrite would be copied whole). */
     static final int MAX_REWRITE = 1 << 20;
 
     private static final byte[] CONNECTION_ID = "connection_id".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROCESSLIST_WORD = "processlist".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ROW_COUNT = "row_count".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FOUND_ROWS = "found_rows".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SQL_CALC_FOUND_ROWS = "sql_calc_found_rows".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LAST_INSERT_ID_WORD = "last_insert_id".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[][] CONNECTION_ID_ONLY = {CONNECTION_ID};
+    private static final byte[][] PREVIOUS = {ROW_COUNT, FOUND_ROWS};
 
     private ConnectionIds() {
     }
@@ -45,10 +59,17 @@ final class ConnectionIds {
         int end = from + len;
         for (int i = from; i < end; i++) {
             int c = b.getByte(i) | 0x20;
-            if (c == 'c' && matchesAt(b, i, end, CONNECTION_ID)) {
-                found |= CALL;
-            } else if (c == 'p' && matchesAt(b, i, end, PROCESSLIST_WORD)) {
-                found |= PROCESSLIST;
+            switch (c) {
+                case 'c' -> found |= matchesAt(b, i, end, CONNECTION_ID) ? CALL : 0;
+                case 'p' -> found |= matchesAt(b, i, end, PROCESSLIST_WORD) ? PROCESSLIST : 0;
+                case 'r' -> found |= matchesAt(b, i, end, ROW_COUNT) ? PREVIOUS_VALUES : 0;
+                case 'f' -> found |= matchesAt(b, i, end, FOUND_ROWS) ? PREVIOUS_VALUES : 0;
+                case 's' -> found |= matchesAt(b, i, end, SQL_CALC_FOUND_ROWS) ? CALC_FOUND_ROWS : 0;
+                case 'l' -> found |= matchesAt(b, i, end, LAST_INSERT_ID_WORD) ? LAST_INSERT_ID : 0;
+                case ('@' | 0x20) -> found |= b.getByte(i) == '@' && (i + 1 >= end || b.getByte(i + 1) != '@')
+                        && (i == from || b.getByte(i - 1) != '@') ? USER_VARIABLE : 0;
+                default -> {
+                }
             }
         }
         return found;
@@ -75,8 +96,15 @@ final class ConnectionIds {
                 || (c & 0x80) != 0;
     }
 
-    /** One CONNECTION_ID() call: its bytes [start, end) and whether it needs an alias to keep its column's name. */
-    record Call(int start, int end, boolean alias) {
+    /**
+     * One call without arguments of a function of interest: its bytes [start, end), which function ({@code name},
+     * an index), and whether it needs an alias to keep its column's name.
+     */
+    record Call(int start, int end, boolean alias, int name) {
+    }
+
+    static List<Call> calls(ByteBuf b, int from, int len) {
+        return calls(b, from, len, CONNECTION_ID_ONLY);
     }
 
     /**
@@ -85,7 +113,7 @@ final class ConnectionIds {
      * select list's depth, and followed by a comma, FROM, INTO, the end of the statement or the parenthesis that
      * closes its subquery.
      */
-    static List<Call> calls(ByteBuf b, int from, int len) {
+    static List<Call> calls(ByteBuf b, int from, int len, byte[][] names) {
         List<Call> calls = new ArrayList<>(1);
         int end = from + len;
         // selectList[d]: the text at parenthesis depth d is a select list (after SELECT, before its FROM/INTO/...).
@@ -160,7 +188,13 @@ final class ConnectionIds {
                     i++;
                 }
                 boolean qualified = start > from && b.getByte(start - 1) == '.';
-                if (!qualified && i - start == CONNECTION_ID.length && matchesAt(b, start, i, CONNECTION_ID)) {
+                int name = -1;
+                for (int n = 0; n < names.length && !qualified; n++) {
+                    if (i - start == names[n].length && matchesAt(b, start, i, names[n])) {
+                        name = n;
+                    }
+                }
+                if (name >= 0) {
                     int j = skipSpace(b, i, end);
                     if (j < end && b.getByte(j) == '(') {
                         int k = skipSpace(b, j + 1, end);
@@ -171,7 +205,7 @@ final class ConnectionIds {
                             boolean ends = after >= end || b.getByte(after) == ',' || b.getByte(after) == ';'
                                     || (b.getByte(after) == ')' && depth > 0)
                                     || keywordAt(b, after, end, "FROM") || keywordAt(b, after, end, "INTO");
-                            calls.add(new Call(start, k + 1, item && ends));
+                            calls.add(new Call(start, k + 1, item && ends, name));
                             i = k + 1;
                             lastWord = "call";
                             continue;
@@ -244,10 +278,15 @@ final class ConnectionIds {
      * packet (header, command byte {@code command}, text); sequence id 0.
      */
     static ByteBuf rewrite(ByteBufAllocator alloc, int command, ByteBuf b, int from, int len, List<Call> calls, long id) {
-        String literal = Long.toString(id);
+        return rewrite(alloc, command, b, from, len, calls, new String[] {Long.toString(id)});
+    }
+
+    /** As above, each call replaced by {@code literals[call.name]}. */
+    static ByteBuf rewrite(ByteBufAllocator alloc, int command, ByteBuf b, int from, int len, List<Call> calls,
+                           String[] literals) {
         int extra = 0;
         for (Call c : calls) {
-            extra += literal.length() - (c.end() - c.start()) + (c.alias() ? 6 + (c.end() - c.start()) : 0);
+            extra += literals[c.name()].length() - (c.end() - c.start()) + (c.alias() ? 6 + (c.end() - c.start()) : 0);
         }
         int payload = 1 + len + extra;
         ByteBuf out = alloc.buffer(Packets.HEADER_SIZE + payload);
@@ -256,7 +295,7 @@ final class ConnectionIds {
         int at = from;
         for (Call c : calls) {
             out.writeBytes(b, at, c.start() - at);
-            out.writeCharSequence(literal, StandardCharsets.US_ASCII);
+            out.writeCharSequence(literals[c.name()], StandardCharsets.US_ASCII);
             if (c.alias()) {
                 // AS `CONNECTION_ID()`, spelled as the client wrote it (a backquote cannot occur in it).
                 out.writeCharSequence(" AS `", StandardCharsets.US_ASCII);
@@ -290,6 +329,64 @@ final class ConnectionIds {
             return null;
         }
         return rewrite(alloc, in.getUnsignedByte(packet + Packets.HEADER_SIZE), in, text, have, calls, id);
+    }
+
+    /**
+     * The statement (whole COM_QUERY packet at {@code packet}, payload length {@code len}) with its ROW_COUNT() and
+     * FOUND_ROWS() calls replaced by the values the session's previous statement left, for a statement that runs on
+     * another connection than that one did; null when it has none outside strings (or is too long).
+     */
+    static ByteBuf rewritePrevious(ByteBufAllocator alloc, ByteBuf in, int packet, int len, long rowCount, long foundRows) {
+        int text = packet + Packets.HEADER_SIZE + 1;
+        int have = len - 1;
+        if (have > MAX_REWRITE || in.writerIndex() - text < have) {
+            return null;
+        }
+        List<Call> calls = calls(in, text, have, PREVIOUS);
+        if (calls.isEmpty()) {
+            return null;
+        }
+        return rewrite(alloc, in.getUnsignedByte(packet + Packets.HEADER_SIZE), in, text, have, calls,
+                new String[] {Long.toString(rowCount), Long.toString(foundRows)});
+    }
+
+    /** Whether the text has a user variable ({@code @name}, {@code @'name'}) outside strings, quoted names and comments. */
+    static boolean userVariable(ByteBuf b, int from, int len) {
+        int end = from + len;
+        int i = from;
+        while (i < end) {
+            int c = b.getByte(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                i = skipQuoted(b, i, end, c);
+                continue;
+            }
+            if (c == '#' || (c == '-' && i + 2 < end && b.getByte(i + 1) == '-' && Character.isWhitespace(b.getByte(i + 2)))) {
+                while (i < end && b.getByte(i) != '\n') {
+                    i++;
+                }
+                continue;
+            }
+            if (c == '/' && i + 2 < end && b.getByte(i + 1) == '*' && b.getByte(i + 2) != '!') {
+                int close = i + 2;
+                while (close + 1 < end && !(b.getByte(close) == '*' && b.getByte(close + 1) == '/')) {
+                    close++;
+                }
+                i = Math.min(end, close + 2);
+                continue;
+            }
+            if (c == '@') {
+                if (i + 1 < end && b.getByte(i + 1) == '@') {
+                    i += 2; // a system variable: @@name
+                    while (i < end && (identifierByte(b.getByte(i)) || b.getByte(i) == '.')) {
+                        i++;
+                    }
+                    continue;
+                }
+                return true;
+            }
+            i++;
+        }
+        return false;
     }
 
     /** Whether {@code command} carries a statement whose CONNECTION_ID() calls are rewritten. */

@@ -53,6 +53,13 @@ final class Exchange {
     boolean longDataPending;
     boolean sentWithLongData;
 
+    // What the response leaves for the session's next statement (BackendLease).
+    /** Rows of the last result set (-1: none yet), affected rows of the last OK (-1: none). */
+    long rows = -1;
+    long affected = -1;
+    /** The server reported a change of session state that no tracked variable or schema explains. */
+    boolean stateChangeUnexplained;
+
     // A statement reading the process list: its id column shows Baton's ids (ConnectionIds).
     /** The statement reads the process list; {@code showProcesslist}: it is SHOW [FULL] PROCESSLIST. */
     boolean processlist;

@@ -44,6 +44,51 @@ public final class ProxyMetrics {
     private final Timer causalWait;
     private final Map<String, Counter> causalReads = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** Why sessions keep their pooled connection: each reason a gauge, present at 0 (docs/pool.md). */
+    static final java.util.List<String> PIN_REASONS = java.util.List.of("transaction", "user variables",
+            "session state the server reported", "LAST_INSERT_ID(expr)", "temporary tables",
+            "named locks (GET_LOCK)", "table locks (LOCK TABLES)", "prepared statements", "warnings of the last statement",
+            "SQL_CALC_FOUND_ROWS", "no session tracker", "SQL prepared statements", "XA transaction", "open HANDLER",
+            "SET TRANSACTION for the next transaction");
+    private Timer poolWait;
+    private Counter poolWaitsGranted;
+    private Counter poolWaitsTimedOut;
+
+    /** The backend pool's meters: connections open and idle, waits, and the sessions pinned by reason. */
+    void pool(BackendPool pool, SessionRegistry sessions) {
+        Gauge.builder("baton.pool.connections.open", pool, p -> p.openByServer().values().stream().mapToInt(i -> i).sum())
+                .description("Pooled server connections open (held by sessions and idle)").register(registry);
+        Gauge.builder("baton.pool.connections.idle", pool, BackendPool::idle)
+                .description("Pooled server connections idle in the pool").register(registry);
+        Gauge.builder("baton.pool.waiting", pool, BackendPool::waiting)
+                .description("Statements waiting for a pooled connection now").register(registry);
+        poolWait = Timer.builder("baton.pool.wait").description("How long statements waited for a pooled connection")
+                .publishPercentileHistogram().register(registry);
+        poolWaitsGranted = Counter.builder("baton.pool.waits").tag("outcome", "granted")
+                .description("Statements that waited for a pooled connection, by outcome").register(registry);
+        poolWaitsTimedOut = Counter.builder("baton.pool.waits").tag("outcome", "timeout")
+                .description("Statements that waited for a pooled connection, by outcome").register(registry);
+        for (String reason : PIN_REASONS) {
+            Gauge.builder("baton.sessions.pinned", sessions, r -> r.all().stream()
+                            .filter(cs -> reason.equals(cs.pinnedBecause())).count())
+                    .tag("reason", reason.replaceAll("[^A-Za-z0-9_]+", "_").replaceAll("^_|_$", "").toLowerCase(java.util.Locale.ROOT))
+                    .description("Sessions of the read-write port that keep their pooled connection, by reason")
+                    .register(registry);
+        }
+    }
+
+    void poolWaiting() {
+        // counted when the wait ends
+    }
+
+    void poolWaited(long t0, boolean timedOut) {
+        if (poolWait == null) {
+            return;
+        }
+        poolWait.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+        (timedOut ? poolWaitsTimedOut : poolWaitsGranted).increment();
+    }
+
     public ProxyMetrics(MeterRegistry registry, SessionRegistry sessions, Gate gate) {
         this.registry = registry;
         opened = Counter.builder("baton.client.sessions.opened").description("Client sessions accepted").register(registry);

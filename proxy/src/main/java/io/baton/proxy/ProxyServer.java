@@ -69,6 +69,8 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     /** The read-only port's listener (reads.port), or null. */
     private Channel readListener;
     private final ReadPool readPool = new ReadPool(this);
+    /** The read-write port's server connections, shared by its sessions (docs/pool.md). */
+    private final BackendPool pool = new BackendPool(this);
 
     /** What clients are greeted with, mirrored from the source. */
     private record Greeting(String version, String plugin, int capabilityExtras, int characterSet) {
@@ -84,6 +86,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         this.rsaKeys = users.anyNeedsFullAuthentication() ? RsaKeys.generate() : null;
         passwordChecks.allowCoreThreadTimeOut(true);
         this.metrics = new ProxyMetrics(meters == null ? new SimpleMeterRegistry() : meters, sessions, gate);
+        metrics.pool(pool, sessions);
         this.source.set(initialSource);
     }
 
@@ -440,6 +443,20 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         return greeting.capabilityExtras();
     }
 
+    BackendPool pool() {
+        return pool;
+    }
+
+    /** Pool connections open per server now (held by sessions and idle). */
+    public java.util.Map<Endpoint, Integer> poolOpen() {
+        return pool.openByServer();
+    }
+
+    /** Idle pool connections now. */
+    public int poolIdle() {
+        return pool.idle();
+    }
+
     int defaultCharacterSet() {
         return greeting.characterSet();
     }
@@ -493,6 +510,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
             writeMarks.sourceChanged();
         }
         probe(newSource);
+        pool.routeChanged(newSource);
         String why = "the source changed from " + (old == null ? "none" : old.name()) + " to " + newSource.name();
         List<CompletableFuture<Boolean>> moves = new ArrayList<>();
         for (ClientSession s : sessions.all()) {
@@ -566,6 +584,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
                 c.eventLoop().execute(s::close);
             }
         }
+        pool.close();
         if (boss != null) {
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }

@@ -18,10 +18,41 @@ import java.time.Duration;
  * @param backendTls        use TLS to the backend servers
  * @param replay            transaction replay when a session's server is lost (docs/replay.md)
  * @param reads             the read-only port over the replicas (docs/reads.md)
+ * @param pool              backend connections shared by the read-write port's sessions (docs/pool.md)
  */
 public record ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
                             Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
-                            Duration gateMaxWait, boolean backendTls, Replay replay, Reads reads) {
+                            Duration gateMaxWait, boolean backendTls, Replay replay, Reads reads, Pool pool) {
+
+    /** Without pool settings: the defaults. */
+    public ProxySettings(String host, int port, int ioThreads, int maxConnections, int maxPacketBytes,
+                         Duration idleTimeout, Duration connectTimeout, Duration backendConnectTimeout,
+                         Duration gateMaxWait, boolean backendTls, Replay replay, Reads reads) {
+        this(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout, backendConnectTimeout,
+                gateMaxWait, backendTls, replay, reads, Pool.defaults());
+    }
+
+    /**
+     * The backend pool (docs/pool.md): a session of the read-write port holds a server connection only while it
+     * must (a transaction, a result, state that cannot be rebuilt elsewhere); between statements it gives it back.
+     *
+     * @param enabled      pool at all (default on); off: each session owns its backend for its whole life
+     * @param maxPerServer server connections of the pool per server, held and idle together (64)
+     * @param idleTimeout  an idle pooled connection is closed after this (30 s)
+     * @param releaseDelay a session idle this long gives its connection back (5 ms), at once when a statement
+     *                     waits for one
+     * @param maxWait      how long a statement waits for a connection when maxPerServer are in use (10 s),
+     *                     then ERR 1040
+     */
+    public record Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait) {
+        public static Pool defaults() {
+            return new Pool(true, 64, Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(10));
+        }
+
+        public static Pool off() {
+            return new Pool(false, 64, Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(10));
+        }
+    }
 
     /** How fresh a read on a replica must be (docs/reads.md). */
     public enum Consistency {
@@ -142,26 +173,31 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
 
     public ProxySettings withPort(int p) {
         return new ProxySettings(host, p, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, gateMaxWait, backendTls, replay, reads);
+                backendConnectTimeout, gateMaxWait, backendTls, replay, reads, pool);
     }
 
     public ProxySettings withLimits(int maxConn, int maxPacket, Duration idle, Duration connect) {
         return new ProxySettings(host, port, ioThreads, maxConn, maxPacket, idle, connect, backendConnectTimeout,
-                gateMaxWait, backendTls, replay, reads);
+                gateMaxWait, backendTls, replay, reads, pool);
     }
 
     public ProxySettings withGateMaxWait(Duration d) {
         return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, d, backendTls, replay, reads);
+                backendConnectTimeout, d, backendTls, replay, reads, pool);
     }
 
     public ProxySettings withReplay(Replay r) {
         return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, gateMaxWait, backendTls, r, reads);
+                backendConnectTimeout, gateMaxWait, backendTls, r, reads, pool);
     }
 
     public ProxySettings withReads(Reads r) {
         return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
-                backendConnectTimeout, gateMaxWait, backendTls, replay, r);
+                backendConnectTimeout, gateMaxWait, backendTls, replay, r, pool);
+    }
+
+    public ProxySettings withPool(Pool p) {
+        return new ProxySettings(host, port, ioThreads, maxConnections, maxPacketBytes, idleTimeout, connectTimeout,
+                backendConnectTimeout, gateMaxWait, backendTls, replay, reads, p);
     }
 }

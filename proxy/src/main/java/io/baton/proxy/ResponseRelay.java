@@ -115,6 +115,12 @@ final class ResponseRelay {
                 }
                 Step step = x.framer.onPacket(buf, pos + Packets.HEADER_SIZE, len, packetSeq);
                 x.replySeq = (packetSeq + 1) & 0xFF;
+                PacketKind kind = x.framer.packetKind();
+                if (kind == PacketKind.ROW) {
+                    x.rows++; // FOUND_ROWS() of this statement, should the next run on another connection
+                } else if (kind == PacketKind.COLUMN_COUNT) {
+                    x.rows = 0;
+                }
                 if (x.digesting) {
                     if (whole) {
                         x.digest.packet(x.framer.packetKind(), buf, pos + Packets.HEADER_SIZE, len);
@@ -339,6 +345,21 @@ final class ResponseRelay {
                 return null;
             }
             case OK, OK_AS_EOF -> {
+                if (kind == PacketKind.OK && len > 2) {
+                    // OK: 0x00, affected_rows<lenenc>, last_insert_id<lenenc>, ...
+                    int first = buf.getUnsignedByte(payload + 1);
+                    int size = io.baton.protocol.ProtocolIO.lenencIntSizeOf(first);
+                    if (size > 0 && 1 + size < len
+                            && io.baton.protocol.ProtocolIO.lenencIntSizeOf(buf.getUnsignedByte(payload + 1 + size)) > 0) {
+                        x.affected = io.baton.protocol.ProtocolIO.getLenencInt(buf, payload + 1);
+                        x.rows = -1;
+                        long insertId = io.baton.protocol.ProtocolIO.getLenencInt(buf, payload + 1 + size);
+                        if (insertId != 0) {
+                            s.state().lastInsertId = insertId;
+                            s.backend.lastInsertId = insertId;
+                        }
+                    }
+                }
                 if (!x.framer.lastPacketHasSessionState()) {
                     return null;
                 }
@@ -399,6 +420,16 @@ final class ResponseRelay {
     /** The session tracker's news (schema, system variables) kept in the session's state. */
     private void track(OkPacket ok) {
         SessionState state = s.state();
+        boolean changed = false;
+        boolean explained = false;
+        for (SessionStateChange c : ok.sessionStateChanges()) {
+            changed |= c instanceof SessionStateChange.StateChange;
+            explained |= c instanceof SessionStateChange.Schema || c instanceof SessionStateChange.SystemVariable
+                    || c instanceof SessionStateChange.Gtids;
+        }
+        if (changed && !explained) {
+            x.stateChangeUnexplained = true; // user variables, SQL PREPARE, temporary tables...: state only this server has
+        }
         for (SessionStateChange c : ok.sessionStateChanges()) {
             if (c instanceof SessionStateChange.Schema schema) {
                 state.schema = schema.name().isEmpty() ? null : schema.name();
@@ -481,6 +512,7 @@ final class ResponseRelay {
         if (x.command == Command.COM_INIT_DB && x.framer.isSuccess() && s.backend != null && !s.backend.tracksSession()) {
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
+        s.lease.responded(x.framer.isError(), x.framer.warnings(), x.rows, x.affected, x.stateChangeUnexplained);
         x.forget();
         s.split.responseComplete(); // a read on the session's replica: the source backend is its own again
         s.phase = ClientSession.Phase.IDLE;

@@ -74,6 +74,18 @@ final class SessionMover {
                 abandonMove(); // a pending attempt (e.g. to a server that just died) gives way to the new target
             }
             SessionState state = s.state();
+            if (b == null && s.lease.pooled() && !state.inTransaction && s.txLog.lostAt() == null
+                    && (phase == ClientSession.Phase.IDLE || phase == ClientSession.Phase.GATED
+                    || phase == ClientSession.Phase.MIGRATING)) {
+                // No connection to move (given back to the pool, or lost): the next statement takes one on the
+                // source routed then, with the session's state.
+                if (phase == ClientSession.Phase.MIGRATING) {
+                    s.phase = ClientSession.Phase.IDLE;
+                    s.relay.process();
+                }
+                f.complete(true);
+                return;
+            }
             String unmovable = state.unmovableReason();
             if (unmovable != null) {
                 s.relay.tellAtNextStatement(MySqlError.ER_ABORTING_CONNECTION.withMessage(
@@ -186,8 +198,88 @@ final class SessionMover {
                 reconnectDeadline = 0;
             }
         });
+        if (s.lease.pooled()) {
+            acquire(source, f);
+            return;
+        }
         startMove(source, f);
     }
+
+    /**
+     * The session's next statement needs a connection from the pool (docs/pool.md): an idle one in the session's
+     * state (the one it gave back, if free), else a new one if a slot is free, else it waits for one, first come first
+     * served, at most pool.maxWait (then ERR 1040). The session is MIGRATING meanwhile.
+     */
+    private void acquire(Endpoint source, CompletableFuture<Boolean> f) {
+        BackendPool pool = s.server.pool();
+        String key = s.lease.key();
+        BackendConnection idle = pool.take(s.ch.eventLoop(), source, key, s.id());
+        if (idle != null) {
+            adopt(idle, source, f);
+            return;
+        }
+        if (pool.reserve(source)) {
+            startMove(source, f, true);
+            return;
+        }
+        s.phase = ClientSession.Phase.MIGRATING;
+        long t0 = System.nanoTime();
+        s.server.metrics().poolWaiting();
+        poolWaiter = pool.await(s, source, key, (outcome, given) -> {
+            poolWaiter = null;
+            s.server.metrics().poolWaited(t0, outcome == BackendPool.Outcome.TIMEOUT);
+            if (s.phase == ClientSession.Phase.CLOSED) {
+                if (given != null) {
+                    given.close();
+                } else if (outcome == BackendPool.Outcome.SLOT) {
+                    pool.giveBack(source);
+                }
+                f.complete(false);
+                return;
+            }
+            switch (outcome) {
+                case GIVEN -> adopt(given, source, f);
+                case SLOT -> startMove(source, f, true);
+                case RETRY -> {
+                    f.complete(false);
+                    s.phase = ClientSession.Phase.IDLE;
+                    s.relay.process(); // routed again
+                }
+                default -> {
+                    f.complete(false);
+                    s.phase = ClientSession.Phase.IDLE;
+                    reconnectDeadline = 0;
+                    s.relay.refuse(givingUpReplay(ClientSession.poolFull(source, s.server.settings())));
+                    s.relay.process();
+                }
+            }
+        });
+    }
+
+    /**
+     * An idle pooled connection in the session's state becomes the session's: LAST_INSERT_ID() is set to the
+     * session's when it differs, an open transaction lost with the previous connection is replayed (as after a move).
+     */
+    private void adopt(BackendConnection b, Endpoint target, CompletableFuture<Boolean> f) {
+        long t0 = System.nanoTime();
+        b.uses++;
+        int generation = ++moveGeneration;
+        acquiring = true;
+        if (b.lastInsertId == s.state().lastInsertId) {
+            moved(new SessionReplay.Result(b, null, java.util.List.of()), target, t0, f, generation);
+            return;
+        }
+        s.phase = ClientSession.Phase.MIGRATING;
+        moving = b;
+        movingDone = f;
+        SessionReplay r = SessionReplay.lastInsertId(s.state(), res -> moved(res, target, t0, f, generation));
+        b.listener(r);
+        r.backendReady(b);
+    }
+
+    /** A wait for a pooled connection under way, and whether the move under way is an acquisition from the pool. */
+    private BackendPool.Waiter poolWaiter;
+    private boolean acquiring;
 
     /** The gate is closed: the session's next statement waits for it to open, at most gate.maxWait. */
     void park() {
@@ -234,6 +326,10 @@ final class SessionMover {
             gateWaiter.cancel();
             gateWaiter = null;
         }
+        if (poolWaiter != null) {
+            poolWaiter.cancel();
+            poolWaiter = null;
+        }
         abandonMove();
         if (moveDone != null) {
             moveDone.complete(false);
@@ -262,6 +358,12 @@ final class SessionMover {
     }
 
     private void startMove(Endpoint target, CompletableFuture<Boolean> f) {
+        startMove(target, f, false);
+    }
+
+    /** {@code counted}: a pool slot was taken for the new connection already. */
+    private void startMove(Endpoint target, CompletableFuture<Boolean> f, boolean counted) {
+        acquiring = counted;
         if (gateWaiter != null) {
             gateWaiter.cancel(); // re-parked after the move if the gate is still closed
             gateWaiter = null;
@@ -273,6 +375,12 @@ final class SessionMover {
         movingDone = f;
         moving = BackendConnection.open(s.ch.eventLoop(), target, l, s.server.settings(), s.server.backendTls(),
                 new SessionReplay(s.state(), r -> moved(r, target, t0, f, generation)));
+        if (s.lease.pooled()) {
+            if (!counted) {
+                s.server.pool().force(target); // a session that held a connection keeps one, over the bound if need be
+            }
+            s.server.pool().watch(moving);
+        }
     }
 
     private void moved(SessionReplay.Result r, Endpoint target, long t0, CompletableFuture<Boolean> f, int generation) {
@@ -357,6 +465,7 @@ final class SessionMover {
         SessionState state = s.state();
         if (fresh == null) {
             // Not moved: the session stays open without a backend and tries again at its next statement.
+            acquiring = false;
             s.dropBackend();
             s.server.metrics().migration(false, "replay");
             log.debug("session {} user '{}' could not move to {} ({} ms): {}", s.id(), state.user, target, ms,
@@ -372,9 +481,13 @@ final class SessionMover {
         }
         s.swapBackend(fresh);
         s.phase = ClientSession.Phase.IDLE;
-        s.server.metrics().migration(true, "moved");
-        log.debug("session {} user '{}' moved to {} in {} ms ({} statements re-prepared)", s.id(), state.user, target,
-                ms, state.statementCount());
+        if (acquiring) {
+            acquiring = false; // a connection from the pool: not a move
+        } else {
+            s.server.metrics().migration(true, "moved");
+            log.debug("session {} user '{}' moved to {} in {} ms ({} statements re-prepared)", s.id(), state.user,
+                    target, ms, state.statementCount());
+        }
         f.complete(true);
         if (completeDeferredMove()) {
             return;

@@ -62,10 +62,23 @@ final class SessionReplay implements BackendConnection.Listener {
      * reads beside the session's own (SplitReads), whose prepared statements must keep their server ids.
      */
     SessionReplay(SessionState state, boolean statements, Consumer<Result> done) {
+        this(state, statements, false, done);
+    }
+
+    /** With {@code lastInsertIdOnly}: a pooled connection already in the session's state but LAST_INSERT_ID(). */
+    private SessionReplay(SessionState state, boolean statements, boolean lastInsertIdOnly, Consumer<Result> done) {
         this.state = state;
         this.statements = statements;
+        this.lastInsertIdOnly = lastInsertIdOnly;
         this.done = done;
     }
+
+    /** Sets LAST_INSERT_ID() to the session's on a pooled connection that has the rest of its state. */
+    static SessionReplay lastInsertId(SessionState state, Consumer<Result> done) {
+        return new SessionReplay(state, false, true, done);
+    }
+
+    private final boolean lastInsertIdOnly;
 
     static String setStatement(Map<String, String> variables) {
         StringBuilder sb = new StringBuilder();
@@ -91,7 +104,12 @@ final class SessionReplay implements BackendConnection.Listener {
 
     @Override
     public void backendReady(BackendConnection b) {
-        String set = setStatement(state.variables());
+        String set = lastInsertIdOnly ? null : setStatement(state.variables());
+        if (state.lastInsertId != 0 || lastInsertIdOnly) {
+            // LAST_INSERT_ID() answers what the session's own last insert generated, on any connection.
+            String id = "last_insert_id = " + state.lastInsertId;
+            set = set == null ? "SET SESSION " + id : set + ", " + id;
+        }
         if (set != null) {
             steps.add(new Step(Command.COM_QUERY, set, null));
         }
@@ -179,6 +197,8 @@ final class SessionReplay implements BackendConnection.Listener {
         }
         if (error != null) {
             b.close();
+        } else {
+            b.lastInsertId = state.lastInsertId;
         }
         done.accept(new Result(error == null ? b : null, error, warnings));
     }

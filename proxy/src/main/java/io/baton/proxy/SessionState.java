@@ -30,6 +30,10 @@ public final class SessionState {
     private boolean temporaryTables;
     private boolean namedLocks;
     private boolean lockedTables;
+    /** Why the session keeps its pooled connection until it is reset (state Baton cannot rebuild), or null. */
+    private String pinned;
+    /** What LAST_INSERT_ID() answers in this session: the first id its last id-generating insert produced. */
+    long lastInsertId;
 
     /** A server-side prepared statement as the client knows it, and where it lives now. */
     public static final class PreparedStatement {
@@ -133,8 +137,22 @@ public final class SessionState {
         }
     }
 
+    /** The session holds state only its connection has: it keeps the connection until a reset (docs/pool.md). */
+    void pin(String why) {
+        if (pinned == null) {
+            pinned = why;
+        }
+    }
+
+    /** Why the session keeps its connection until it is reset, or null. */
+    public String pinnedBecause() {
+        return pinned;
+    }
+
     /** COM_RESET_CONNECTION / COM_CHANGE_USER: the server forgets the session's state. */
     void reset() {
+        pinned = null;
+        lastInsertId = 0;
         variables.clear();
         statements.clear();
         temporaryTables = false;

@@ -46,6 +46,24 @@ public final class BatonConfig {
     public Durability durability = new Durability();
     public Replay replay = new Replay();
     public Reads reads = new Reads();
+    public Pool pool = new Pool();
+
+    /**
+     * The read-write port's server connections, shared by its sessions (docs/pool.md): a session holds one only while
+     * it must (a transaction, a result, state only that connection has) and gives it back between statements.
+     */
+    public static final class Pool {
+        /** Share connections at all (off: each session owns one for its whole life). */
+        public boolean enabled = true;
+        /** Connections per server, held and idle together. */
+        public int maxPerServer = 64;
+        /** An idle pooled connection is closed after this. */
+        public Duration idleTimeout = Duration.ofSeconds(30);
+        /** A session idle this long gives its connection back (at once when a statement waits for one). */
+        public Duration releaseDelay = Duration.ofMillis(5);
+        /** How long a statement waits for a connection when maxPerServer are in use, then ERR 1040. */
+        public Duration maxWait = Duration.ofSeconds(10);
+    }
 
     /** The proxy's ports: the read-write port, and the read-only port over the replicas (docs/reads.md). */
     public static final class ProxyListen extends Listen {
@@ -368,6 +386,21 @@ public final class BatonConfig {
         validateReads(errors);
         if (replay == null) {
             replay = new Replay();
+        }
+        if (pool == null) {
+            pool = new Pool();
+        }
+        if (pool.maxPerServer < 1 || pool.maxPerServer > 100_000) {
+            errors.add("pool.maxPerServer must be between 1 and 100000 connections, not " + pool.maxPerServer);
+        }
+        if (pool.idleTimeout == null || pool.idleTimeout.toMillis() < 100) {
+            errors.add("pool.idleTimeout must be at least 100ms");
+        }
+        if (pool.releaseDelay == null || pool.releaseDelay.isNegative() || pool.releaseDelay.toSeconds() > 3600) {
+            errors.add("pool.releaseDelay must be between 0ms and 1h");
+        }
+        if (pool.maxWait == null || pool.maxWait.toMillis() < 1) {
+            errors.add("pool.maxWait must be at least 1ms");
         }
         if (replay.maxBytes < 0) {
             errors.add("replay.maxBytes must be 0 or more bytes (0: no transaction is kept for a replay)");

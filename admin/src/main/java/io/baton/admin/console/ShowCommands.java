@@ -265,7 +265,7 @@ final class ShowCommands {
         long now = System.currentTimeMillis();
         Table t = new Table("sessions", null).column("ID", "id").column("USER", "user").column("SCHEMA", "schema")
                 .column("STATE", "state").column("BACKEND", "backend").column("CLIENT", "client").column("AGE", "age")
-                .column("COMMANDS", "commands").column("NOTE", "note");
+                .column("COMMANDS", "commands").column("NOTE", "note").column("POOL", "pool");
         List<ClientSession> all = new ArrayList<>(proxy.sessions().all());
         all.sort(Comparator.comparingLong(ClientSession::id));
         for (ClientSession s : all) {
@@ -284,6 +284,10 @@ final class ShowCommands {
             r.put("commands", s.commands());
             r.put("preparedStatements", st.statementCount());
             r.put("note", st.unmovableReason());
+            String pinned = s.pinnedBecause();
+            r.put("pool", s.readOnly() ? null : pinned != null ? "pinned: " + pinned
+                    : s.holdsBackend() ? "held" : "released");
+            r.put("pinned", pinned);
         }
         return Reply.ok(all.size() + " session(s)").table(t);
     }
@@ -298,6 +302,8 @@ final class ShowCommands {
         stat(stats, "routed.to", routed == null ? null : routed.name() + " " + routed.address());
         stat(stats, "gate", gate.isOpen() ? "open" : "closed: " + gate.reason());
         stat(stats, "gate.closures", gate.closures());
+        stat(stats, "pool.open", proxy.poolOpen().values().stream().mapToInt(Integer::intValue).sum());
+        stat(stats, "pool.idle", proxy.poolIdle());
         stat(stats, "gate.waiting", gate.waiting());
         stat(stats, "gate.waited.ms", gate.waitedNanos() / 1_000_000);
         stat(stats, "migrations.moved", (long) proxy.metrics().migrations(true));

@@ -1,0 +1,243 @@
+package io.baton.proxy;
+
+import io.baton.protocol.Capabilities;
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * A read-write session's lease on a pooled server connection (docs/pool.md): whether the session may give its
+ * connection back between statements and why not, when it does, and the previous statement's values a later
+ * statement may read ({@code LAST_INSERT_ID()}, {@code ROW_COUNT()}, {@code FOUND_ROWS()}), kept so that they stay
+ * right on whichever connection the session gets next. On the session's event loop.
+ *
+ * <p>What pins a session (it keeps its connection), decided from what the server reports first:
+ * <ul>
+ * <li>until the transaction ends: an open transaction (the status flags);</li>
+ * <li>until COM_RESET_CONNECTION or a change of user: a change of session state the server reported that Baton
+ *     cannot rebuild (session_track_state_change without a tracked variable or schema: user variables, SQL
+ *     PREPARE, temporary tables, SET TRANSACTION for the next transaction), user variables in the text, temporary
+ *     tables, GET_LOCK, LOCK TABLES, server-side prepared statements, LAST_INSERT_ID(expr);</li>
+ * <li>until its next statement: the last statement left warnings or an error (SHOW WARNINGS, @@warning_count),
+ *     or counted rows with SQL_CALC_FOUND_ROWS.</li>
+ * </ul>
+ */
+final class BackendLease {
+    private static final Pattern LAST_INSERT_ID_SET = Pattern.compile("\\bLAST_INSERT_ID\\s*\\(\\s*[^)\\s]",
+            Pattern.CASE_INSENSITIVE);
+
+    /** Statements whose effect lives in the connection and is not reported by the session tracker. */
+    private static final Pattern STATEMENT_PINS = Pattern.compile(
+            "(PREPARE\\s|XA\\s|HANDLER\\s|SET\\s+TRANSACTION\\s)");
+
+    private final ClientSession s;
+    /** The connection the previous statement ran on: ROW_COUNT() and FOUND_ROWS() belong to it. */
+    private BackendConnection previous;
+    private int previousUses;
+    /** ROW_COUNT() and FOUND_ROWS() after the previous statement, as the server computed them there. */
+    private long rowCount = -1;
+    private long foundRows;
+    /** The last statement left something its next statement may ask for on the same connection (why, or null). */
+    private String holdForNext;
+    /** The statement under way counts rows for FOUND_ROWS() (SQL_CALC_FOUND_ROWS). */
+    private boolean calcFoundRows;
+    /** Counts statements: a release scheduled for an idle period is dropped when a statement came since. */
+    private long stamp;
+    private long idleSince;
+    private boolean releaseScheduled;
+    /** The connection was given back (the session is between statements without one, by choice). */
+    private boolean released;
+
+    BackendLease(ClientSession session) {
+        this.s = session;
+    }
+
+    /** Whether this session's connection comes from the pool: pool.enabled, and a session of the read-write port. */
+    boolean pooled() {
+        return !s.readOnly() && s.server.pool().enabled();
+    }
+
+    boolean released() {
+        return released && s.backend == null;
+    }
+
+    /**
+     * The state a connection must have to serve this session with nothing to restore but LAST_INSERT_ID(): user,
+     * schema, character set, the capabilities the responses are shaped by, and the tracked session variables.
+     */
+    String key() {
+        SessionState st = s.state();
+        int shaping = s.capabilities & ~(Capabilities.CLIENT_SSL | Capabilities.CLIENT_COMPRESS);
+        String set = SessionReplay.setStatement(st.variables());
+        return st.user + '\u0001' + st.schema + '\u0001' + st.characterSet + '\u0001' + shaping + '\u0001'
+                + (set == null ? "" : set);
+    }
+
+    /** Why this session keeps its connection now, or null when it may give it back. */
+    String pinnedBecause() {
+        if (!pooled()) {
+            return "pool off";
+        }
+        SessionState st = s.state();
+        if (st.inTransaction) {
+            return "transaction";
+        }
+        String sticky = st.pinnedBecause();
+        if (sticky != null) {
+            return sticky;
+        }
+        String unmovable = st.unmovableReason();
+        if (unmovable != null) {
+            return unmovable.replace("the session has ", "").replace("the session holds ", "");
+        }
+        if (st.statementCount() > 0) {
+            return "prepared statements";
+        }
+        if (holdForNext != null) {
+            return holdForNext;
+        }
+        BackendConnection b = s.backend;
+        if (b != null && !b.tracksSession()) {
+            return "no session tracker";
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------------------ what a statement does
+
+    /**
+     * A COM_QUERY is about to go (payload text at {@code from}, {@code len} bytes, whole): what it does to the
+     * session's pinning. Text inspection, after the server's own reports: user variables, LAST_INSERT_ID(expr).
+     */
+    void inspect(ByteBuf in, int from, int len, int found) {
+        calcFoundRows = (found & ConnectionIds.CALC_FOUND_ROWS) != 0;
+        int i = from;
+        int end = from + len;
+        while (i < end && Character.isWhitespace(in.getByte(i))) {
+            i++;
+        }
+        int first = i < end ? in.getByte(i) | 0x20 : 0;
+        if (first == 'p' || first == 'x' || first == 'h' || first == 's') {
+            String head = in.toString(i, Math.min(end - i, 40), java.nio.charset.StandardCharsets.US_ASCII)
+                    .toUpperCase(java.util.Locale.ROOT);
+            String why = STATEMENT_PINS.matcher(head).lookingAt() ? head.startsWith("PREPARE") ? "SQL prepared statements"
+                    : head.startsWith("XA") ? "XA transaction" : head.startsWith("HANDLER") ? "open HANDLER"
+                    : "SET TRANSACTION for the next transaction" : null;
+            if (why != null) {
+                s.state().pin(why);
+            }
+        }
+        if ((found & ConnectionIds.USER_VARIABLE) != 0 && ConnectionIds.userVariable(in, from, len)) {
+            s.state().pin("user variables");
+        }
+        if ((found & ConnectionIds.LAST_INSERT_ID) != 0
+                && LAST_INSERT_ID_SET.matcher(in.toString(from, len, java.nio.charset.StandardCharsets.UTF_8)).find()) {
+            s.state().pin("LAST_INSERT_ID(expr)");
+        }
+    }
+
+    /** Whether the connection under this statement is not the one the previous statement ran on. */
+    boolean connectionChanged() {
+        BackendConnection b = s.backend;
+        return previous != b || (b != null && b.uses != previousUses);
+    }
+
+    long rowCount() {
+        return rowCount;
+    }
+
+    long foundRows() {
+        return foundRows;
+    }
+
+    /** A command went to the server. */
+    void started() {
+        stamp++;
+        released = false;
+        previous = s.backend;
+        previousUses = previous == null ? 0 : previous.uses;
+    }
+
+    /**
+     * The response completed: what it leaves for the next statement. {@code rows} is the last result set's row count
+     * (-1: the response was an OK or ERR), {@code affected} the OK's affected rows.
+     */
+    void responded(boolean error, int warnings, long rows, long affected, boolean stateChangeUnexplained) {
+        if (stateChangeUnexplained) {
+            s.state().pin("session state the server reported");
+        }
+        if (error) {
+            rowCount = -1;
+        } else if (rows >= 0) {
+            rowCount = -1;
+            foundRows = rows;
+        } else if (affected >= 0) {
+            rowCount = affected;
+        }
+        holdForNext = error || warnings > 0 ? "warnings of the last statement"
+                : calcFoundRows ? "SQL_CALC_FOUND_ROWS" : null;
+        if (error || warnings > 0) {
+            BackendConnection b = s.backend;
+            if (b != null && b.isMariaDb()) {
+                b.diagnostics = true; // MariaDB keeps them past statements that use no table: never shared again
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ giving the connection back
+
+    /** The session is idle with its connection: it gives it back after pool.releaseDelay, at once if a statement waits. */
+    void idle() {
+        if (!pooled() || s.backend == null || s.phase != ClientSession.Phase.IDLE || pinnedBecause() != null) {
+            return;
+        }
+        BackendConnection b = s.backend;
+        long delay = s.server.settings().pool().releaseDelay().toNanos();
+        if (delay <= 0 || s.server.pool().hasWaiters(b.endpoint())) {
+            release();
+            return;
+        }
+        idleSince = System.nanoTime();
+        if (!releaseScheduled) {
+            releaseScheduled = true;
+            long armedStamp = stamp;
+            s.ch.eventLoop().schedule(() -> releaseDue(armedStamp), delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void releaseDue(long armedStamp) {
+        releaseScheduled = false;
+        if (s.phase != ClientSession.Phase.IDLE || s.backend == null) {
+            return; // busy: the end of its statement arms it again
+        }
+        long delay = s.server.settings().pool().releaseDelay().toNanos();
+        long left = idleSince + delay - System.nanoTime();
+        if (armedStamp != stamp && left > 0) {
+            releaseScheduled = true;
+            long now = stamp;
+            s.ch.eventLoop().schedule(() -> releaseDue(now), left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        if (pinnedBecause() == null) {
+            release();
+        }
+    }
+
+    /** Gives the connection back to the pool now (the session is idle and holds nothing that pins it). */
+    void release() {
+        if (s.in != null && s.in.isReadable()) {
+            return; // the next command is here already: it runs on this connection
+        }
+        String key = key();
+        BackendConnection b = s.link.detach();
+        if (b == null) {
+            return;
+        }
+        released = true;
+        if (b.diagnostics) {
+            b.close(); // MariaDB's warnings could surface in another session's SHOW WARNINGS
+            return;
+        }
+        s.server.pool().park(b, key, s);
+    }
+}

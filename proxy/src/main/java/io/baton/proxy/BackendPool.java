@@ -1,0 +1,494 @@
+package io.baton.proxy;
+
+import io.baton.proxy.routing.Endpoint;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The read-write port's server connections, shared by its sessions (docs/pool.md). Two parts:
+ * <ul>
+ * <li><b>Slots</b>, per server, across event loops: how many connections are open (held by sessions and idle
+ *     together), at most pool.maxPerServer, and the statements waiting for one, first come first served. A slot is
+ *     taken before a connection is opened and given back when its channel closes, whatever closed it: the count
+ *     cannot drift. A slot given back while statements wait goes to the first of them.</li>
+ * <li><b>Idle connections</b>, per event loop: a session's connection lives on the session's loop, so a connection
+ *     given back is parked on its loop and taken again by a session of that loop whose state it has (same user,
+ *     schema, character set, capabilities and session variables: the state key). A statement that finds no such
+ *     connection and no free slot waits; an idle connection of another state (or on another loop) is closed so that
+ *     its slot goes to the first waiter.</li>
+ * </ul>
+ * Nothing here blocks: waits are callbacks on the waiter's loop, bounded by pool.maxWait.
+ */
+final class BackendPool {
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
+
+    /** How a wait for a connection ended. */
+    enum Outcome {
+        /** A slot: open a new connection with it. */
+        SLOT,
+        /** An idle connection of the waiter's state, handed over directly. */
+        GIVEN,
+        /** The server is no longer routed to: ask the router again. */
+        RETRY,
+        /** pool.maxWait passed. */
+        TIMEOUT
+    }
+
+    /** A statement waiting for a connection to {@code server}. */
+    final class Waiter {
+        final EventLoop loop;
+        final Endpoint server;
+        final String key;
+        final ClientSession session;
+        private final AtomicBoolean done = new AtomicBoolean();
+        private final BiConsumer2 then;
+        private ScheduledFuture<?> timer;
+
+        Waiter(EventLoop loop, Endpoint server, String key, ClientSession session, BiConsumer2 then) {
+            this.loop = loop;
+            this.server = server;
+            this.key = key;
+            this.session = session;
+            this.then = then;
+        }
+
+        /** Ends the wait once, on the waiter's loop. */
+        boolean finish(Outcome o, BackendConnection given) {
+            if (!done.compareAndSet(false, true)) {
+                return false;
+            }
+            loop.execute(() -> {
+                if (timer != null) {
+                    timer.cancel(false);
+                }
+                then.accept(o, given);
+            });
+            return true;
+        }
+
+        /** The session went away: the wait ends without an answer (a slot it was given goes back). */
+        void cancel() {
+            if (done.compareAndSet(false, true)) {
+                if (timer != null) {
+                    timer.cancel(false);
+                }
+                slots(server).waiters.remove(this);
+            }
+        }
+    }
+
+    /** What a waiter is told: the outcome and, for GIVEN, the connection. */
+    interface BiConsumer2 {
+        void accept(Outcome outcome, BackendConnection given);
+    }
+
+    /** Per server, across loops. */
+    private static final class Slots {
+        final AtomicInteger open = new AtomicInteger();
+        final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+        final java.util.concurrent.atomic.AtomicLong waits = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong timeouts = new java.util.concurrent.atomic.AtomicLong();
+    }
+
+    /** A parked connection: idle in the pool, its state described by {@code key}. */
+    private final class Parked implements BackendConnection.Listener {
+        final BackendConnection b;
+        final String key;
+        final long since = System.nanoTime();
+        /** The session that gave it back: it gets it again first (nothing to restore). */
+        final long lastSession;
+
+        Parked(BackendConnection b, String key, long lastSession) {
+            this.b = b;
+            this.key = key;
+            this.lastSession = lastSession;
+        }
+
+        @Override
+        public void backendReady(BackendConnection b) {
+            // parked connections are ready
+        }
+
+        @Override
+        public void backendFailed(BackendConnection b, io.baton.protocol.MySqlError error) {
+            unpark(this);
+        }
+
+        @Override
+        public void backendRead(BackendConnection b, ByteBuf msg) {
+            // Unasked bytes on an idle connection: the server is closing it (wait_timeout, KILL, shutdown).
+            msg.release();
+            unpark(this);
+            b.close();
+        }
+
+        @Override
+        public void backendReadComplete(BackendConnection b) {
+            // nothing to flush
+        }
+
+        @Override
+        public void backendClosed(BackendConnection b) {
+            unpark(this);
+        }
+
+        @Override
+        public void backendWritabilityChanged(BackendConnection b) {
+            // idle: nothing is written
+        }
+    }
+
+    /** Idle connections of one event loop; touched only on that loop. */
+    private final class LoopIdle {
+        final EventLoop loop;
+        final Map<Endpoint, ArrayDeque<Parked>> idle = new HashMap<>();
+        final AtomicInteger count = new AtomicInteger();
+        ScheduledFuture<?> sweeper;
+
+        LoopIdle(EventLoop loop) {
+            this.loop = loop;
+        }
+    }
+
+    private final ProxyServer server;
+    private final Map<Endpoint, Slots> slots = new ConcurrentHashMap<>();
+    private final Map<EventLoop, LoopIdle> loops = new ConcurrentHashMap<>();
+
+    BackendPool(ProxyServer server) {
+        this.server = server;
+    }
+
+    private ProxySettings.Pool settings() {
+        return server.settings().pool();
+    }
+
+    boolean enabled() {
+        return settings().enabled();
+    }
+
+    private Slots slots(Endpoint e) {
+        return slots.computeIfAbsent(e, k -> new Slots());
+    }
+
+    private LoopIdle loop(EventLoop l) {
+        return loops.computeIfAbsent(l, LoopIdle::new);
+    }
+
+    /** Whether statements wait for a connection to {@code e}: a session then gives its connection back at once. */
+    boolean hasWaiters(Endpoint e) {
+        Slots s = slots.get(e);
+        return s != null && !s.waiters.isEmpty();
+    }
+
+    /**
+     * An idle connection to {@code e} on {@code loop} in the state {@code key}, the one {@code session} gave back
+     * last if it is there; null if none. On {@code loop}.
+     */
+    BackendConnection take(EventLoop loop, Endpoint e, String key, long session) {
+        LoopIdle li = loops.get(loop);
+        ArrayDeque<Parked> q = li == null ? null : li.idle.get(e);
+        if (q == null || q.isEmpty()) {
+            return null;
+        }
+        Parked found = null;
+        // Newest first: the most recently used connection is the warmest, and likely the session's own.
+        for (Iterator<Parked> it = q.descendingIterator(); it.hasNext(); ) {
+            Parked p = it.next();
+            if (p.key.equals(key)) {
+                if (found == null || p.lastSession == session) {
+                    found = p;
+                }
+                if (p.lastSession == session) {
+                    break;
+                }
+            }
+        }
+        if (found == null) {
+            return null;
+        }
+        q.remove(found);
+        li.count.decrementAndGet();
+        return found.b;
+    }
+
+    /** Takes a slot for a new connection to {@code e} if one is free and nobody waits before; false otherwise. */
+    boolean reserve(Endpoint e) {
+        Slots s = slots(e);
+        if (!s.waiters.isEmpty()) {
+            return false;
+        }
+        int max = settings().maxPerServer();
+        while (true) {
+            int n = s.open.get();
+            if (n >= max) {
+                return false;
+            }
+            if (s.open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** A connection opened beyond the bound: a session that held one moves (failover, switchover). */
+    void force(Endpoint e) {
+        slots(e).open.incrementAndGet();
+    }
+
+    /** Counts {@code b} against its server's slots until its channel closes; then the slot goes to a waiter. */
+    void watch(BackendConnection b) {
+        Endpoint e = b.endpoint();
+        b.channel().closeFuture().addListener(f -> slotFreed(e));
+    }
+
+    /** A slot given to a waiter that no longer needs it (its session closed): it goes to the next, or back. */
+    void giveBack(Endpoint e) {
+        slotFreed(e);
+    }
+
+    private void slotFreed(Endpoint e) {
+        Slots s = slots(e);
+        Waiter w;
+        while ((w = s.waiters.poll()) != null) {
+            if (w.finish(Outcome.SLOT, null)) {
+                return; // the slot goes on to the first waiter: the count stays
+            }
+        }
+        s.open.decrementAndGet();
+        // A waiter that queued while the slot was being given back looks again.
+        Waiter late = s.waiters.peek();
+        if (late != null && reserveFor(s)) {
+            Waiter first = s.waiters.poll();
+            if (first == null || !first.finish(Outcome.SLOT, null)) {
+                s.open.decrementAndGet();
+            }
+        }
+    }
+
+    private boolean reserveFor(Slots s) {
+        int max = settings().maxPerServer();
+        while (true) {
+            int n = s.open.get();
+            if (n >= max) {
+                return false;
+            }
+            if (s.open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Waits for a connection to {@code e} (on the session's loop): queued first come first served, bounded by
+     * pool.maxWait; an idle connection somewhere is closed so that its slot comes free.
+     */
+    Waiter await(ClientSession session, Endpoint e, String key, BiConsumer2 then) {
+        EventLoop loop = session.channel().eventLoop();
+        Slots s = slots(e);
+        Waiter w = new Waiter(loop, e, key, session, then);
+        long maxWait = settings().maxWait().toMillis();
+        w.timer = loop.schedule(() -> {
+            if (w.finish(Outcome.TIMEOUT, null)) {
+                s.waiters.remove(w);
+                s.timeouts.incrementAndGet();
+            }
+        }, maxWait, TimeUnit.MILLISECONDS);
+        s.waits.incrementAndGet();
+        s.waiters.add(w);
+        if (reserveFor(s)) {
+            // A slot came free while queueing: the first waiter gets it.
+            Waiter first = s.waiters.poll();
+            if (first == null || !first.finish(Outcome.SLOT, null)) {
+                s.open.decrementAndGet();
+            }
+            return w;
+        }
+        // Free a slot: an idle connection to e, this loop's first, else another loop's.
+        LoopIdle own = loops.get(loop);
+        if (own != null && closeOneIdle(own, e)) {
+            return w;
+        }
+        for (LoopIdle li : loops.values()) {
+            if (li != own && li.count.get() > 0) {
+                li.loop.execute(() -> closeOneIdle(li, e));
+                break;
+            }
+        }
+        return w;
+    }
+
+    private boolean closeOneIdle(LoopIdle li, Endpoint e) {
+        ArrayDeque<Parked> q = li.idle.get(e);
+        Parked p = q == null ? null : q.pollFirst(); // the oldest
+        if (p == null) {
+            return false;
+        }
+        li.count.decrementAndGet();
+        p.b.close();
+        return true;
+    }
+
+    /**
+     * A session gives {@code b} back, its state described by {@code key} (on the connection's loop). The first
+     * waiter of the same loop and state gets it at once; another waiter gets its slot (the connection closes); else it
+     * is parked.
+     */
+    void park(BackendConnection b, String key, ClientSession last) {
+        Endpoint e = b.endpoint();
+        Slots s = slots(e);
+        EventLoop loop = b.channel().eventLoop();
+        if (!b.isReady() || !b.channel().isActive() || !e.equals(server.source())) {
+            b.close(); // not worth keeping: closing gives the slot back
+            return;
+        }
+        for (Waiter w : s.waiters) {
+            if (w.loop == loop && w.key.equals(key)) {
+                if (s.waiters.remove(w) && w.finish(Outcome.GIVEN, b)) {
+                    return;
+                }
+            }
+            break; // only the first waiter may take it: first come first served
+        }
+        if (!s.waiters.isEmpty()) {
+            b.close(); // its slot goes to the first waiter
+            return;
+        }
+        LoopIdle li = loop(loop);
+        Parked p = new Parked(b, key, last.id());
+        b.listener(p);
+        li.idle.computeIfAbsent(e, k -> new ArrayDeque<>()).addLast(p);
+        li.count.incrementAndGet();
+        if (li.sweeper == null) {
+            long every = Math.max(100, settings().idleTimeout().toMillis() / 4);
+            li.sweeper = loop.scheduleAtFixedRate(() -> sweep(li), every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void unpark(Parked p) {
+        LoopIdle li = loops.get(p.b.channel().eventLoop());
+        ArrayDeque<Parked> q = li == null ? null : li.idle.get(p.b.endpoint());
+        if (q != null && q.remove(p)) {
+            li.count.decrementAndGet();
+        }
+    }
+
+    /** Closes the connections idle longer than pool.idleTimeout. */
+    private void sweep(LoopIdle li) {
+        long limit = settings().idleTimeout().toNanos();
+        long now = System.nanoTime();
+        for (ArrayDeque<Parked> q : li.idle.values()) {
+            while (!q.isEmpty() && now - q.peekFirst().since > limit) {
+                Parked p = q.pollFirst();
+                li.count.decrementAndGet();
+                p.b.close();
+            }
+        }
+    }
+
+    /**
+     * The route changed: idle connections to servers other than {@code source} close, and statements waiting for
+     * a connection to one of them ask the router again.
+     */
+    void routeChanged(Endpoint source) {
+        for (LoopIdle li : loops.values()) {
+            li.loop.execute(() -> {
+                for (Iterator<Map.Entry<Endpoint, ArrayDeque<Parked>>> it = li.idle.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<Endpoint, ArrayDeque<Parked>> en = it.next();
+                    if (!en.getKey().equals(source)) {
+                        for (Parked p : en.getValue()) {
+                            li.count.decrementAndGet();
+                            p.b.close();
+                        }
+                        en.getValue().clear();
+                    }
+                }
+            });
+        }
+        for (Map.Entry<Endpoint, Slots> en : slots.entrySet()) {
+            if (!en.getKey().equals(source)) {
+                Waiter w;
+                while ((w = en.getValue().waiters.poll()) != null) {
+                    w.finish(Outcome.RETRY, null);
+                }
+            }
+        }
+    }
+
+    /** Connections to {@code e} open now (held and idle). */
+    int open(Endpoint e) {
+        Slots s = slots.get(e);
+        return s == null ? 0 : s.open.get();
+    }
+
+    /** Idle connections now, all servers and loops. */
+    int idle() {
+        int n = 0;
+        for (LoopIdle li : loops.values()) {
+            n += li.count.get();
+        }
+        return n;
+    }
+
+    /** Statements waiting for a connection now. */
+    int waiting() {
+        int n = 0;
+        for (Slots s : slots.values()) {
+            n += s.waiters.size();
+        }
+        return n;
+    }
+
+    long waits() {
+        long n = 0;
+        for (Slots s : slots.values()) {
+            n += s.waits.get();
+        }
+        return n;
+    }
+
+    long timeouts() {
+        long n = 0;
+        for (Slots s : slots.values()) {
+            n += s.timeouts.get();
+        }
+        return n;
+    }
+
+    /** Servers with pool connections, and how many each has open. */
+    Map<Endpoint, Integer> openByServer() {
+        Map<Endpoint, Integer> m = new HashMap<>();
+        for (Map.Entry<Endpoint, Slots> en : slots.entrySet()) {
+            m.put(en.getKey(), en.getValue().open.get());
+        }
+        return m;
+    }
+
+    /** Closes every idle connection (the proxy stops). */
+    void close() {
+        for (LoopIdle li : loops.values()) {
+            li.loop.execute(() -> {
+                if (li.sweeper != null) {
+                    li.sweeper.cancel(false);
+                }
+                for (ArrayDeque<Parked> q : li.idle.values()) {
+                    for (Parked p : q) {
+                        p.b.close();
+                    }
+                    q.clear();
+                }
+                li.count.set(0);
+            });
+        }
+    }
+}

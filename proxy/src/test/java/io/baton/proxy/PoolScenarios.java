@@ -1,0 +1,267 @@
+package io.baton.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mysql.cj.jdbc.JdbcConnection;
+import io.baton.proxy.routing.Endpoint;
+import io.baton.sandbox.SandboxTopology;
+import io.baton.sandbox.TopologyFile;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The backend pool on a real server (docs/pool.md): sessions give their connection back between statements and
+ * what the client sees stays as on a server; each pinning rule keeps the connection, and a reset frees it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class PoolScenarios {
+    protected SandboxTopology topology;
+    protected BatonFixture baton;
+    protected Endpoint source;
+
+    protected ProxySettings.Pool pool() {
+        return new ProxySettings.Pool(true, 8, Duration.ofMillis(500), Duration.ofMillis(5), Duration.ofSeconds(3));
+    }
+
+    @BeforeAll
+    void start(SandboxTopology t) throws Exception {
+        topology = t;
+        baton = BatonFixture.start(t, ProxySettings.defaults().withPort(0).withPool(pool()));
+        TopologyFile.Server src = t.initialSource();
+        source = new Endpoint(src.name(), src.host(), src.port());
+    }
+
+    @AfterAll
+    void stop() {
+        if (baton != null) {
+            baton.close();
+        }
+    }
+
+    @BeforeEach
+    void reset() throws SQLException {
+        topology.resetData();
+    }
+
+    protected Connection connect(String extra) throws SQLException {
+        TopologyFile.User u = topology.user("app");
+        Properties p = new Properties();
+        p.setProperty("user", u.user());
+        p.setProperty("password", u.password());
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("allowPublicKeyRetrieval", "true");
+        p.setProperty("connectTimeout", "5000");
+        p.setProperty("socketTimeout", "30000");
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + baton.port() + "/app" + (extra.isEmpty() ? "" : "?" + extra), p);
+    }
+
+    protected ClientSession session(Connection c) {
+        return baton.proxy().sessions().get(((JdbcConnection) c).getId());
+    }
+
+    /** Waits past pool.releaseDelay and a little more: an unpinned idle session has given its connection back. */
+    protected static void idle() throws InterruptedException {
+        Thread.sleep(60);
+    }
+
+    /** The server thread that serves {@code c} now (0: none). */
+    protected long thread(Connection c) {
+        return session(c).backendThreadId();
+    }
+
+    /** A second session runs a few statements: it would take a connection given back by the first. */
+    protected void busyElsewhere() throws Exception {
+        try (Connection o = connect(""); Statement s = o.createStatement()) {
+            for (int i = 0; i < 5; i++) {
+                s.executeQuery("SELECT 1").close();
+            }
+        }
+    }
+
+    @Test
+    void anIdleSessionGivesItsConnectionBackAndGetsItsStateOnTheNext() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("SET SESSION group_concat_max_len = 4321");
+            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2)");
+            long id;
+            try (ResultSet rs = s.executeQuery("SELECT LAST_INSERT_ID()")) {
+                rs.next();
+                id = rs.getLong(1);
+            }
+            assertEquals(2, s.executeUpdate("UPDATE pool_ai SET v = v + 1"));
+            idle();
+            ClientSession cs = session(c);
+            assertTrue(cs.lease.released(), "idle and unpinned: the connection went back ("
+                    + cs.pinnedBecause() + ")");
+            busyElsewhere();
+            try (ResultSet rs = s.executeQuery("SELECT ROW_COUNT(), @@group_concat_max_len, LAST_INSERT_ID(), CONNECTION_ID()")) {
+                rs.next();
+                assertEquals(2, rs.getLong(1), "ROW_COUNT() of the previous statement, run on another connection");
+                assertEquals(4321, rs.getLong(2), "the session's variables travel");
+                assertEquals(id, rs.getLong(3), "LAST_INSERT_ID() is the session's own");
+                assertEquals(((JdbcConnection) c).getId(), rs.getLong(4));
+                assertEquals("ROW_COUNT()", rs.getMetaData().getColumnLabel(1));
+            }
+            s.executeQuery("SELECT * FROM pool_ai").close();
+            idle();
+            busyElsewhere();
+            try (ResultSet rs = s.executeQuery("SELECT FOUND_ROWS()")) {
+                rs.next();
+                assertEquals(2, rs.getLong(1), "FOUND_ROWS() of the previous SELECT");
+            }
+            try (ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
+                assertTrue(!rs.next(), "no warnings of another session");
+            }
+        }
+    }
+
+    @Test
+    void eachPinningRuleKeepsTheConnectionUntilTheSessionIsReset() throws Exception {
+        String[][] rules = {
+                {"CREATE TEMPORARY TABLE pool_tmp (i INT)", "temporary tables"},
+                {"SELECT GET_LOCK('pool_lock', 1)", "named locks (GET_LOCK)"},
+                {"SET @pool_marker = 7", "user variables"},
+                {"PREPARE pool_ps FROM 'SELECT 1'", "SQL prepared statements"},
+                {"SELECT LAST_INSERT_ID(99)", "LAST_INSERT_ID(expr)"},
+                {"BEGIN", "transaction"},
+        };
+        for (String[] rule : rules) {
+            try (Connection c = connect(""); Statement s = c.createStatement()) {
+                s.execute(rule[0]);
+                long before = thread(c);
+                idle();
+                busyElsewhere();
+                ClientSession cs = session(c);
+                assertEquals(rule[1], cs.pinnedBecause(), rule[0]);
+                assertTrue(cs.holdsBackend(), rule[0] + ": keeps its connection");
+                assertEquals(before, thread(c), rule[0] + ": the same server thread");
+                if (rule[1].equals("transaction")) {
+                    s.execute("COMMIT");
+                } else {
+                    ((JdbcConnection) c).resetServerState(); // COM_RESET_CONNECTION
+                }
+                idle();
+                assertNull(cs.pinnedBecause(), rule[0] + ": free again after the reset / the end of the transaction");
+                assertTrue(cs.lease.released(), rule[0] + ": gave the connection back");
+            }
+        }
+        try (Connection c = connect("useServerPrepStmts=true"); PreparedStatement ps = c.prepareStatement("SELECT ? + 1")) {
+            ps.setInt(1, 1);
+            ps.executeQuery().close();
+            idle();
+            assertEquals("prepared statements", session(c).pinnedBecause());
+        }
+    }
+
+    @Test
+    void warningsStayWithTheSessionUntilItsNextStatement() throws Exception {
+        try (Connection c = connect("jdbcCompliantTruncation=false"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_w (v TINYINT)");
+            s.execute("SET SESSION sql_mode = ''");
+            s.executeUpdate("INSERT INTO pool_w VALUES (1000)"); // out of range: a warning
+            idle();
+            assertEquals("warnings of the last statement", session(c).pinnedBecause());
+            busyElsewhere();
+            try (ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
+                assertTrue(rs.next(), "the session's own warning");
+                assertEquals(1264, rs.getInt("Code"));
+            }
+        }
+    }
+
+    @Test
+    void aFullPoolMakesAStatementWaitThenErr1040() throws Exception {
+        int max = pool().maxPerServer();
+        Connection[] holders = new Connection[max];
+        try {
+            for (int i = 0; i < max; i++) {
+                holders[i] = connect("");
+                holders[i].createStatement().execute("BEGIN"); // pinned: a transaction
+            }
+            assertEquals(max, baton.proxy().poolOpen().get(source));
+            long t0 = System.nanoTime();
+            SQLException e = assertThrows(SQLException.class, () -> connect(""),
+                    "a login with every connection held waits pool.maxWait, then ERR 1040");
+            assertEquals(1040, e.getErrorCode(), e.getMessage());
+            assertTrue(e.getMessage().contains("pool"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 >= pool().maxWait().toNanos(), "it waited");
+            holders[0].createStatement().execute("COMMIT");
+            try (Connection c = connect(""); ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+                assertTrue(rs.next(), "a connection came free: the next one gets it");
+            }
+        } finally {
+            for (Connection h : holders) {
+                if (h != null) {
+                    h.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConnectionThatDiesWhileParkedIsNotHandedOut() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement();
+             Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement()) {
+            s.executeQuery("SELECT 1").close();
+            long parked = thread(c);
+            idle();
+            assertTrue(session(c).lease.released());
+            r.execute("KILL " + parked); // the server ends the idle pooled connection
+            Thread.sleep(100);
+            try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertTrue(rs.next(), "the session's next statement runs on another connection, no error");
+            }
+            assertTrue(thread(c) != parked);
+        }
+    }
+
+    @Test
+    void aKillOfASessionBetweenStatementsEndsIt() throws Exception {
+        try (Connection victim = connect(""); Connection killer = connect(""); Statement k = killer.createStatement()) {
+            victim.createStatement().executeQuery("SELECT 1").close();
+            idle();
+            assertTrue(session(victim).lease.released());
+            k.execute("KILL QUERY " + ((JdbcConnection) victim).getId());
+            k.execute("KILL " + ((JdbcConnection) victim).getId());
+            assertThrows(SQLException.class, () -> victim.createStatement().executeQuery("SELECT 1"));
+        }
+    }
+
+    /** The pool can be turned off: each session keeps its connection for its whole life, as before. */
+    @Test
+    void idleSessionsReleaseUnlessThePoolIsOff() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.executeQuery("SELECT 1").close();
+            idle();
+            assertNotNull(session(c));
+            assertTrue(session(c).lease.released(), "pool on: released");
+        }
+        try (BatonFixture off = BatonFixture.start(topology, ProxySettings.defaults().withPort(0)
+                .withPool(ProxySettings.Pool.off()))) {
+            TopologyFile.User u = topology.user("app");
+            try (Connection c = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + off.port()
+                    + "/app?sslMode=DISABLED&allowPublicKeyRetrieval=true", u.user(), u.password())) {
+                c.createStatement().executeQuery("SELECT 1").close();
+                idle();
+                ClientSession cs = off.proxy().sessions().get(((JdbcConnection) c).getId());
+                assertTrue(cs.holdsBackend(), "pool off: the session keeps its connection");
+            }
+        }
+    }
+}
