@@ -117,6 +117,75 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     boolean diagnostics;
     /** Sessions that took this connection from the pool so far: the previous statement's values belong to one use. */
     int uses;
+    /** Prepared statements kept per connection for pooled sessions; past this the least recently used is closed. */
+    static final int MAX_STATEMENTS = 128;
+    /**
+     * Pooled sessions' server-side prepared statements on this connection, by their SQL (least recently used first):
+     * the server's id. A pooled session prepares a statement on a connection the first time it runs it there.
+     */
+    final java.util.LinkedHashMap<String, Integer> statements = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** Per server statement id: the client's statement whose parameter types the server holds for it now. */
+    final java.util.Map<Integer, Object> typesFrom = new java.util.HashMap<>();
+
+    /**
+     * The session state key the cached statements were prepared in: a statement's meaning depends on the schema and
+     * variables at prepare time, so a connection parked in another state forgets them (BackendPool#park).
+     */
+    String statementsKey;
+
+    /**
+     * A pooled session's statement was prepared here as {@code id}, in the state {@code key}; an older one of the
+     * same SQL is closed, and so are all of another state.
+     */
+    void prepared(String sql, int id, String key) {
+        if (key != null && statementsKey != null && !statementsKey.equals(key)) {
+            forgetStatements();
+        }
+        if (key != null) {
+            statementsKey = key;
+        }
+        Integer old = statements.put(sql, id);
+        if (old != null && old != id) {
+            closeStatement(old);
+        }
+        typesFrom.remove(id);
+        while (statements.size() > MAX_STATEMENTS) {
+            java.util.Iterator<java.util.Map.Entry<String, Integer>> eldest = statements.entrySet().iterator();
+            int evicted = eldest.next().getValue();
+            eldest.remove();
+            closeStatement(evicted);
+        }
+    }
+
+    /** COM_STMT_CLOSE: 0x19, statement_id<4>; the server answers nothing, so it may go between any two commands. */
+    private void closeStatement(int id) {
+        typesFrom.remove(id);
+        if (channel != null && channel.isActive() && phase == Phase.READY) {
+            ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 5);
+            Packets.writeHeader(out, 5, 0);
+            out.writeByte(Command.COM_STMT_CLOSE);
+            out.writeIntLE(id);
+            channel.write(out, channel.voidPromise());
+        }
+    }
+
+    /** The server forgot every prepared statement of this connection (COM_RESET_CONNECTION). */
+    void statementsReset() {
+        statements.clear();
+        typesFrom.clear();
+        statementsKey = null;
+        lastInsertId = 0;
+    }
+
+    /** Closes the cached statements on the server (the connection changes state: they would mean something else). */
+    void forgetStatements() {
+        for (int id : statements.values()) {
+            closeStatement(id);
+        }
+        statements.clear();
+        typesFrom.clear();
+        statementsKey = null;
+    }
 
     private BackendConnection(Endpoint endpoint, Login login, ProxySettings settings, SslContext tls, Listener listener) {
         this.endpoint = endpoint;
@@ -232,7 +301,14 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
                 ByteBuf quit = channel.alloc().buffer(5);
                 Packets.writeHeader(quit, 1, 0);
                 quit.writeByte(0x01);
-                channel.writeAndFlush(quit).addListener(f -> channel.close());
+                // The server ends its thread and then closes the socket: the channel (and a pool slot with it) is
+                // done when the server is, so the server never counts more connections than Baton does.
+                channel.writeAndFlush(quit).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        channel.close();
+                    }
+                });
+                channel.eventLoop().schedule(() -> channel.close(), 1, TimeUnit.SECONDS); // a peer that takes nothing
             } else {
                 channel.close();
             }

@@ -28,7 +28,7 @@ final class BackendLease {
 
     /** Statements whose effect lives in the connection and is not reported by the session tracker. */
     private static final Pattern STATEMENT_PINS = Pattern.compile(
-            "(PREPARE\\s|XA\\s|HANDLER\\s|SET\\s+TRANSACTION\\s)");
+            "(PREPARE\\s|XA\\s|HANDLER\\s|SET\\s+TRANSACTION\\s|FLUSH\\s.*\\bREAD\\s+LOCK|LOCK\\s+INSTANCE\\s)");
 
     private final ClientSession s;
     /** The connection the previous statement ran on: ROW_COUNT() and FOUND_ROWS() belong to it. */
@@ -47,6 +47,11 @@ final class BackendLease {
     private boolean releaseScheduled;
     /** The connection was given back (the session is between statements without one, by choice). */
     private boolean released;
+    /**
+     * Between a KILL for this session and its answer (1), or while the session gives its connection back (-1): a
+     * KILL must reach the server thread of this session, never one handed to another session meanwhile.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger killGuard = new java.util.concurrent.atomic.AtomicInteger();
 
     BackendLease(ClientSession session) {
         this.s = session;
@@ -58,7 +63,7 @@ final class BackendLease {
     }
 
     boolean released() {
-        return released && s.backend == null;
+        return released && s.backend == null && s.phase == ClientSession.Phase.IDLE;
     }
 
     /**
@@ -90,8 +95,8 @@ final class BackendLease {
         if (unmovable != null) {
             return unmovable.replace("the session has ", "").replace("the session holds ", "");
         }
-        if (st.statementCount() > 0) {
-            return "prepared statements";
+        if (s.relay.longDataPending()) {
+            return "long data pending";
         }
         if (holdForNext != null) {
             return holdForNext;
@@ -117,12 +122,18 @@ final class BackendLease {
             i++;
         }
         int first = i < end ? in.getByte(i) | 0x20 : 0;
-        if (first == 'p' || first == 'x' || first == 'h' || first == 's') {
+        if (first == 'c' && end - i >= 5 && (in.getByte(i + 1) | 0x20) == 'a' && (in.getByte(i + 2) | 0x20) == 'l'
+                && (in.getByte(i + 3) | 0x20) == 'l' && Character.isWhitespace(in.getByte(i + 4))) {
+            s.exchange().call = true;
+        }
+        if (first == 'p' || first == 'x' || first == 'h' || first == 's' || first == 'f' || first == 'l') {
             String head = in.toString(i, Math.min(end - i, 40), java.nio.charset.StandardCharsets.US_ASCII)
                     .toUpperCase(java.util.Locale.ROOT);
-            String why = STATEMENT_PINS.matcher(head).lookingAt() ? head.startsWith("PREPARE") ? "SQL prepared statements"
+            String why = !STATEMENT_PINS.matcher(head).lookingAt() ? null
+                    : head.startsWith("PREPARE") ? "SQL prepared statements"
                     : head.startsWith("XA") ? "XA transaction" : head.startsWith("HANDLER") ? "open HANDLER"
-                    : "SET TRANSACTION for the next transaction" : null;
+                    : head.startsWith("FLUSH") ? "global read lock" : head.startsWith("LOCK") ? "backup lock"
+                    : "SET TRANSACTION for the next transaction";
             if (why != null) {
                 s.state().pin(why);
             }
@@ -228,16 +239,86 @@ final class BackendLease {
         if (s.in != null && s.in.isReadable()) {
             return; // the next command is here already: it runs on this connection
         }
-        String key = key();
-        BackendConnection b = s.link.detach();
-        if (b == null) {
-            return;
+        if (!killGuard.compareAndSet(0, -1)) {
+            return; // a KILL for this session is on its way to its server thread: the connection stays
         }
-        released = true;
-        if (b.diagnostics) {
-            b.close(); // MariaDB's warnings could surface in another session's SHOW WARNINGS
-            return;
+        try {
+            String key = key();
+            BackendConnection b = s.link.detach();
+            if (b == null) {
+                return;
+            }
+            released = true;
+            if (b.diagnostics) {
+                b.close(); // MariaDB's warnings could surface in another session's SHOW WARNINGS
+                return;
+            }
+            SessionState st = s.state();
+            if (!st.insertIdUnsure) {
+                s.server.pool().park(b, key, s);
+                return;
+            }
+            // What LAST_INSERT_ID() holds is asked before the connection goes: the next one gets exactly that.
+            capturing = true;
+            ConnectionQuery.run(b, "SELECT LAST_INSERT_ID()", (value, error) -> {
+                capturing = false;
+                if (error == null) {
+                    try {
+                        st.lastInsertId = Long.parseLong(value.trim());
+                        b.lastInsertId = st.lastInsertId;
+                        st.insertIdUnsure = false;
+                    } catch (NumberFormatException e) {
+                        error = io.baton.protocol.MySqlError.ER_NET_READ_ERROR;
+                    }
+                }
+                if (error == null) {
+                    s.server.pool().park(b, key, s);
+                } else {
+                    b.close();
+                }
+                Runnable then = afterCapture;
+                afterCapture = null;
+                if (then != null) {
+                    then.run();
+                }
+            });
+        } finally {
+            killGuard.set(0);
         }
-        s.server.pool().park(b, key, s);
+    }
+
+    /** LAST_INSERT_ID() is being read from the connection given back; the session's next connection waits for it. */
+    private boolean capturing;
+    private Runnable afterCapture;
+
+    /** Whether the session waits for its last connection's LAST_INSERT_ID(); {@code then} runs once it is known. */
+    boolean capturing(Runnable then) {
+        if (!capturing) {
+            return false;
+        }
+        afterCapture = then;
+        return true;
+    }
+
+    /**
+     * A KILL for this session is about to be sent (from another session's loop): the session keeps the connection it
+     * holds until {@link #killAnswered}. False while it is giving it back (the KILL then sees no connection).
+     */
+    boolean guardForKill() {
+        for (int i = 0; i < 1000; i++) {
+            int v = killGuard.get();
+            if (v >= 0 && killGuard.compareAndSet(v, v + 1)) {
+                return true;
+            }
+            Thread.onSpinWait(); // giving it back takes a few microseconds
+        }
+        return false;
+    }
+
+    /** A KILL was answered (or not sent): after the last one the session may give its connection back again. */
+    void killAnswered() {
+        if (killGuard.decrementAndGet() == 0 && s.ch != null) {
+            s.ch.eventLoop().execute(this::idle);
+        }
     }
 }

@@ -106,6 +106,11 @@ final class BackendLink implements BackendConnection.Listener {
                         }
                         return;
                     }
+                    if (outcome == BackendPool.Outcome.SLOT && !source.equals(s.server.routeFor(s))) {
+                        pool.giveBack(source); // the route changed while it waited
+                        open();
+                        return;
+                    }
                     switch (outcome) {
                         case SLOT -> openCounted(source);
                         case TIMEOUT -> s.sendErrAndClose(ClientSession.poolFull(source, s.server.settings()), s.seq + 1);
@@ -153,6 +158,8 @@ final class BackendLink implements BackendConnection.Listener {
         BackendConnection b = s.backend;
         s.backend = null;
         response.release();
+        // The response just relayed waits for the backend's read-complete to be flushed, which no longer comes here.
+        s.ch.flush();
         return b;
     }
 

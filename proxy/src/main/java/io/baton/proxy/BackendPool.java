@@ -141,7 +141,10 @@ final class BackendPool {
 
         @Override
         public void backendClosed(BackendConnection b) {
+            // Closed by the server, not by Baton (its own closes never get here): a crashed source resets its
+            // connections, and the monitor looks now, as when a session's connection ends unasked.
             unpark(this);
+            server.backendLost(b.endpoint());
         }
 
         @Override
@@ -267,13 +270,20 @@ final class BackendPool {
         }
         s.open.decrementAndGet();
         // A waiter that queued while the slot was being given back looks again.
-        Waiter late = s.waiters.peek();
-        if (late != null && reserveFor(s)) {
-            Waiter first = s.waiters.poll();
-            if (first == null || !first.finish(Outcome.SLOT, null)) {
-                s.open.decrementAndGet();
+        if (s.waiters.peek() != null && reserveFor(s)) {
+            grantOrGiveBack(s);
+        }
+    }
+
+    /** A slot just reserved goes to the first waiter still waiting, or back. */
+    private void grantOrGiveBack(Slots s) {
+        Waiter w;
+        while ((w = s.waiters.poll()) != null) {
+            if (w.finish(Outcome.SLOT, null)) {
+                return;
             }
         }
+        s.open.decrementAndGet();
     }
 
     private boolean reserveFor(Slots s) {
@@ -308,10 +318,7 @@ final class BackendPool {
         s.waiters.add(w);
         if (reserveFor(s)) {
             // A slot came free while queueing: the first waiter gets it.
-            Waiter first = s.waiters.poll();
-            if (first == null || !first.finish(Outcome.SLOT, null)) {
-                s.open.decrementAndGet();
-            }
+            grantOrGiveBack(s);
             return w;
         }
         // Free a slot: an idle connection to e, this loop's first, else another loop's.
@@ -321,8 +328,7 @@ final class BackendPool {
         }
         for (LoopIdle li : loops.values()) {
             if (li != own && li.count.get() > 0) {
-                li.loop.execute(() -> closeOneIdle(li, e));
-                break;
+                li.loop.execute(() -> closeOneIdle(li, e)); // each loop closes one of its own, if it has one
             }
         }
         return w;
@@ -363,6 +369,9 @@ final class BackendPool {
         if (!s.waiters.isEmpty()) {
             b.close(); // its slot goes to the first waiter
             return;
+        }
+        if (b.statementsKey != null && !b.statementsKey.equals(key)) {
+            b.forgetStatements(); // prepared in another schema or with other variables: not for sessions of this state
         }
         LoopIdle li = loop(loop);
         Parked p = new Parked(b, key, last.id());

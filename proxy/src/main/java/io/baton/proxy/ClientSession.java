@@ -195,6 +195,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         return backend != null;
     }
 
+    Exchange exchange() {
+        return exchange;
+    }
+
     public long commands() {
         return relay.commands();
     }
@@ -389,11 +393,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         seq = 0;
         phase = Phase.CONNECTING;
+        if (old != null) {
+            backend = null;
+            old.close(); // first: with the pool, its slot is the one the new login takes
+        }
         link.restartConnect();
         link.open();
-        if (old != null) {
-            old.close();
-        }
     }
 
     /** Moves this session to {@code target}: see {@link SessionMover#moveTo}. */
@@ -548,6 +553,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     /** Ends the session: backend closed with COM_QUIT, buffers released, slot returned. Idempotent. */
     void close() {
         boolean first = phase != Phase.CLOSED || reserved;
+        // A client that leaves between statements leaves a connection another session can use.
+        boolean parkable = phase == Phase.IDLE && !killed && backend != null && backend.isReady() && lease.pooled()
+                && lease.pinnedBecause() == null && (in == null || !in.isReadable());
+        if (parkable) {
+            lease.release();
+        }
         phase = Phase.CLOSED;
         auth.cancelDeadline();
         mover.close();

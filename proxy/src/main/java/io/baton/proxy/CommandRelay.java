@@ -19,6 +19,8 @@ import java.util.Locale;
 final class CommandRelay {
     /** Marker: the command was answered by Baton itself and its bytes are consumed. */
     private static final ByteBuf CONSUMED = Unpooled.EMPTY_BUFFER.asReadOnly();
+    /** Marker: a pooled session's statement is not prepared on this connection yet; it is, then the command goes. */
+    private static final ByteBuf PREPARE_FIRST = Unpooled.EMPTY_BUFFER.asReadOnly();
 
     private final ClientSession s;
     private final Exchange x;
@@ -136,6 +138,28 @@ final class CommandRelay {
                 s.replyErr(e);
                 continue;
             }
+            if (cmd == Command.COM_QUIT) {
+                // The session ends here: its connection goes back to the pool (or closes with COM_QUIT of its own).
+                skipCommand();
+                s.close();
+                return;
+            }
+            if (cmd == Command.COM_STMT_CLOSE && s.lease.pooled() && (b == null || !b.isReady())) {
+                // A pooled session's statement lives on connections: the session forgets it, no connection needed.
+                if (len >= 5 && whole) {
+                    s.state().closeStatement(in.getIntLE(ri + Packets.HEADER_SIZE + 1));
+                }
+                skipCommand();
+                continue;
+            }
+            if (cmd == Command.COM_QUERY && (b == null || !b.isReady()) && ReadStatements.startsWithBaton(in,
+                    ri + Packets.HEADER_SIZE + 1, Math.min(len - 1, in.writerIndex() - ri - Packets.HEADER_SIZE - 1))) {
+                // BATON statements are answered by Baton: no connection needed.
+                x.command = cmd;
+                batonStatement(in.toString(ri + Packets.HEADER_SIZE + 1, len - 1, StandardCharsets.UTF_8));
+                skipCommand();
+                continue;
+            }
             if (!s.server.gate().admits(s.state().inTransaction)) {
                 // Held: the gate is closed (a session inside a transaction may finish it), or this node may not
                 // route at all (fenced, or its lease lapsed), which holds every statement.
@@ -159,8 +183,16 @@ final class CommandRelay {
                 b = s.backend; // a plain read: this statement goes to the session's replica
             }
             ByteBuf replacement = startCommand(in, cmd, ri + Packets.HEADER_SIZE, len, whole);
+            if (replacement == PREPARE_FIRST) {
+                prepareFirst(b);
+                break; // the command stays at the head of the client's bytes, and runs once the statement is prepared
+            }
             s.causal.statementStarted();
             if (replacement == CONSUMED) {
+                if (x.killGuarded != null) {
+                    x.killGuarded.lease.killAnswered(); // answered here: nothing goes to a server thread
+                    x.killGuarded = null;
+                }
                 if (s.phase != ClientSession.Phase.CLOSED && s.in != null && s.in.readerIndex() == ri) {
                     skipCommand();
                 }
@@ -185,6 +217,7 @@ final class CommandRelay {
             x.rows = -1;
             x.affected = -1;
             x.stateChangeUnexplained = false;
+            x.call = false;
             x.sentWithLongData = cmd == Command.COM_STMT_EXECUTE && x.longDataPending;
             if (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET) {
                 x.longDataPending = false;
@@ -238,8 +271,16 @@ final class CommandRelay {
      * arrives) and answers it with {@code e}: the statement was not run.
      */
     void refuse(MySqlError e) {
+        ByteBuf in = s.in;
+        int cmd = in != null && in.readableBytes() > Packets.HEADER_SIZE ? in.getUnsignedByte(in.readerIndex()
+                + Packets.HEADER_SIZE) : Command.COM_QUERY;
         skipCommand();
-        s.replyErr(e);
+        if (Command.expectsResponse(cmd)) {
+            s.replyErr(e);
+        } else if (cmd == Command.COM_STMT_SEND_LONG_DATA) {
+            // No answer to long data: the execute it was meant for learns that its parameter never arrived.
+            tellAtNextStatement(e, false);
+        }
     }
 
     private void checkPacketSize(long logicalLength) {
@@ -350,6 +391,25 @@ final class CommandRelay {
                     }
                     return CONSUMED; // CLOSE and SEND_LONG_DATA get no answer, as from a server
                 }
+                boolean pooled = s.lease.pooled();
+                if (pooled) {
+                    // The statement lives on connections, not on the session: the one this session has now may
+                    // never have seen it (docs/pool.md).
+                    if (cmd == Command.COM_STMT_CLOSE) {
+                        state.closeStatement(clientId);
+                        return CONSUMED; // the connection keeps it for the next session of its state (bounded)
+                    }
+                    Integer id = s.backend.statements.get(ps.sql);
+                    if (id == null) {
+                        x.prepareFirst = ps;
+                        return PREPARE_FIRST;
+                    }
+                    ps.serverId = id;
+                    ps.typesSent = s.backend.typesFrom.get(id) == ps;
+                    if (cmd == Command.COM_STMT_EXECUTE && len >= 6 && in.getUnsignedByte(payload + 5) != 0) {
+                        state.pin("open cursor"); // a cursor lives on the connection until the statement is closed
+                    }
+                }
                 in.setIntLE(payload + 1, ps.serverId);
                 if (cmd == Command.COM_STMT_EXECUTE) {
                     x.sentSql = ps.sql;
@@ -358,7 +418,11 @@ final class CommandRelay {
                     state.closeStatement(clientId);
                 }
                 if (cmd == Command.COM_STMT_EXECUTE && ps.params > 0 && whole) {
-                    return executeWithTypes(in, ps, payload, len);
+                    ByteBuf out = executeWithTypes(in, ps, payload, len);
+                    if (pooled && ps.typesSent) {
+                        s.backend.typesFrom.put(ps.serverId, ps);
+                    }
+                    return out;
                 }
                 return null;
             }
@@ -368,6 +432,7 @@ final class CommandRelay {
                     throw ProtocolException.malformed("COM_PROCESS_KILL without an id");
                 }
                 ClientSession target = s.server.sessions().get(in.getUnsignedIntLE(payload + 1));
+                guardKill(target);
                 if (target != null && target.backendThreadId() == 0 && killedBetweenStatements(target, true)) {
                     return CONSUMED;
                 }
@@ -480,6 +545,7 @@ final class CommandRelay {
     /** KILL [QUERY|CONNECTION] n: n is Baton's connection id; the server knows its own thread id. */
     private ByteBuf killStatement(StatementHead.Kill kill) {
         ClientSession target = s.server.sessions().get(kill.connectionId());
+        guardKill(target);
         long thread = target == null ? 0 : target.backendThreadId();
         if (thread == 0 && killedBetweenStatements(target, kill.kind() == null
                 || kill.kind().equalsIgnoreCase("CONNECTION"))) {
@@ -532,6 +598,64 @@ final class CommandRelay {
      * runs, so KILL QUERY is an OK with nothing to do, as on a server; KILL CONNECTION ends it here. True when
      * answered.
      */
+    /** A statement is being prepared on the session's connection before its command goes ({@link #prepareFirst}). */
+    private boolean preparing;
+
+    boolean preparing() {
+        return preparing;
+    }
+
+    /** Whether a prepared statement's parameter was sent as long data and its execute has not come yet. */
+    boolean longDataPending() {
+        return x.longDataPending;
+    }
+
+    /**
+     * A pooled session runs a prepared statement on a connection that has never seen it: the statement is prepared
+     * there first (the session is MIGRATING meanwhile), then the client's command goes as if just sent. If the server
+     * refuses to prepare it now (a table dropped, say), the command gets that error and the connection is dropped.
+     */
+    private void prepareFirst(BackendConnection b) {
+        SessionState.PreparedStatement ps = x.prepareFirst;
+        x.prepareFirst = null;
+        s.phase = ClientSession.Phase.MIGRATING;
+        preparing = true;
+        SessionReplay r = SessionReplay.prepare(s.state(), ps, s.lease.key(), res -> {
+            preparing = false;
+            if (s.phase == ClientSession.Phase.CLOSED) {
+                return;
+            }
+            s.phase = ClientSession.Phase.IDLE;
+            if (s.mover.completeDeferredMove()) {
+                if (res.ok() && b != s.backend) {
+                    b.listener(s.link); // (the move replaces it; its close reaches the link, which ignores it)
+                }
+                return; // a move asked for meanwhile goes first; the command runs on the moved session
+            }
+            if (res.ok() && b == s.backend) {
+                b.listener(s.link);
+            } else if (b == s.backend) {
+                s.dropBackend();
+                if (res.error() != null) {
+                    refuse(res.error());
+                }
+            }
+            process();
+        });
+        b.listener(r);
+        r.backendReady(b);
+    }
+
+    /**
+     * A pooled target keeps its connection until this KILL is answered, so that the thread id sent is still its own
+     * when the server runs the KILL ({@link BackendLease#guardForKill}); released at the end of the response.
+     */
+    private void guardKill(ClientSession target) {
+        if (target != null && target.lease.pooled() && target.lease.guardForKill()) {
+            x.killGuarded = target;
+        }
+    }
+
     private boolean killedBetweenStatements(ClientSession target, boolean connection) {
         if (target == null || !target.lease.released()) {
             return false;

@@ -114,6 +114,11 @@ final class ConnectionIds {
      * closes its subquery.
      */
     static List<Call> calls(ByteBuf b, int from, int len, byte[][] names) {
+        return calls(b, from, len, names, false);
+    }
+
+    /** As above; with {@code firstStatement} the scan ends at the first ';' outside parentheses. */
+    static List<Call> calls(ByteBuf b, int from, int len, byte[][] names, boolean firstStatement) {
         List<Call> calls = new ArrayList<>(1);
         int end = from + len;
         // selectList[d]: the text at parenthesis depth d is a select list (after SELECT, before its FROM/INTO/...).
@@ -176,6 +181,9 @@ final class ConnectionIds {
                 continue;
             }
             if (c == ';') {
+                if (firstStatement) {
+                    break; // a later statement of a multi-statement reads what the earlier ones left
+                }
                 depth = 0;
                 selectList[0] = false;
                 lastWord = ";";
@@ -342,7 +350,7 @@ final class ConnectionIds {
         if (have > MAX_REWRITE || in.writerIndex() - text < have) {
             return null;
         }
-        List<Call> calls = calls(in, text, have, PREVIOUS);
+        List<Call> calls = calls(in, text, have, PREVIOUS, true);
         if (calls.isEmpty()) {
             return null;
         }

@@ -22,6 +22,10 @@ final class Exchange {
     boolean pendingReset;
     /** The session this one's KILL CONNECTION targets, until the server has answered it. */
     ClientSession killTarget;
+    /** A pooled session's prepared statement to prepare on its connection before its command goes. */
+    SessionState.PreparedStatement prepareFirst;
+    /** The pooled session a KILL under way keeps on its connection (BackendLease#guardForKill), or null. */
+    ClientSession killGuarded;
     /** The server asked for a LOCAL INFILE: the client's next packets are the file, up to an empty one. */
     boolean infile;
     boolean lastInfileFrameFull;
@@ -59,6 +63,8 @@ final class Exchange {
     long affected = -1;
     /** The server reported a change of session state that no tracked variable or schema explains. */
     boolean stateChangeUnexplained;
+    /** The statement under way is a CALL (BackendLease#inspect). */
+    boolean call;
 
     // A statement reading the process list: its id column shows Baton's ids (ConnectionIds).
     /** The statement reads the process list; {@code showProcesslist}: it is SHOW [FULL] PROCESSLIST. */
@@ -78,6 +84,10 @@ final class Exchange {
             sent = null;
         }
         sentSql = null;
+        if (killGuarded != null) {
+            killGuarded.lease.killAnswered();
+            killGuarded = null;
+        }
         processlist = false;
         showProcesslist = false;
         idColumns = null;

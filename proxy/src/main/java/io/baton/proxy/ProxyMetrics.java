@@ -47,9 +47,10 @@ public final class ProxyMetrics {
     /** Why sessions keep their pooled connection: each reason a gauge, present at 0 (docs/pool.md). */
     static final java.util.List<String> PIN_REASONS = java.util.List.of("transaction", "user variables",
             "session state the server reported", "LAST_INSERT_ID(expr)", "temporary tables",
-            "named locks (GET_LOCK)", "table locks (LOCK TABLES)", "prepared statements", "warnings of the last statement",
+            "named locks (GET_LOCK)", "table locks (LOCK TABLES)", "open cursor", "long data pending",
+            "warnings of the last statement",
             "SQL_CALC_FOUND_ROWS", "no session tracker", "SQL prepared statements", "XA transaction", "open HANDLER",
-            "SET TRANSACTION for the next transaction");
+            "SET TRANSACTION for the next transaction", "session tracker changed", "global read lock", "backup lock");
     private Timer poolWait;
     private Counter poolWaitsGranted;
     private Counter poolWaitsTimedOut;

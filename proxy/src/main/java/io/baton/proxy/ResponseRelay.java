@@ -340,6 +340,10 @@ final class ResponseRelay {
             case PREPARE_OK -> {
                 SessionState.PreparedStatement ps = s.state().prepared(x.framer.preparedStatementId(),
                         x.pendingPrepareSql, x.framer.preparedParamCount(), x.framer.preparedColumnCount());
+                if (s.lease.pooled()) {
+                    // other sessions of this connection's state may run it too
+                    s.backend.prepared(ps.sql, ps.serverId, s.lease.key());
+                }
                 x.pendingPrepareSql = null;
                 buf.setIntLE(payload + 1, ps.clientId); // the client knows Baton's id, stable across servers
                 return null;
@@ -356,6 +360,7 @@ final class ResponseRelay {
                         long insertId = io.baton.protocol.ProtocolIO.getLenencInt(buf, payload + 1 + size);
                         if (insertId != 0) {
                             s.state().lastInsertId = insertId;
+                            s.state().insertIdUnsure = true;
                             s.backend.lastInsertId = insertId;
                         }
                     }
@@ -427,8 +432,10 @@ final class ResponseRelay {
             explained |= c instanceof SessionStateChange.Schema || c instanceof SessionStateChange.SystemVariable
                     || c instanceof SessionStateChange.Gtids;
         }
-        if (changed && !explained) {
-            x.stateChangeUnexplained = true; // user variables, SQL PREPARE, temporary tables...: state only this server has
+        if (changed && (!explained || x.call)) {
+            // user variables, SQL PREPARE, temporary tables...: state only this server has. A CALL's changes are never
+            // taken as explained: its procedure may have set more than the variables it reports.
+            x.stateChangeUnexplained = true;
         }
         for (SessionStateChange c : ok.sessionStateChanges()) {
             if (c instanceof SessionStateChange.Schema schema) {
@@ -445,6 +452,9 @@ final class ResponseRelay {
                         committed(state, v.value());
                     }
                     continue;
+                }
+                if (v.name().toLowerCase(java.util.Locale.ROOT).startsWith("session_track_")) {
+                    s.state().pin("session tracker changed"); // what Baton learns of the connection's state is changed
                 }
                 if ("wait_timeout".equalsIgnoreCase(v.name())) {
                     s.sessionWaitTimeout(v.value());
@@ -500,6 +510,9 @@ final class ResponseRelay {
         }
         if (x.pendingReset && x.framer.isSuccess()) {
             state.reset();
+            if (s.backend != null) {
+                s.backend.statementsReset();
+            }
             s.sessionWaitTimeout(null);
         }
         x.pendingReset = false;

@@ -66,7 +66,8 @@ final class SessionMover {
                 leaveWhileHeld(target, why, f);
                 return;
             }
-            if (phase == ClientSession.Phase.IN_FLIGHT || phase == ClientSession.Phase.CONNECTING) {
+            if (phase == ClientSession.Phase.IN_FLIGHT || phase == ClientSession.Phase.CONNECTING
+                    || (phase == ClientSession.Phase.MIGRATING && s.relay.preparing())) {
                 deferMove(target, f);
                 return;
             }
@@ -74,6 +75,12 @@ final class SessionMover {
                 abandonMove(); // a pending attempt (e.g. to a server that just died) gives way to the new target
             }
             SessionState state = s.state();
+            if (b != null && s.lease.pooled() && phase == ClientSession.Phase.IDLE && s.lease.pinnedBecause() == null) {
+                // Idle and holding nothing only its connection has: nothing to move; the connection goes.
+                s.dropBackend();
+                f.complete(true);
+                return;
+            }
             if (b == null && s.lease.pooled() && !state.inTransaction && s.txLog.lostAt() == null
                     && (phase == ClientSession.Phase.IDLE || phase == ClientSession.Phase.GATED
                     || phase == ClientSession.Phase.MIGRATING)) {
@@ -212,7 +219,27 @@ final class SessionMover {
      */
     private void acquire(Endpoint source, CompletableFuture<Boolean> f) {
         BackendPool pool = s.server.pool();
+        if (s.lease.capturing(() -> {
+            if (s.phase == ClientSession.Phase.MIGRATING && s.backend == null) {
+                s.phase = ClientSession.Phase.IDLE;
+                s.relay.process();
+            }
+        })) {
+            s.phase = ClientSession.Phase.MIGRATING; // LAST_INSERT_ID() of its last connection first
+            f.complete(false);
+            return;
+        }
         String key = s.lease.key();
+        if (s.txLog.lostAt() != null && s.state().statementCount() > 0) {
+            // A transaction to replay runs its prepared statements by the ids the new connection gives them: a fresh
+            // connection with every statement prepared, as a move does.
+            if (pool.reserve(source)) {
+                startMove(source, f, true);
+            } else {
+                startMove(source, f);
+            }
+            return;
+        }
         BackendConnection idle = pool.take(s.ch.eventLoop(), source, key, s.id());
         if (idle != null) {
             adopt(idle, source, f);
@@ -224,11 +251,14 @@ final class SessionMover {
         }
         s.phase = ClientSession.Phase.MIGRATING;
         long t0 = System.nanoTime();
+        int generation = ++moveGeneration;
         s.server.metrics().poolWaiting();
         poolWaiter = pool.await(s, source, key, (outcome, given) -> {
-            poolWaiter = null;
+            if (generation == moveGeneration) {
+                poolWaiter = null;
+            }
             s.server.metrics().poolWaited(t0, outcome == BackendPool.Outcome.TIMEOUT);
-            if (s.phase == ClientSession.Phase.CLOSED) {
+            if (s.phase == ClientSession.Phase.CLOSED || generation != moveGeneration) {
                 if (given != null) {
                     given.close();
                 } else if (outcome == BackendPool.Outcome.SLOT) {
@@ -261,6 +291,14 @@ final class SessionMover {
      * session's when it differs, an open transaction lost with the previous connection is replayed (as after a move).
      */
     private void adopt(BackendConnection b, Endpoint target, CompletableFuture<Boolean> f) {
+        if (!b.isReady()) {
+            // Closed on its way here (its slot went back when it closed): look again.
+            b.close();
+            f.complete(false);
+            s.phase = ClientSession.Phase.IDLE;
+            s.relay.process();
+            return;
+        }
         long t0 = System.nanoTime();
         b.uses++;
         int generation = ++moveGeneration;
@@ -347,6 +385,11 @@ final class SessionMover {
 
     private void abandonMove() {
         moveGeneration++;
+        acquiring = false;
+        if (poolWaiter != null) {
+            poolWaiter.cancel(); // an answer already on its way is dropped by the generation check
+            poolWaiter = null;
+        }
         if (moving != null) {
             moving.close();
             moving = null;
@@ -373,8 +416,10 @@ final class SessionMover {
         BackendConnection.Login l = s.backendLogin();
         int generation = ++moveGeneration;
         movingDone = f;
+        // From the pool (counted), a session's statements are prepared where they first run; a move prepares them all.
+        boolean lazy = counted && s.txLog.lostAt() == null;
         moving = BackendConnection.open(s.ch.eventLoop(), target, l, s.server.settings(), s.server.backendTls(),
-                new SessionReplay(s.state(), r -> moved(r, target, t0, f, generation)));
+                new SessionReplay(s.state(), !lazy, r -> moved(r, target, t0, f, generation)).shared(s.lease.pooled()).key(s.lease.pooled() ? s.lease.key() : null));
         if (s.lease.pooled()) {
             if (!counted) {
                 s.server.pool().force(target); // a session that held a connection keeps one, over the bound if need be

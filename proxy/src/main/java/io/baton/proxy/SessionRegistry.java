@@ -9,7 +9,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Every client session by Baton's own connection id (the id clients see and KILL). */
 public final class SessionRegistry {
     private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
-    private final AtomicLong nextId = new AtomicLong(1);
+    /**
+     * Baton's connection ids start far above the servers' thread ids, which count from 1: a thread id read from a
+     * server's process list (an idle pooled connection's, say) is then never taken for a Baton session's id by KILL
+     * (docs/connection-ids.md).
+     */
+    static final long FIRST_ID = 1_000_000_000L;
+    private final AtomicLong nextId = new AtomicLong(FIRST_ID);
     private final AtomicInteger open = new AtomicInteger();
 
     long nextId() {

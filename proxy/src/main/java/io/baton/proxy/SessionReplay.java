@@ -78,7 +78,32 @@ final class SessionReplay implements BackendConnection.Listener {
         return new SessionReplay(state, false, true, done);
     }
 
+    /** Prepares one statement of a pooled session on the connection it runs on now, the first time it runs there. */
+    static SessionReplay prepare(SessionState state, SessionState.PreparedStatement ps, String key, Consumer<Result> done) {
+        SessionReplay r = new SessionReplay(state, false, false, done);
+        r.only = ps;
+        r.shared = true;
+        r.key = key;
+        return r;
+    }
+
+    /** The session's state key, recorded with statements prepared for a pooled session. */
+    SessionReplay key(String k) {
+        this.key = k;
+        return this;
+    }
+
+    private String key;
+
+    /** With the pool on: statements prepared are recorded on the connection, which sessions of its state share. */
+    SessionReplay shared(boolean on) {
+        this.shared = on;
+        return this;
+    }
+
     private final boolean lastInsertIdOnly;
+    private SessionState.PreparedStatement only;
+    private boolean shared;
 
     static String setStatement(Map<String, String> variables) {
         StringBuilder sb = new StringBuilder();
@@ -104,6 +129,11 @@ final class SessionReplay implements BackendConnection.Listener {
 
     @Override
     public void backendReady(BackendConnection b) {
+        if (only != null) {
+            steps.add(new Step(Command.COM_STMT_PREPARE, only.sql, only));
+            send(b);
+            return;
+        }
         String set = lastInsertIdOnly ? null : setStatement(state.variables());
         if (state.lastInsertId != 0 || lastInsertIdOnly) {
             // LAST_INSERT_ID() answers what the session's own last insert generated, on any connection.
@@ -117,6 +147,10 @@ final class SessionReplay implements BackendConnection.Listener {
                 : java.util.List.<SessionState.PreparedStatement>of()) {
             steps.add(new Step(Command.COM_STMT_PREPARE, ps.sql, ps));
         }
+        send(b);
+    }
+
+    private void send(BackendConnection b) {
         if (steps.isEmpty()) {
             finish(b, null);
             return;
@@ -165,6 +199,9 @@ final class SessionReplay implements BackendConnection.Listener {
                     if (s.statement() != null) {
                         s.statement().serverId = framer.preparedStatementId();
                         s.statement().typesSent = false;
+                        if (shared) {
+                            b.prepared(s.statement().sql, framer.preparedStatementId(), key);
+                        }
                     }
                     if (++current == steps.size()) {
                         finish(b, null);
@@ -197,7 +234,7 @@ final class SessionReplay implements BackendConnection.Listener {
         }
         if (error != null) {
             b.close();
-        } else {
+        } else if (only == null) {
             b.lastInsertId = state.lastInsertId;
         }
         done.accept(new Result(error == null ? b : null, error, warnings));

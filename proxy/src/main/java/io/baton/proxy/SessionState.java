@@ -34,6 +34,12 @@ public final class SessionState {
     private String pinned;
     /** What LAST_INSERT_ID() answers in this session: the first id its last id-generating insert produced. */
     long lastInsertId;
+    /**
+     * An OK reported an insert id since LAST_INSERT_ID() was last read from the server: an explicit value inserted into
+     * an AUTO_INCREMENT column is reported the same way and does not change LAST_INSERT_ID(), so the value is asked
+     * for before the connection is given back (BackendLease).
+     */
+    boolean insertIdUnsure;
 
     /** A server-side prepared statement as the client knows it, and where it lives now. */
     public static final class PreparedStatement {
@@ -153,6 +159,7 @@ public final class SessionState {
     void reset() {
         pinned = null;
         lastInsertId = 0;
+        insertIdUnsure = false;
         variables.clear();
         statements.clear();
         temporaryTables = false;

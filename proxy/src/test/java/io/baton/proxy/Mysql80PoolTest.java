@@ -1,7 +1,139 @@
 package io.baton.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mysql.cj.jdbc.JdbcConnection;
+import io.baton.sandbox.TopologyFile;
 import io.baton.sandbox.junit.WithSandbox;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
 
 @WithSandbox(replicas = 0, flavor = "mysql80")
 class Mysql80PoolTest extends PoolScenarios {
+
+    /**
+     * 2,000 client sessions, 16 of them active in four different session states: never more than maxPerServer server
+     * connections (counted by Baton and by the server), and every answer is the session's own.
+     */
+    @Test
+    void twoThousandSessionsSixteenActiveOnAtMostMaxPerServerConnections() throws Exception {
+        int max = pool().maxPerServer();
+        TopologyFile.User u = topology.user("app");
+        List<RawClient> idle = new ArrayList<>();
+        AtomicInteger peak = new AtomicInteger();
+        AtomicInteger serverPeak = new AtomicInteger();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            try (Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement()) {
+                while (sampling.get()) {
+                    peak.accumulateAndGet(baton.proxy().poolOpen().getOrDefault(source, 0), Math::max);
+                    try (ResultSet rs = r.executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '"
+                            + u.user() + "'")) {
+                        rs.next();
+                        serverPeak.accumulateAndGet(rs.getInt(1), Math::max);
+                    }
+                    Thread.sleep(20);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        sampler.start();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            for (int i = 0; i < 2000; i++) {
+                RawClient c = new RawClient(baton.port());
+                idle.add(c);
+                byte[] ok = c.login(u.user(), u.password(), "app");
+                assertEquals(0, ok[0] & 0xFF, "login " + i + ": errno " + RawClient.errno(ok));
+            }
+            try (Connection c = connect(""); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS pool_load (id INT AUTO_INCREMENT PRIMARY KEY, t INT, v INT)");
+            }
+            List<Future<Integer>> active = new ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                int me = t;
+                active.add(pool.submit(() -> {
+                    int checks = 0;
+                    try (Connection c = connect(""); Statement s = c.createStatement()) {
+                        long id = ((JdbcConnection) c).getId();
+                        int len = 1024 + me % 4; // four different session states among the sixteen
+                        s.execute("SET SESSION group_concat_max_len = " + len);
+                        for (int round = 0; round < 40; round++) {
+                            s.executeUpdate("INSERT INTO pool_load (t, v) VALUES (" + me + ", " + round + ")",
+                                    Statement.RETURN_GENERATED_KEYS);
+                            long key;
+                            try (ResultSet k = s.getGeneratedKeys()) {
+                                k.next();
+                                key = k.getLong(1);
+                            }
+                            Thread.sleep(ThreadLocalRandom.current().nextInt(8));
+                            try (ResultSet rs = s.executeQuery("SELECT LAST_INSERT_ID(), @@group_concat_max_len,"
+                                    + " CONNECTION_ID(), DATABASE()")) {
+                                rs.next();
+                                assertEquals(key, rs.getLong(1), "LAST_INSERT_ID() of session " + me);
+                                assertEquals(len, rs.getInt(2), "group_concat_max_len of session " + me);
+                                assertEquals(id, rs.getLong(3), "CONNECTION_ID() of session " + me);
+                                assertEquals("app", rs.getString(4));
+                            }
+                            int updated = s.executeUpdate("UPDATE pool_load SET v = v + 1 WHERE t = " + me);
+                            Thread.sleep(ThreadLocalRandom.current().nextInt(8));
+                            try (ResultSet rs = s.executeQuery("SELECT ROW_COUNT()")) {
+                                rs.next();
+                                assertEquals(updated, rs.getInt(1), "ROW_COUNT() of session " + me);
+                            }
+                            checks += 4;
+                        }
+                    }
+                    return checks;
+                }));
+            }
+            // Meanwhile some of the idle sessions wake up for one statement each.
+            for (int i = 0; i < idle.size(); i += 50) {
+                RawClient c = idle.get(i);
+                byte[] sql = "DO 1".getBytes(StandardCharsets.US_ASCII);
+                byte[] payload = new byte[1 + sql.length];
+                payload[0] = 0x03;
+                System.arraycopy(sql, 0, payload, 1, sql.length);
+                c.writePacket(0, payload);
+                byte[] answer = c.readPacket();
+                assertEquals(0, answer[0] & 0xFF, "idle session " + i + ": errno " + RawClient.errno(answer));
+            }
+            int checks = 0;
+            for (Future<Integer> f : active) {
+                checks += f.get(120, TimeUnit.SECONDS);
+            }
+            assertEquals(16 * 40 * 4, checks);
+            assertTrue(peak.get() <= max, "Baton's pool never had more than " + max + " connections: " + peak.get());
+            assertTrue(serverPeak.get() <= max, "the server never saw more than " + max + " threads of the user: "
+                    + serverPeak.get());
+            System.out.println("pool: peak " + peak.get() + " connections by Baton's count, " + serverPeak.get()
+                    + " threads of the user by the server's");
+            Thread.sleep(pool().idleTimeout().toMillis() * 2 + 300);
+            assertTrue(baton.proxy().poolOpen().getOrDefault(source, 0) <= 1,
+                    "2,000 idle sessions: the idle connections closed after pool.idleTimeout, "
+                            + baton.proxy().poolOpen().getOrDefault(source, 0) + " open");
+            assertEquals(2000 + 0, baton.proxy().sessions().open(), "and every session is still there");
+        } finally {
+            sampling.set(false);
+            sampler.join(5000);
+            pool.shutdownNow();
+            for (RawClient c : idle) {
+                c.close();
+            }
+        }
+    }
 }

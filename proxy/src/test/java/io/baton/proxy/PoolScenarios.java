@@ -161,11 +161,47 @@ public abstract class PoolScenarios {
                 assertTrue(cs.lease.released(), rule[0] + ": gave the connection back");
             }
         }
-        try (Connection c = connect("useServerPrepStmts=true"); PreparedStatement ps = c.prepareStatement("SELECT ? + 1")) {
-            ps.setInt(1, 1);
-            ps.executeQuery().close();
-            idle();
-            assertEquals("prepared statements", session(c).pinnedBecause());
+    }
+
+    /**
+     * Server-side prepared statements do not pin: a statement is prepared on a connection the first time the session
+     * runs it there, the client keeps its ids, and two sessions sharing a connection bind their own parameter types.
+     */
+    @Test
+    void preparedStatementsFollowTheSessionFromConnectionToConnection() throws Exception {
+        try (Connection a = connect("useServerPrepStmts=true&cachePrepStmts=true");
+             Connection b = connect("useServerPrepStmts=true&cachePrepStmts=true");
+             PreparedStatement pa = a.prepareStatement("SELECT ?, CONNECTION_ID()");
+             PreparedStatement pb = b.prepareStatement("SELECT ?, CONNECTION_ID()")) {
+            for (int round = 0; round < 20; round++) {
+                pa.setInt(1, round);
+                try (ResultSet rs = pa.executeQuery()) {
+                    rs.next();
+                    assertEquals(round, rs.getInt(1));
+                    assertEquals(((JdbcConnection) a).getId(), rs.getLong(2));
+                }
+                pb.setString(1, "b" + round);
+                try (ResultSet rs = pb.executeQuery()) {
+                    rs.next();
+                    assertEquals("b" + round, rs.getString(1), "session b's own parameter type and value");
+                    assertEquals(((JdbcConnection) b).getId(), rs.getLong(2));
+                }
+                if (round % 5 == 0) {
+                    idle();
+                    assertNull(session(a).pinnedBecause(), "prepared statements do not pin");
+                    assertTrue(session(a).lease.released());
+                    busyElsewhere();
+                }
+            }
+            try (PreparedStatement late = a.prepareStatement("SELECT ? * 2")) {
+                idle();
+                busyElsewhere();
+                late.setInt(1, 21);
+                try (ResultSet rs = late.executeQuery()) {
+                    rs.next();
+                    assertEquals(42, rs.getInt(1), "a statement prepared on one connection runs on another");
+                }
+            }
         }
     }
 

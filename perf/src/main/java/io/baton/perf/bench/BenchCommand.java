@@ -74,7 +74,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path dir;
     @Option(names = "--targets", split = ",", paramLabel = "LIST",
             description = "Targets in round order: direct, baton, baton-replica (durability.mode replica, own JVM),"
-                    + " baton-noreplay (replay.enabled false, own JVM), baton-reads, baton-reads-user (the read-only"
+                    + " baton-noreplay (replay.enabled false, own JVM), baton-nopool (pool.enabled false, own JVM), baton-reads, baton-reads-user (the read-only"
                     + " port, own JVM), haproxy (default: direct,baton,haproxy; with --read-port:"
                     + " direct,baton,baton-reads,baton-reads-user).")
     List<String> targets;
@@ -106,8 +106,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         for (String t : targets) {
             check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA, Target.BATON_NO_REPLAY,
-                    Target.BATON_READS, Target.BATON_READS_USER).contains(t), "unknown target '" + t
-                    + "': direct, baton, baton-replica, baton-noreplay, baton-reads, baton-reads-user or haproxy");
+                    Target.BATON_NO_POOL, Target.BATON_READS, Target.BATON_READS_USER).contains(t), "unknown target '" + t
+                    + "': direct, baton, baton-replica, baton-noreplay, baton-nopool, baton-reads, baton-reads-user or"
+                    + " haproxy");
         }
         boolean reads = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER);
         check(!reads || w == Workload.READ_ONLY || w == Workload.POINT_SELECT,
@@ -177,6 +178,19 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.println("bench: Baton with replay.enabled false (own JVM) on port " + b.port() + ", pid " + b.pid());
                 cpu.put(Target.BATON_NO_REPLAY, ProxyCpu.ofProcess(b.pid()));
                 byName.put(Target.BATON_NO_REPLAY, new Target(Target.BATON_NO_REPLAY, LoopbackPort.HOST, b.port(),
+                        app.user(), app.password()));
+            }
+            if (order.contains(Target.BATON_NO_POOL)) {
+                // The sandbox's configuration without the backend pool: one server connection per session.
+                Path config = work.resolve("baton-nopool.yml");
+                Files.createDirectories(work);
+                Files.writeString(config, Files.readString(Path.of(topo.file().config())) + "\npool:\n  enabled: false\n");
+                List<String> opts = batonJavaOpts.isBlank() ? List.of()
+                        : Arrays.asList(batonJavaOpts.replace("baton.jfr", "baton-nopool.jfr").trim().split("\\s+"));
+                BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve("baton-nopool.log")));
+                System.out.println("bench: Baton with pool.enabled false (own JVM) on port " + b.port() + ", pid " + b.pid());
+                cpu.put(Target.BATON_NO_POOL, ProxyCpu.ofProcess(b.pid()));
+                byName.put(Target.BATON_NO_POOL, new Target(Target.BATON_NO_POOL, LoopbackPort.HOST, b.port(),
                         app.user(), app.password()));
             }
             for (String t : List.of(Target.BATON_READS, Target.BATON_READS_USER)) {

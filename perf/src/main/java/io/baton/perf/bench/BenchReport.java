@@ -117,6 +117,15 @@ final class BenchReport {
                         + " with it, %.1f µs without: %+.1f %%", on, off, 100 * (on - off) / off));
             }
         }
+        if (has(Target.BATON) && has(Target.BATON_NO_POOL)) {
+            double on = median(Target.BATON, RoundResult::proxyCpuMicrosPerEvent);
+            double off = median(Target.BATON_NO_POOL, RoundResult::proxyCpuMicrosPerEvent);
+            out.println("baton / baton-nopool throughput per round: " + fmt(roundRatios(Target.BATON, Target.BATON_NO_POOL)));
+            if (!Double.isNaN(on) && !Double.isNaN(off) && off > 0) {
+                out.println(String.format(Locale.ROOT, "the backend pool's proxy CPU (median of rounds): %.1f µs per event"
+                        + " with it, %.1f µs without: %.2fx", on, off, on / off));
+            }
+        }
         if (has(Target.BATON) && has(Target.HAPROXY)) {
             out.println("baton / haproxy throughput per round: " + fmt(roundRatios(Target.BATON, Target.HAPROXY)));
         }

@@ -54,6 +54,9 @@ public final class IdleSessionsCommand implements Callable<Integer> {
     @Option(names = "--limit-mib", defaultValue = "300", paramLabel = "MIB",
             description = "The RSS budget the result is compared with (default: ${DEFAULT-VALUE}).")
     int limitMib;
+    @Option(names = "--no-pool",
+            description = "Run Baton with pool.enabled false (one server connection per session), to compare.")
+    boolean noPool;
     @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
             description = "Where the JSON goes (default: ${DEFAULT-VALUE}).")
     Path out;
@@ -84,8 +87,19 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             }
             TopologyFile.Server src = topo.currentSource();
             List<String> opts = batonJavaOpts.isBlank() ? List.of() : Arrays.asList(batonJavaOpts.trim().split("\\s+"));
-            BatonProcess baton = res.add(BatonProcess.start(Path.of(topo.file().config()), opts,
+            Path config = Path.of(topo.file().config());
+            if (noPool) {
+                Files.createDirectories(outDir);
+                config = outDir.resolve("idle-sessions-" + stamp + "-nopool.yml");
+                Files.writeString(config, Files.readString(Path.of(topo.file().config())) + "\npool:\n  enabled: false\n");
+            }
+            BatonProcess baton = res.add(BatonProcess.start(config, opts,
                     outDir.resolve("idle-sessions-" + stamp + "-baton.log")));
+            long mysqldPid;
+            try (Connection root = topo.connectRoot(src.name())) {
+                mysqldPid = Long.parseLong(Files.readString(Path.of(BenchCommand.scalar(root, "SELECT @@pid_file"))).trim());
+            }
+            ProcStatus mysqldBefore = ProcStatus.read(mysqldPid);
             TopologyFile.User app = topo.user("app");
             Target target = new Target(Target.BATON, LoopbackPort.HOST, baton.port(), app.user(), app.password());
             System.out.println("idle-sessions: Baton pid " + baton.pid() + " on port " + baton.port()
@@ -140,7 +154,12 @@ public final class IdleSessionsCommand implements Callable<Integer> {
                             + " %.1f KiB per session; %d threads); budget %d MiB: %s%n",
                     open.size(), after.rssMib(), before.rssMib(), after.hwmMib(), perSessionKib, after.threads(), limitMib,
                     after.rssMib() <= limitMib ? "within" : "OVER");
-            System.out.println("server-side sessions of '" + app.user() + "' on " + src.name() + ": " + backends);
+            System.out.println("server-side sessions of '" + app.user() + "' on " + src.name() + ": " + backends
+                    + (noPool ? " (pool.enabled false)" : " (backend pool on)"));
+            ProcStatus mysqldAfter = ProcStatus.read(mysqldPid);
+            System.out.printf(Locale.ROOT, "mysqld RSS: %.1f MiB (before the sessions: %.1f MiB; %+.1f MiB; %d threads)%n",
+                    mysqldAfter.rssMib(), mysqldBefore.rssMib(), mysqldAfter.rssMib() - mysqldBefore.rssMib(),
+                    mysqldAfter.threads());
 
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("sessionsRequested", sessions);
@@ -155,6 +174,10 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             json.put("rssKibPerSession", RoundResult.round2(perSessionKib));
             json.put("batonThreads", after.threads());
             json.put("serverSessions", backends);
+            json.put("pool", !noPool);
+            json.put("mysqldRssMibBefore", RoundResult.round2(mysqldBefore.rssMib()));
+            json.put("mysqldRssMib", RoundResult.round2(mysqldAfter.rssMib()));
+            json.put("mysqldThreads", mysqldAfter.threads());
             json.put("limitMib", limitMib);
             String version;
             try (Connection root = topo.connectRoot(src.name())) {

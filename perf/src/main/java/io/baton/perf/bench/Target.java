@@ -20,6 +20,8 @@ public record Target(String name, String host, int port, String user, String pas
     public static final String BATON_REPLICA = "baton-replica";
     /** Baton with replay.enabled false (its own JVM): what transaction replay costs, against baton with --baton process. */
     public static final String BATON_NO_REPLAY = "baton-noreplay";
+    /** Baton with pool.enabled false (its own JVM): one server connection per session, against baton with --baton process. */
+    public static final String BATON_NO_POOL = "baton-nopool";
 
     /** Baton's read-only port over the replicas (its own JVM), reads.consistency eventual. */
     public static final String BATON_READS = "baton-reads";
