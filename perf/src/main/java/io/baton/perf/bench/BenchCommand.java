@@ -130,6 +130,24 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Starts {@code name}, a Baton process with the sandbox's configuration plus {@code yaml}, when the run has it. */
+    private void startVariant(Resources res, SandboxTopology topo, Path work, Map<String, ProxyCpu> cpu,
+                              Map<String, Target> byName, List<String> order, TopologyFile.User app, String name,
+                              String yaml, String label) throws IOException, InterruptedException {
+        if (!order.contains(name)) {
+            return;
+        }
+        Path config = work.resolve(name + ".yml");
+        Files.createDirectories(work);
+        Files.writeString(config, Files.readString(Path.of(topo.file().config())) + "\n" + yaml);
+        List<String> opts = batonJavaOpts.isBlank() ? List.of()
+                : Arrays.asList(batonJavaOpts.replace("baton.jfr", name + ".jfr").trim().split("\\s+"));
+        BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve(name + ".log")));
+        System.out.println("bench: Baton with " + label + " (own JVM) on port " + b.port() + ", pid " + b.pid());
+        cpu.put(name, ProxyCpu.ofProcess(b.pid()));
+        byName.put(name, new Target(name, LoopbackPort.HOST, b.port(), app.user(), app.password()));
+    }
+
     private int run(Workload w, List<String> order, Optional<Path> haproxyBinary, List<String> notes)
             throws IOException, SQLException, InterruptedException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -153,46 +171,13 @@ public final class BenchCommand implements Callable<Integer> {
                 int port = startBaton(res, topo, src, work, cpu);
                 byName.put(Target.BATON, new Target(Target.BATON, LoopbackPort.HOST, port, app.user(), app.password()));
             }
-            if (order.contains(Target.BATON_REPLICA)) {
-                // The sandbox's configuration with durability.mode replica: a Baton as an operator would run it.
-                Path config = work.resolve("baton-replica.yml");
-                Files.createDirectories(work);
-                Files.writeString(config, Files.readString(Path.of(topo.file().config()))
-                        + "\ndurability:\n  mode: replica\n");
-                List<String> opts = batonJavaOpts.isBlank() ? List.of()
-                        : Arrays.asList(batonJavaOpts.replace("baton.jfr", "baton-replica.jfr").trim().split("\\s+"));
-                BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve("baton-replica.log")));
-                System.out.println("bench: Baton with durability.mode replica (own JVM) on port " + b.port() + ", pid " + b.pid());
-                cpu.put(Target.BATON_REPLICA, ProxyCpu.ofProcess(b.pid()));
-                byName.put(Target.BATON_REPLICA, new Target(Target.BATON_REPLICA, LoopbackPort.HOST, b.port(), app.user(),
-                        app.password()));
-            }
-            if (order.contains(Target.BATON_NO_REPLAY)) {
-                // The sandbox's configuration without transaction replay: its cost is the difference to baton.
-                Path config = work.resolve("baton-noreplay.yml");
-                Files.createDirectories(work);
-                Files.writeString(config, Files.readString(Path.of(topo.file().config())) + "\nreplay:\n  enabled: false\n");
-                List<String> opts = batonJavaOpts.isBlank() ? List.of()
-                        : Arrays.asList(batonJavaOpts.replace("baton.jfr", "baton-noreplay.jfr").trim().split("\\s+"));
-                BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve("baton-noreplay.log")));
-                System.out.println("bench: Baton with replay.enabled false (own JVM) on port " + b.port() + ", pid " + b.pid());
-                cpu.put(Target.BATON_NO_REPLAY, ProxyCpu.ofProcess(b.pid()));
-                byName.put(Target.BATON_NO_REPLAY, new Target(Target.BATON_NO_REPLAY, LoopbackPort.HOST, b.port(),
-                        app.user(), app.password()));
-            }
-            if (order.contains(Target.BATON_NO_POOL)) {
-                // The sandbox's configuration without the backend pool: one server connection per session.
-                Path config = work.resolve("baton-nopool.yml");
-                Files.createDirectories(work);
-                Files.writeString(config, Files.readString(Path.of(topo.file().config())) + "\npool:\n  enabled: false\n");
-                List<String> opts = batonJavaOpts.isBlank() ? List.of()
-                        : Arrays.asList(batonJavaOpts.replace("baton.jfr", "baton-nopool.jfr").trim().split("\\s+"));
-                BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve("baton-nopool.log")));
-                System.out.println("bench: Baton with pool.enabled false (own JVM) on port " + b.port() + ", pid " + b.pid());
-                cpu.put(Target.BATON_NO_POOL, ProxyCpu.ofProcess(b.pid()));
-                byName.put(Target.BATON_NO_POOL, new Target(Target.BATON_NO_POOL, LoopbackPort.HOST, b.port(),
-                        app.user(), app.password()));
-            }
+            // Variants of the sandbox's configuration, each a Baton as an operator would run it, in its own JVM.
+            startVariant(res, topo, work, cpu, byName, order, app, Target.BATON_REPLICA, "durability:\n  mode: replica\n",
+                    "durability.mode replica");
+            startVariant(res, topo, work, cpu, byName, order, app, Target.BATON_NO_REPLAY, "replay:\n  enabled: false\n",
+                    "replay.enabled false");
+            startVariant(res, topo, work, cpu, byName, order, app, Target.BATON_NO_POOL, "pool:\n  enabled: false\n",
+                    "pool.enabled false");
             for (String t : List.of(Target.BATON_READS, Target.BATON_READS_USER)) {
                 if (order.contains(t)) {
                     byName.put(t, startReadPort(res, topo, t, work, cpu, app));
