@@ -2,7 +2,6 @@ package io.baton.proxy;
 
 import io.baton.protocol.Capabilities;
 import io.netty.buffer.ByteBuf;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -44,7 +43,8 @@ final class BackendLease {
     /** Counts statements: a release scheduled for an idle period is dropped when a statement came since. */
     private long stamp;
     private long idleSince;
-    private boolean releaseScheduled;
+    /** In its event loop's list of sessions to give their connection back when idle long enough. */
+    private boolean releaseQueued;
     /** The connection was given back (the session is between statements without one, by choice). */
     private boolean released;
     /**
@@ -73,10 +73,29 @@ final class BackendLease {
     String key() {
         SessionState st = s.state();
         int shaping = s.capabilities & ~(Capabilities.CLIENT_SSL | Capabilities.CLIENT_COMPRESS);
+        if (key != null && keyVersion == st.variablesVersion && keyCharset == st.characterSet && keyCaps == shaping
+                && java.util.Objects.equals(keySchema, st.schema) && java.util.Objects.equals(keyUser, st.user)) {
+            return key; // the common case: nothing changed since the last statement
+        }
         String set = SessionReplay.setStatement(st.variables());
-        return st.user + '\u0001' + st.schema + '\u0001' + st.characterSet + '\u0001' + shaping + '\u0001'
+        key = st.user + '\u0001' + st.schema + '\u0001' + st.characterSet + '\u0001' + shaping + '\u0001'
                 + (set == null ? "" : set);
+        key = key.intern(); // one instance per state: the pool compares keys by identity first
+        keyVersion = st.variablesVersion;
+        keyCharset = st.characterSet;
+        keyCaps = shaping;
+        keySchema = st.schema;
+        keyUser = st.user;
+        return key;
     }
+
+    /** The state key last built, and what it was built from. */
+    private String key;
+    private int keyVersion;
+    private int keyCharset;
+    private int keyCaps;
+    private String keySchema;
+    private String keyUser;
 
     /** Why this session keeps its connection now, or null when it may give it back. */
     String pinnedBecause() {
@@ -209,29 +228,31 @@ final class BackendLease {
             return;
         }
         idleSince = System.nanoTime();
-        if (!releaseScheduled) {
-            releaseScheduled = true;
-            long armedStamp = stamp;
-            s.ch.eventLoop().schedule(() -> releaseDue(armedStamp), delay, TimeUnit.NANOSECONDS);
+        if (!releaseQueued) {
+            // One ticker per event loop looks at the idle sessions (a timer per session and statement would cost
+            // a wake-up each: measured 10 % more CPU per statement at 16 threads).
+            releaseQueued = true;
+            s.server.pool().releaseLater(this, s.ch.eventLoop());
         }
     }
 
-    private void releaseDue(long armedStamp) {
-        releaseScheduled = false;
+    /** Results of {@link #releaseIfDue}: keep looking at this session, or drop it from the loop's list. */
+    static final boolean KEEP = true;
+
+    /** The loop's ticker: gives the connection back if the session has been idle for pool.releaseDelay. */
+    boolean releaseIfDue(long now, long delay) {
         if (s.phase != ClientSession.Phase.IDLE || s.backend == null) {
-            return; // busy: the end of its statement arms it again
+            releaseQueued = false; // busy (or without a connection): the end of its next statement queues it again
+            return !KEEP;
         }
-        long delay = s.server.settings().pool().releaseDelay().toNanos();
-        long left = idleSince + delay - System.nanoTime();
-        if (armedStamp != stamp && left > 0) {
-            releaseScheduled = true;
-            long now = stamp;
-            s.ch.eventLoop().schedule(() -> releaseDue(now), left, TimeUnit.NANOSECONDS);
-            return;
+        if (now - idleSince < delay) {
+            return KEEP;
         }
+        releaseQueued = false;
         if (pinnedBecause() == null) {
             release();
         }
+        return !KEEP;
     }
 
     /** Gives the connection back to the pool now (the session is idle and holds nothing that pins it). */

@@ -159,6 +159,10 @@ final class BackendPool {
         final Map<Endpoint, ArrayDeque<Parked>> idle = new HashMap<>();
         final AtomicInteger count = new AtomicInteger();
         ScheduledFuture<?> sweeper;
+        /** Sessions of this loop idle with a connection, and the ticker that gives theirs back when due. */
+        final ArrayDeque<BackendLease> holders = new ArrayDeque<>();
+        ScheduledFuture<?> releaser;
+        int emptyTicks;
 
         LoopIdle(EventLoop loop) {
             this.loop = loop;
@@ -389,6 +393,36 @@ final class BackendPool {
         ArrayDeque<Parked> q = li == null ? null : li.idle.get(p.b.endpoint());
         if (q != null && q.remove(p)) {
             li.count.decrementAndGet();
+        }
+    }
+
+    /**
+     * {@code lease}'s session is idle holding a connection: the loop's ticker (every pool.releaseDelay) gives it back
+     * once it has been idle that long. On {@code loop}.
+     */
+    void releaseLater(BackendLease lease, EventLoop loop) {
+        LoopIdle li = loop(loop);
+        li.holders.addLast(lease);
+        if (li.releaser == null) {
+            long every = Math.max(1_000_000L, settings().releaseDelay().toNanos());
+            li.emptyTicks = 0;
+            li.releaser = loop.scheduleAtFixedRate(() -> releaseDue(li), every, every, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void releaseDue(LoopIdle li) {
+        long now = System.nanoTime();
+        long delay = settings().releaseDelay().toNanos();
+        for (Iterator<BackendLease> it = li.holders.iterator(); it.hasNext(); ) {
+            if (it.next().releaseIfDue(now, delay) != BackendLease.KEEP) {
+                it.remove();
+            }
+        }
+        if (!li.holders.isEmpty()) {
+            li.emptyTicks = 0;
+        } else if (++li.emptyTicks > 200 && li.releaser != null) {
+            li.releaser.cancel(false); // nobody idle with a connection for a while: the ticker stops until needed
+            li.releaser = null;
         }
     }
 

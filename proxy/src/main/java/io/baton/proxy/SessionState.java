@@ -92,7 +92,11 @@ public final class SessionState {
 
     void variable(String name, String value) {
         variables.put(name.toLowerCase(Locale.ROOT), value);
+        variablesVersion++;
     }
+
+    /** Counts changes of the tracked variables: a pooled session's state key is built again only after one. */
+    int variablesVersion;
 
     void status(int flags) {
         inTransaction = (flags & io.baton.protocol.ServerStatus.SERVER_STATUS_IN_TRANS) != 0;
@@ -157,6 +161,7 @@ public final class SessionState {
 
     /** COM_RESET_CONNECTION / COM_CHANGE_USER: the server forgets the session's state. */
     void reset() {
+        variablesVersion++;
         pinned = null;
         lastInsertId = 0;
         insertIdUnsure = false;
