@@ -41,7 +41,7 @@ final class BackendLease {
     /** The statement under way counts rows for FOUND_ROWS() (SQL_CALC_FOUND_ROWS). */
     private boolean calcFoundRows;
     /** Counts statements: a release scheduled for an idle period is dropped when a statement came since. */
-    private long stamp;
+    private volatile long stamp;
     private long idleSince;
     /** In its event loop's list of sessions to give their connection back when idle long enough. */
     private boolean releaseQueued;
@@ -236,6 +236,24 @@ final class BackendLease {
         }
     }
 
+    /** A KILL QUERY for the statement waiting now: the statements counted when it came (-1: none). */
+    private volatile long interruptAt = -1;
+
+    /** KILL QUERY while the session's statement waits for a connection (from another loop). */
+    void interruptWaiting() {
+        interruptAt = stamp;
+    }
+
+    /** Whether the statement about to start was killed while it waited (once). */
+    boolean takeInterrupt() {
+        long at = interruptAt;
+        if (at < 0) {
+            return false;
+        }
+        interruptAt = -1;
+        return at == stamp;
+    }
+
     /** Results of {@link #releaseIfDue}: keep looking at this session, or drop it from the loop's list. */
     static final boolean KEEP = true;
 
@@ -281,7 +299,8 @@ final class BackendLease {
             }
             // What LAST_INSERT_ID() holds is asked before the connection goes: the next one gets exactly that.
             capturing = true;
-            ConnectionQuery.run(b, "SELECT LAST_INSERT_ID()", (value, error) -> {
+            ConnectionQuery.run(b, "SELECT LAST_INSERT_ID()",
+                    s.server.settings().backendConnectTimeout().toMillis(), (value, error) -> {
                 capturing = false;
                 if (error == null) {
                     try {
@@ -326,12 +345,16 @@ final class BackendLease {
      * holds until {@link #killAnswered}. False while it is giving it back (the KILL then sees no connection).
      */
     boolean guardForKill() {
-        for (int i = 0; i < 1000; i++) {
+        for (int i = 0; i < 3000; i++) {
             int v = killGuard.get();
             if (v >= 0 && killGuard.compareAndSet(v, v + 1)) {
                 return true;
             }
-            Thread.onSpinWait(); // giving it back takes a few microseconds
+            if (i < 1000) {
+                Thread.onSpinWait(); // giving it back takes a few microseconds
+            } else {
+                Thread.yield(); // its thread may have been descheduled meanwhile
+            }
         }
         return false;
     }

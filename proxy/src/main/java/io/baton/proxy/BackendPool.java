@@ -362,6 +362,9 @@ final class BackendPool {
             b.close(); // not worth keeping: closing gives the slot back
             return;
         }
+        if (b.statementsKey != null && !b.statementsKey.equals(key)) {
+            b.forgetStatements(); // prepared in another schema or with other variables: not for sessions of this state
+        }
         for (Waiter w : s.waiters) {
             if (w.loop == loop && w.key.equals(key)) {
                 if (s.waiters.remove(w) && w.finish(Outcome.GIVEN, b)) {
@@ -373,9 +376,6 @@ final class BackendPool {
         if (!s.waiters.isEmpty()) {
             b.close(); // its slot goes to the first waiter
             return;
-        }
-        if (b.statementsKey != null && !b.statementsKey.equals(key)) {
-            b.forgetStatements(); // prepared in another schema or with other variables: not for sessions of this state
         }
         LoopIdle li = loop(loop);
         Parked p = new Parked(b, key, last.id());

@@ -121,8 +121,10 @@ final class CommandRelay {
             checkPacketSize(len);
             int cmd = in.getUnsignedByte(ri + Packets.HEADER_SIZE);
             boolean whole = avail >= Packets.HEADER_SIZE + len;
+            // A pooled session's execute is collected whole: the connection it runs on may hold another session's
+            // parameter types for the statement, and Baton must then add the session's (bounded by maxPacketBytes).
             boolean streamable = len >= ClientSession.STREAM_THRESHOLD && (cmd == Command.COM_QUERY
-                    || cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_SEND_LONG_DATA);
+                    || (cmd == Command.COM_STMT_EXECUTE && !s.lease.pooled()) || cmd == Command.COM_STMT_SEND_LONG_DATA);
             if (!whole && !streamable) {
                 break;
             }
@@ -136,6 +138,12 @@ final class CommandRelay {
                     return;
                 }
                 s.replyErr(e);
+                continue;
+            }
+            if (s.lease.takeInterrupt() && Command.expectsResponse(cmd)) {
+                // KILL QUERY while it waited for a server connection: it does not run, as a killed query.
+                skipCommand();
+                s.replyErr(MySqlError.ER_QUERY_INTERRUPTED);
                 continue;
             }
             if (cmd == Command.COM_QUIT) {
@@ -152,7 +160,7 @@ final class CommandRelay {
                 skipCommand();
                 continue;
             }
-            if (cmd == Command.COM_QUERY && (b == null || !b.isReady()) && ReadStatements.startsWithBaton(in,
+            if (cmd == Command.COM_QUERY && whole && (b == null || !b.isReady()) && ReadStatements.startsWithBaton(in,
                     ri + Packets.HEADER_SIZE + 1, Math.min(len - 1, in.writerIndex() - ri - Packets.HEADER_SIZE - 1))) {
                 // BATON statements are answered by Baton: no connection needed.
                 x.command = cmd;
@@ -399,6 +407,10 @@ final class CommandRelay {
                         state.closeStatement(clientId);
                         return CONSUMED; // the connection keeps it for the next session of its state (bounded)
                     }
+                    String key = s.lease.key();
+                    if (s.backend.statementsKey != null && s.backend.statementsKey != key) {
+                        s.backend.forgetStatements(); // prepared in another state (schema, variables) than the session's
+                    }
                     Integer id = s.backend.statements.get(ps.sql);
                     if (id == null) {
                         x.prepareFirst = ps;
@@ -432,7 +444,9 @@ final class CommandRelay {
                     throw ProtocolException.malformed("COM_PROCESS_KILL without an id");
                 }
                 ClientSession target = s.server.sessions().get(in.getUnsignedIntLE(payload + 1));
-                guardKill(target);
+                if (!guardKill(target)) {
+                    return CONSUMED;
+                }
                 if (target != null && target.backendThreadId() == 0 && killedBetweenStatements(target, true)) {
                     return CONSUMED;
                 }
@@ -545,7 +559,9 @@ final class CommandRelay {
     /** KILL [QUERY|CONNECTION] n: n is Baton's connection id; the server knows its own thread id. */
     private ByteBuf killStatement(StatementHead.Kill kill) {
         ClientSession target = s.server.sessions().get(kill.connectionId());
-        guardKill(target);
+        if (!guardKill(target)) {
+            return CONSUMED;
+        }
         long thread = target == null ? 0 : target.backendThreadId();
         if (thread == 0 && killedBetweenStatements(target, kill.kind() == null
                 || kill.kind().equalsIgnoreCase("CONNECTION"))) {
@@ -626,19 +642,21 @@ final class CommandRelay {
                 return;
             }
             s.phase = ClientSession.Phase.IDLE;
+            if (!res.lost()) {
+                b.listener(s.link); // prepared, or refused by the server: the connection stays the session's
+            }
             if (s.mover.completeDeferredMove()) {
-                if (res.ok() && b != s.backend) {
-                    b.listener(s.link); // (the move replaces it; its close reaches the link, which ignores it)
-                }
                 return; // a move asked for meanwhile goes first; the command runs on the moved session
             }
-            if (res.ok() && b == s.backend) {
+            if (res.lost() && b == s.backend) {
+                // The connection went during the prepare: what that means for the session (a transaction lost,
+                // a KILL) is decided as for any lost connection; the command then runs on the next one.
                 b.listener(s.link);
-            } else if (b == s.backend) {
-                s.dropBackend();
-                if (res.error() != null) {
-                    refuse(res.error());
-                }
+                s.link.backendClosed(b);
+                return;
+            }
+            if (!res.ok() && b == s.backend) {
+                refuse(res.error()); // e.g. a table dropped since: the client's command gets the server's answer
             }
             process();
         });
@@ -650,19 +668,31 @@ final class CommandRelay {
      * A pooled target keeps its connection until this KILL is answered, so that the thread id sent is still its own
      * when the server runs the KILL ({@link BackendLease#guardForKill}); released at the end of the response.
      */
-    private void guardKill(ClientSession target) {
-        if (target != null && target.lease.pooled() && target.lease.guardForKill()) {
-            x.killGuarded = target;
+    private boolean guardKill(ClientSession target) {
+        if (target == null || !target.lease.pooled()) {
+            return true;
         }
+        if (!target.lease.guardForKill()) {
+            // It is giving its connection back this very moment: the thread id read now could be another session's.
+            s.replyErr(MySqlError.of(1094, "Unknown thread id: " + target.id() + " is changing server connections;"
+                    + " try again"));
+            return false;
+        }
+        x.killGuarded = target;
+        return true;
     }
 
     private boolean killedBetweenStatements(ClientSession target, boolean connection) {
-        if (target == null || !target.lease.released()) {
+        if (target == null || !target.lease.pooled() || target.backendThreadId() != 0
+                || target.phase == ClientSession.Phase.CLOSED || target.channel() == null) {
             return false;
         }
         if (connection) {
             target.killed = true;
             target.channel().eventLoop().execute(target::close);
+        } else if (target.phase != ClientSession.Phase.IDLE) {
+            // Its statement waits for a connection (or for its last one's LAST_INSERT_ID): it is not run.
+            target.lease.interruptWaiting();
         }
         s.replyOk();
         return true;

@@ -27,11 +27,15 @@ final class ConnectionQuery implements BackendConnection.Listener {
         this.done = done;
     }
 
-    static void run(BackendConnection b, String sql, BiConsumer<String, MySqlError> done) {
+    /** Runs {@code sql} on {@code b}; no answer within {@code timeoutMillis} is an error (the caller closes {@code b}). */
+    static void run(BackendConnection b, String sql, long timeoutMillis, BiConsumer<String, MySqlError> done) {
         ConnectionQuery q = new ConnectionQuery(done);
         b.listener(q);
         b.channel().writeAndFlush(b.queryPacket(sql));
         q.framer.begin(Command.COM_QUERY, b.capabilities());
+        b.channel().eventLoop().schedule(() -> q.finish(null, MySqlError.of(2013, "Lost connection to MySQL server: no"
+                + " answer to Baton's " + sql + " within " + timeoutMillis + " ms")), timeoutMillis,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -79,6 +79,9 @@ final class SessionMover {
                 // Idle and holding nothing only its connection has: nothing to move; the connection goes.
                 s.dropBackend();
                 f.complete(true);
+                if (s.in != null && s.in.isReadable()) {
+                    s.relay.process(); // a command that arrived meanwhile (e.g. while a prepare deferred this move)
+                }
                 return;
             }
             if (b == null && s.lease.pooled() && !state.inTransaction && s.txLog.lostAt() == null

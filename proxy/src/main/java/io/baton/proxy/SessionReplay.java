@@ -33,7 +33,11 @@ final class SessionReplay implements BackendConnection.Listener {
             "character_set_system", "transaction_read_only_placeholder");
 
     /** How a replay ended. */
-    record Result(BackendConnection backend, MySqlError error, List<String> warnings) {
+    record Result(BackendConnection backend, MySqlError error, List<String> warnings, boolean lost) {
+        Result(BackendConnection backend, MySqlError error, List<String> warnings) {
+            this(backend, error, warnings, false);
+        }
+
         boolean ok() {
             return error == null;
         }
@@ -232,16 +236,21 @@ final class SessionReplay implements BackendConnection.Listener {
         for (String w : warnings) {
             log.warn("{}", w);
         }
-        if (error != null) {
+        if (error != null && (only == null || lost)) {
             b.close();
-        } else if (only == null) {
+        } else if (error == null && only == null) {
             b.lastInsertId = state.lastInsertId;
         }
-        done.accept(new Result(error == null ? b : null, error, warnings));
+        // One statement prepared for a pooled session: a server's refusal leaves the connection as it was.
+        done.accept(new Result(error == null || (only != null && !lost) ? b : null, error, warnings, lost));
     }
+
+    /** The connection itself was lost (not a server's refusal of one step). */
+    private boolean lost;
 
     @Override
     public void backendFailed(BackendConnection b, MySqlError error) {
+        lost = true;
         finish(b, error);
     }
 
@@ -252,6 +261,7 @@ final class SessionReplay implements BackendConnection.Listener {
 
     @Override
     public void backendClosed(BackendConnection b) {
+        lost = true;
         finish(b, MySqlError.CR_SERVER_LOST.withMessage("Lost connection to " + b.endpoint() + " while moving the session"));
     }
 

@@ -85,8 +85,12 @@ final class TransactionReplay implements BackendConnection.Listener {
                 rollBack();
                 return;
             }
-            out.setIntLE(Packets.HEADER_SIZE + 1, ps.serverId); // the kept packet carries the types as well
+            // A pooled connection knows its statements by SQL (BackendConnection#statements); else the session's id.
+            Integer shared = b.statements.get(ps.sql);
+            int id = shared != null ? shared : ps.serverId;
+            out.setIntLE(Packets.HEADER_SIZE + 1, id); // the kept packet carries the types as well
             ps.typesSent = true;
+            b.typesFrom.put(id, ps);
         }
         digest.begin(e.rows());
         framer.begin(e.command(), b.capabilities());

@@ -205,6 +205,40 @@ public abstract class PoolScenarios {
         }
     }
 
+    /**
+     * A statement prepared on one connection that the server refuses to prepare on the next (its table was dropped)
+     * answers the execute with the server's error; the session keeps its connection and its open transaction.
+     */
+    @Test
+    void aStatementThatCannotBePreparedAgainFailsAloneAndTheTransactionLives() throws Exception {
+        try (Connection a = connect("useServerPrepStmts=true"); Connection other = connect("");
+             Statement sa = a.createStatement(); Statement so = other.createStatement()) {
+            so.execute("CREATE TABLE IF NOT EXISTS pool_gone (id INT PRIMARY KEY)");
+            so.execute("CREATE TABLE IF NOT EXISTS pool_kept (id INT PRIMARY KEY)");
+            PreparedStatement ps = a.prepareStatement("SELECT id FROM pool_gone WHERE id = ?");
+            ps.setInt(1, 1);
+            ps.executeQuery().close();
+            long first = thread(a);
+            idle();
+            try (Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement()) {
+                r.execute("KILL " + first); // the connection that knows the statement goes away while parked
+            }
+            Thread.sleep(100);
+            sa.execute("BEGIN");
+            sa.executeUpdate("INSERT INTO pool_kept VALUES (7)");
+            assertTrue(thread(a) != first, "a runs on a connection that never saw the statement");
+            so.execute("DROP TABLE pool_gone");
+            SQLException e = assertThrows(SQLException.class, ps::executeQuery);
+            assertEquals(1146, e.getErrorCode(), e.getMessage());
+            assertEquals("transaction", session(a).pinnedBecause(), "still inside its transaction");
+            sa.execute("COMMIT");
+            try (ResultSet rs = so.executeQuery("SELECT COUNT(*) FROM pool_kept WHERE id = 7")) {
+                rs.next();
+                assertEquals(1, rs.getInt(1), "the transaction's insert committed with it");
+            }
+        }
+    }
+
     @Test
     void warningsStayWithTheSessionUntilItsNextStatement() throws Exception {
         try (Connection c = connect("jdbcCompliantTruncation=false"); Statement s = c.createStatement()) {
