@@ -254,23 +254,23 @@ final class BackendLease {
         return at == stamp;
     }
 
-    /** Results of {@link #releaseIfDue}: keep looking at this session, or drop it from the loop's list. */
-    static final boolean KEEP = true;
-
-    /** The loop's ticker: gives the connection back if the session has been idle for pool.releaseDelay. */
+    /**
+     * The loop's ticker: gives the connection back if the session has been idle for pool.releaseDelay. True while
+     * the ticker must keep looking at this session.
+     */
     boolean releaseIfDue(long now, long delay) {
         if (s.phase != ClientSession.Phase.IDLE || s.backend == null) {
             releaseQueued = false; // busy (or without a connection): the end of its next statement queues it again
-            return !KEEP;
+            return false;
         }
         if (now - idleSince < delay) {
-            return KEEP;
+            return true;
         }
         releaseQueued = false;
         if (pinnedBecause() == null) {
             release();
         }
-        return !KEEP;
+        return false;
     }
 
     /** Gives the connection back to the pool now (the session is idle and holds nothing that pins it). */

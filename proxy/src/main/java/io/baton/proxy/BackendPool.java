@@ -98,8 +98,6 @@ final class BackendPool {
     private static final class Slots {
         final AtomicInteger open = new AtomicInteger();
         final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
-        final java.util.concurrent.atomic.AtomicLong waits = new java.util.concurrent.atomic.AtomicLong();
-        final java.util.concurrent.atomic.AtomicLong timeouts = new java.util.concurrent.atomic.AtomicLong();
     }
 
     /** A parked connection: idle in the pool, its state described by {@code key}. */
@@ -315,10 +313,8 @@ final class BackendPool {
         w.timer = loop.schedule(() -> {
             if (w.finish(Outcome.TIMEOUT, null)) {
                 s.waiters.remove(w);
-                s.timeouts.incrementAndGet();
             }
         }, maxWait, TimeUnit.MILLISECONDS);
-        s.waits.incrementAndGet();
         s.waiters.add(w);
         if (reserveFor(s)) {
             // A slot came free while queueing: the first waiter gets it.
@@ -414,7 +410,7 @@ final class BackendPool {
         long now = System.nanoTime();
         long delay = settings().releaseDelay().toNanos();
         for (Iterator<BackendLease> it = li.holders.iterator(); it.hasNext(); ) {
-            if (it.next().releaseIfDue(now, delay) != BackendLease.KEEP) {
+            if (!it.next().releaseIfDue(now, delay)) {
                 it.remove();
             }
         }
@@ -468,12 +464,6 @@ final class BackendPool {
         }
     }
 
-    /** Connections to {@code e} open now (held and idle). */
-    int open(Endpoint e) {
-        Slots s = slots.get(e);
-        return s == null ? 0 : s.open.get();
-    }
-
     /** Idle connections now, all servers and loops. */
     int idle() {
         int n = 0;
@@ -488,22 +478,6 @@ final class BackendPool {
         int n = 0;
         for (Slots s : slots.values()) {
             n += s.waiters.size();
-        }
-        return n;
-    }
-
-    long waits() {
-        long n = 0;
-        for (Slots s : slots.values()) {
-            n += s.waits.get();
-        }
-        return n;
-    }
-
-    long timeouts() {
-        long n = 0;
-        for (Slots s : slots.values()) {
-            n += s.timeouts.get();
         }
         return n;
     }

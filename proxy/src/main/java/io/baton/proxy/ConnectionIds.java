@@ -1,6 +1,5 @@
 package io.baton.proxy;
 
-import io.baton.protocol.Command;
 import io.baton.protocol.Packets;
 import io.baton.protocol.ProtocolIO;
 import io.netty.buffer.ByteBuf;
@@ -395,11 +394,6 @@ final class ConnectionIds {
             i++;
         }
         return false;
-    }
-
-    /** Whether {@code command} carries a statement whose CONNECTION_ID() calls are rewritten. */
-    static boolean rewrites(int command) {
-        return command == Command.COM_QUERY || command == Command.COM_STMT_PREPARE;
     }
 
     /**

@@ -78,10 +78,6 @@ public final class ProxyMetrics {
         }
     }
 
-    void poolWaiting() {
-        // counted when the wait ends
-    }
-
     void poolWaited(long t0, boolean timedOut) {
         if (poolWait == null) {
             return;

@@ -255,7 +255,6 @@ final class SessionMover {
         s.phase = ClientSession.Phase.MIGRATING;
         long t0 = System.nanoTime();
         int generation = ++moveGeneration;
-        s.server.metrics().poolWaiting();
         poolWaiter = pool.await(s, source, key, (outcome, given) -> {
             if (generation == moveGeneration) {
                 poolWaiter = null;
