@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.leader.Participant;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterLeadership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterLeadership.class);
-    private static final long POLL_MILLIS = 20;
+    private static final long POLL_MILLIS = 5;
 
     private final ClusterNode node;
     private final CuratorFramework client;
@@ -33,6 +34,8 @@ public final class ClusterLeadership implements AutoCloseable {
     private final String routePath;
     /** The newest record this node wrote or saw, for {@code source()} and {@code isGateOpen()} between writes. */
     private volatile RouteRecord latest;
+    /** What this node wrote last, to write the next change without reading first (null: read first). */
+    private volatile Written written;
     /** Set once a newly elected leader has applied the newest record: only then does it decide. */
     private volatile boolean caughtUp;
 
@@ -49,6 +52,7 @@ public final class ClusterLeadership implements AutoCloseable {
             @Override
             public void isLeader() {
                 caughtUp = false;
+                written = null;
                 RouteRecord r = current();
                 log.info("cluster '{}': node {} is the leader (epoch {}, source {})", node.config().cluster.name,
                         node.nodeId(), r == null ? 0 : r.epoch(), r == null ? "-" : r.source());
@@ -58,6 +62,7 @@ public final class ClusterLeadership implements AutoCloseable {
             @Override
             public void notLeader() {
                 caughtUp = false;
+                written = null;
                 log.info("cluster '{}': node {} is no longer the leader", node.config().cluster.name, node.nodeId());
             }
         });
@@ -158,23 +163,47 @@ public final class ClusterLeadership implements AutoCloseable {
             throw new IllegalStateException(notLeaderMessage());
         }
         String ours = latch.getOurPath();
+        Written w = written;
         try {
+            if (w != null) {
+                // This leader wrote the record last (as far as it knows): write on top of that, one round trip less in
+                // a closed gate's window. If anyone wrote since, the version check fails and we read it fresh.
+                try {
+                    return writeOver(w.record(), w.version(), change, ours);
+                } catch (KeeperException.BadVersionException stale) {
+                    written = null;
+                }
+            }
             Stat stat = new Stat();
             byte[] data = client.getData().storingStatIn(stat).forPath(routePath);
-            RouteRecord before = ClusterNode.JSON.readValue(data, RouteRecord.class);
-            RouteRecord after = change.apply(before).writtenBy(node.nodeId(), System.currentTimeMillis());
-            client.transaction().forOperations(
-                    client.transactionOp().check().forPath(ours),
-                    client.transactionOp().setData().withVersion(stat.getVersion())
-                            .forPath(routePath, ClusterNode.JSON.writeValueAsBytes(after)));
-            latest = after;
-            return after;
+            return writeOver(ClusterNode.JSON.readValue(data, RouteRecord.class), stat.getVersion(), change, ours);
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+            written = null;
             throw new IllegalStateException("node " + node.nodeId() + " lost the cluster leadership before it could write"
                     + " the route (" + e.code() + "); nothing was written");
         } catch (Exception e) {
+            written = null;
             throw new IllegalStateException("node " + node.nodeId() + " could not write the route record: " + e, e);
         }
+    }
+
+    /** The check of our election znode and the versioned write, in one transaction. */
+    private RouteRecord writeOver(RouteRecord before, int version, UnaryOperator<RouteRecord> change, String ours)
+            throws Exception {
+        RouteRecord after = change.apply(before).writtenBy(node.nodeId(), System.currentTimeMillis());
+        List<CuratorTransactionResult> results = client.transaction().forOperations(
+                client.transactionOp().check().forPath(ours),
+                client.transactionOp().setData().withVersion(version)
+                        .forPath(routePath, ClusterNode.JSON.writeValueAsBytes(after)));
+        Stat stat = results.stream().filter(r -> r.getForPath().equals(routePath)).map(CuratorTransactionResult::getResultStat)
+                .filter(x -> x != null).findFirst().orElse(null);
+        written = stat == null ? null : new Written(after, stat.getVersion());
+        latest = after;
+        return after;
+    }
+
+    /** The record this node wrote last and the znode version its write made. */
+    private record Written(RouteRecord record, int version) {
     }
 
     /**

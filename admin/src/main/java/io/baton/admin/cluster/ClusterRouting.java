@@ -46,9 +46,26 @@ public final class ClusterRouting implements RoutingControl {
 
     @Override
     public MigrationSummary switchTo(Endpoint newSource, Duration timeout) {
+        return route(x -> x.withSource(newSource.name(), newSource.host(), newSource.port(), System.currentTimeMillis()),
+                timeout);
+    }
+
+    /**
+     * One record for the new source and the open gate: a node opens as soon as it has moved its own sessions, not
+     * after the slowest node has moved its. Safe because every live node applied the closed gate before the
+     * promotion (the barrier of {@link #closeGate}): until a node applies this record it holds statements, after
+     * it routes to the new source; at no time does a node route with an open gate to the old source, which is
+     * read-only (switchover) or dead (failover) by now. The barrier after the write only counts the moves.
+     */
+    @Override
+    public MigrationSummary switchToAndOpen(Endpoint newSource, Duration timeout) {
+        return route(x -> x.withSourceOpen(newSource.name(), newSource.host(), newSource.port(), System.currentTimeMillis()),
+                timeout);
+    }
+
+    private MigrationSummary route(java.util.function.UnaryOperator<RouteRecord> change, Duration timeout) {
         long t0 = System.nanoTime();
-        RouteRecord r = leadership.write(x -> x.withSource(newSource.name(), newSource.host(), newSource.port(),
-                System.currentTimeMillis()));
+        RouteRecord r = leadership.write(change);
         List<MemberStatus> nodes = leadership.awaitApplied(r.epoch(), timeout.plus(config.cluster.barrier()));
         int moved = nodes.stream().mapToInt(MemberStatus::moved).sum();
         int failed = nodes.stream().mapToInt(MemberStatus::failed).sum();

@@ -29,6 +29,11 @@ public record RouteRecord(long epoch, String source, String host, int port, bool
                 writtenAtMillis);
     }
 
+    /** A new source and the gate open in one epoch: each node opens once its own sessions are there. */
+    RouteRecord withSourceOpen(String name, String h, int p, long failoverAt) {
+        return new RouteRecord(epoch + 1, name, h, p, true, "", failoverAt, lastReport, leader, servers, writtenAtMillis);
+    }
+
     RouteRecord withGate(boolean open, String reason) {
         return new RouteRecord(epoch + 1, source, host, port, open, open ? "" : reason, lastFailoverMillis, lastReport,
                 leader, servers, writtenAtMillis);

@@ -103,7 +103,9 @@ final class FailoverProcedure extends Procedure {
                 }),
                 step("route to the new source", this::route),
                 step("open the gate", () -> {
-                    routing.openGate();
+                    if (!routing.isGateOpen()) {
+                        routing.openGate();
+                    }
                     report.routed();
                     return "open: statements proceed on " + candidate;
                 }),
@@ -651,7 +653,8 @@ final class FailoverProcedure extends Procedure {
     }
 
     private String route() {
-        RoutingControl.MigrationSummary m = routing.switchTo(endpoint(candidate), config.gate.maxWait);
+        // Route and open in one change: the old source is dead, the candidate the one writable server.
+        RoutingControl.MigrationSummary m = routing.switchToAndOpen(endpoint(candidate), config.gate.maxWait);
         String inFlight = describeInFlight(routing.inFlightLostAt(oldSource.name()));
         if (inFlight != null) {
             report.inFlight(inFlight);

@@ -30,6 +30,18 @@ public interface RoutingControl {
     MigrationSummary switchTo(Endpoint newSource, Duration timeout);
 
     /**
+     * {@link #switchTo} then {@link #openGate}, as one change where the routing can make it one: a cluster writes
+     * one record, and each node opens its gate as soon as its own sessions are on the new source instead of
+     * waiting for the slowest node. Only for a procedure's last routing step, when the new source is the one
+     * writable server (the old one is read-only or dead), so no route can reach a second writable server.
+     */
+    default MigrationSummary switchToAndOpen(Endpoint newSource, Duration timeout) {
+        MigrationSummary m = switchTo(newSource, timeout);
+        openGate();
+        return m;
+    }
+
+    /**
      * Waits (bounded) until no session is inside a transaction or running a statement; true if none
      * is. With the gate closed no new one starts, so switchover calls this before the old source is
      * made read-only.
