@@ -42,6 +42,7 @@ final class SwitchoverProcedure extends Procedure {
         return List.of(
                 step("pre-flight checks", this::preflight),
                 step("pre-hook", this::preHook),
+                step("let the candidate come close", this::approach),
                 step("close the gate", () -> {
                     routing.closeGate("switchover to " + target);
                     return "closed: new statements wait (at most gate.maxWait " + config.gate.maxWait.toMillis() + " ms)";
@@ -54,13 +55,17 @@ final class SwitchoverProcedure extends Procedure {
                     promoted = true;
                     return r;
                 }),
+                // Route and open in one change (a cluster's node opens as soon as its own sessions moved); the
+                // old source is read-only by now, so no route can reach a second writable server.
                 step("route to the new source", () -> {
-                    RoutingControl.MigrationSummary m = routing.switchTo(endpoint(target), config.gate.maxWait);
+                    RoutingControl.MigrationSummary m = routing.switchToAndOpen(endpoint(target), config.gate.maxWait);
                     return "routing to " + endpoint(target) + ": " + m.moved() + " session(s) moved, " + m.failed()
                             + " failed, pause " + m.pauseMillis() + " ms";
                 }),
                 step("open the gate", () -> {
-                    routing.openGate();
+                    if (!routing.isGateOpen()) {
+                        routing.openGate();
+                    }
                     report.routed();
                     return "open: statements proceed on " + target;
                 }),
@@ -140,6 +145,57 @@ final class SwitchoverProcedure extends Procedure {
         }
         return Hooks.run(config.failover.preHook, "switchover", oldSource.name(), target, config.failover.hookTimeout);
     }
+
+    /**
+     * Before the gate closes, the candidate catches up with the source as it is now, a few passes while each
+     * wait still takes long: what it has left to apply once the source is read-only is then only what was
+     * written during the last pass and the gate's closing, not a backlog built up under load, and that backlog
+     * is what clients would wait for. Never fails the switchover: "wait for the candidate to catch up" is the
+     * wait that counts; this one only moves most of it out of the closed gate's window.
+     */
+    private String approach() {
+        long bound = System.nanoTime() + config.failover.applyTimeout.toNanos();
+        long lastMs = -1;
+        int pass = 0;
+        try {
+            ServerConnection c = conn(target);
+            Dialect d = c.dialect();
+            while (pass < APPROACH_PASSES && System.nanoTime() < bound) {
+                pass++;
+                ServerState now = read(oldSource.name());
+                long t0 = System.nanoTime();
+                String result;
+                if (gtidMode) {
+                    String gtids = d.isMariaDb() ? now.gtidBinlogPos().toString() : now.gtidExecuted().toString();
+                    result = c.scalar(d.waitForGtids(gtids, APPROACH_WAIT_SECONDS));
+                    if (!d.gtidWaitReached(result)) {
+                        return "still behind " + oldSource.name() + " after a " + APPROACH_WAIT_SECONDS + " s wait (pass "
+                                + pass + "); the wait in the closed gate covers the rest";
+                    }
+                } else {
+                    result = c.scalar(d.waitForPosition(now.binlog().file(), now.binlog().pos(), APPROACH_WAIT_SECONDS));
+                    if (!d.positionWaitReached(result)) {
+                        return "still behind " + oldSource.name() + " after a " + APPROACH_WAIT_SECONDS + " s wait (pass "
+                                + pass + "); the wait in the closed gate covers the rest";
+                    }
+                }
+                lastMs = (System.nanoTime() - t0) / 1_000_000;
+                if (lastMs <= CLOSE_ENOUGH_MILLIS) {
+                    break;
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            return "could not ask " + target + " (" + message(e) + "); the wait in the closed gate covers it";
+        }
+        return target + " caught up with " + oldSource.name() + " as it was " + lastMs + " ms before (" + pass
+                + " pass" + (pass == 1 ? "" : "es") + ")";
+    }
+
+    /** At most this many catch-up passes before the gate closes, each waiting at most this long. */
+    private static final int APPROACH_PASSES = 5;
+    private static final int APPROACH_WAIT_SECONDS = 2;
+    /** A pass that waited no longer than this leaves a backlog the closed gate's wait absorbs in about as long. */
+    private static final long CLOSE_ENOUGH_MILLIS = 30;
 
     private String awaitTransactions() throws StepFailedException {
         long t0 = System.nanoTime();

@@ -90,7 +90,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
 
     /** What one round measured. */
     record Round(int round, String kind, String from, String to, boolean complete, String outcome, long unavailableMillis,
-                 List<Long> unavailableMillisByNode, long longestPauseMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
+                 List<Long> unavailableMillisByNode, long longestPauseMillis, long longestPauseAtMillis, Map<String, Integer> errors, int reconnects, long acknowledged, long lostAcknowledged,
                  List<Map<String, Object>> steps, String report, List<String> notes, Map<String, Long> replays) {
     }
 
@@ -158,11 +158,11 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             for (int r = 1; r <= rounds; r++) {
                 Round round = round(r, t, cluster, w);
                 results.add(round);
-                w.printf("round %d: %s %s -> %s %s: unavailable %d ms%s, longest pause %d ms, errors %s, reconnects %d, "
+                w.printf("round %d: %s %s -> %s %s: unavailable %d ms%s, longest pause %d ms (from %d ms into the round), errors %s, reconnects %d, "
                                 + "acknowledged %d, lost %s%s%n", r, round.kind(), round.from(), round.to(),
                         round.complete() ? "complete" : "INCOMPLETE (" + round.outcome() + ")", round.unavailableMillis(),
                         nodes > 1 ? " (by node " + round.unavailableMillisByNode() + ")" : "",
-                        round.longestPauseMillis(), round.errors(), round.reconnects(), round.acknowledged(),
+                        round.longestPauseMillis(), round.longestPauseAtMillis(), round.errors(), round.reconnects(), round.acknowledged(),
                         round.lostAcknowledged() < 0 ? "unknown (no new source routed)" : round.lostAcknowledged(),
                         round.replays().isEmpty() ? "" : ", open transactions " + round.replays());
                 w.flush();
@@ -323,12 +323,17 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         }
         long unavailable = byNode.contains(-1L) ? -1 : byNode.stream().mapToLong(Long::longValue).max().orElse(-1);
         long longestPause = 0;
+        long longestPauseFrom = roundStart;
         for (int n = 0; n < cluster.size(); n++) {
             int nodeIndex = n;
             List<Long> ackTimes = events.stream().filter(e -> e.node() == nodeIndex && e.errno() == 0).map(Event::endNanos)
                     .sorted().toList();
             for (int i = 1; i < ackTimes.size(); i++) {
-                longestPause = Math.max(longestPause, ackTimes.get(i) - ackTimes.get(i - 1));
+                long gap = ackTimes.get(i) - ackTimes.get(i - 1);
+                if (gap > longestPause) {
+                    longestPause = gap;
+                    longestPauseFrom = ackTimes.get(i - 1);
+                }
             }
         }
         Map<String, Integer> errors = new TreeMap<>();
@@ -383,7 +388,8 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 : unavailable < 0 ? "no write acknowledged after the event on every node"
                 : report.succeeded() ? "succeeded" : "routed after a stop: " + report.recovery();
         boolean complete = report != null && report.isRouted() && !to.equals(from) && allRouted && unavailable >= 0;
-        return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000, errors,
+        return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000,
+                (longestPauseFrom - roundStart) / 1_000_000, errors,
                 reconnects.get(), acked.size(), lost, steps, report == null ? null : report.describe(), notes, replays);
     }
 
