@@ -41,6 +41,8 @@ public final class Cluster implements AutoCloseable {
     private final List<io.micrometer.core.instrument.Meter> gauges = new java.util.ArrayList<>();
     private final java.util.concurrent.atomic.AtomicBoolean reopenPending = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
+    /** False from an election until this node has finished (or dropped) the plan a previous leader left. */
+    private volatile boolean leftBehindChecked;
 
     private Cluster(ClusterNode node, RouteRecord joined) {
         this.node = node;
@@ -82,7 +84,9 @@ public final class Cluster implements AutoCloseable {
     /** The engine and the monitor's fencing act only while this node leads. */
     public void govern(FailoverEngine engine, Monitor monitor) {
         this.monitor = monitor;
-        engine.decideOnlyWhen(leadership::isLeader, leadership::notLeaderMessage);
+        engine.decideOnlyWhen(() -> leadership.isLeader() && leftBehindChecked, () -> leadership.isLeader()
+                ? "this Baton node (" + node.nodeId() + ") was just elected and first finishes what the previous leader"
+                + " left; try again in a moment" : leadership.notLeaderMessage());
         // Only the leader fences stray writers, and only while the cluster's gate is open: a closed gate means a
         // procedure runs or one was left half done by a leader that died, and a writable server other than the
         // record's source may then be the server it promoted.
@@ -134,6 +138,7 @@ public final class Cluster implements AutoCloseable {
      * trying while it holds the latch.
      */
     private void elected(FailoverEngine engine) {
+        leftBehindChecked = false;
         Duration wait = node.config().gate.maxWait.plus(node.config().cluster.barrier());
         try {
             RouteRecord r = null;
@@ -148,8 +153,30 @@ public final class Cluster implements AutoCloseable {
             if (r != null && r.lastFailoverMillis() > 0) {
                 engine.restoreLastFailover(Instant.ofEpochMilli(r.lastFailoverMillis()));
             }
+            if (r != null && r.intent() != null && leadership.isLeader()) {
+                finishLeftBehind(engine, r.intent());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            leftBehindChecked = true;
+        }
+    }
+
+    /**
+     * The record names a procedure that has not routed or reopened yet, and this node was just elected: its
+     * leader died (or lost its leadership) in its middle. Finish it from the plan and what the servers say.
+     */
+    private void finishLeftBehind(FailoverEngine engine, RouteRecord.Intent plan) {
+        log.warn("cluster '{}': node {} finds a {} {} -> {} that {} left in its middle (gate {}); finishing it", name(),
+                nodeId(), plan.kind(), plan.oldSource(), plan.target(), plan.leader(),
+                leadership.current().gateOpen() ? "open" : "closed");
+        try {
+            engine.finishLeftBehind(plan.kind(), plan.oldSource(), plan.target(), "node " + plan.leader());
+        } catch (RuntimeException e) {
+            // Another procedure runs here (this node led before and its own procedure goes on), or Baton stops.
+            log.warn("cluster '{}': the {} left by {} is not finished here: {}", name(), plan.kind(), plan.leader(),
+                    e.getMessage());
         }
     }
 
@@ -160,7 +187,7 @@ public final class Cluster implements AutoCloseable {
      */
     private void onSnapshot(TopologySnapshot snapshot) {
         RouteRecord r = leadership.current();
-        if (closed || r == null || r.gateOpen() || !leadership.isLeader() || engine.busy()
+        if (closed || r == null || r.gateOpen() || !leadership.isLeader() || engine.busy() || leftByAnother(r)
                 || (r.gateReason() != null && r.gateReason().startsWith("paused"))
                 || snapshot.server(r.source()).filter(s -> s.reachable() && s.writable()).isEmpty()
                 || SourceHealth.assess(snapshot, node.config().monitor.failedChecks).verdict() != SourceHealth.Verdict.ALIVE
@@ -171,7 +198,7 @@ public final class Cluster implements AutoCloseable {
             try {
                 engine.whenIdle(() -> {
                     RouteRecord now = leadership.current();
-                    if (now == null || now.gateOpen() || !leadership.isLeader()) {
+                    if (now == null || now.gateOpen() || leftByAnother(now) || !leadership.isLeader()) {
                         return;
                     }
                     routing.openGate();
@@ -184,6 +211,14 @@ public final class Cluster implements AutoCloseable {
                 reopenPending.set(false);
             }
         });
+    }
+
+    /**
+     * The record holds a plan of another node's procedure: the election's finishing decides about it (a plan it could
+     * not finish, e.g. with both servers writable, waits for an operator rather than a reopened gate).
+     */
+    private boolean leftByAnother(RouteRecord r) {
+        return r.intent() != null && !nodeId().equals(r.intent().leader());
     }
 
     public String nodeId() {

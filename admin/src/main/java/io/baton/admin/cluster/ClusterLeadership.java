@@ -246,6 +246,10 @@ public final class ClusterLeadership implements AutoCloseable {
         }
     }
 
+    String nodeId() {
+        return node.nodeId();
+    }
+
     BatonConfig config() {
         return node.config();
     }

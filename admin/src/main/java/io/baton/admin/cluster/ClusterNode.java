@@ -177,7 +177,7 @@ public final class ClusterNode implements AutoCloseable {
             RouteRecord r = read(path);
             if (r == null) {
                 RouteRecord first = new RouteRecord(1, discovered.name, discovered.host, discovered.port, true, "", 0, null,
-                        nodeId, servers, System.currentTimeMillis());
+                        nodeId, servers, System.currentTimeMillis(), null);
                 try {
                     client.create().creatingParentsIfNeeded().forPath(path, JSON.writeValueAsBytes(first));
                     log.info("cluster '{}': first node; route record created at epoch 1: source {}", settings.name,

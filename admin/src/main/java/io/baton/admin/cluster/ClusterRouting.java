@@ -38,6 +38,13 @@ public final class ClusterRouting implements RoutingControl {
         leadership.awaitApplied(r.epoch(), config.cluster.barrier());
     }
 
+    /** Same epoch (no node's routing changes): one write, no barrier. A null {@code kind} drops the plan. */
+    @Override
+    public void intend(String kind, String oldSource, String target) {
+        leadership.write(x -> x.withIntent(kind == null ? null : new RouteRecord.Intent(kind, oldSource, target,
+                leadership.nodeId(), System.currentTimeMillis())));
+    }
+
     @Override
     public boolean isGateOpen() {
         RouteRecord r = leadership.current();

@@ -18,35 +18,51 @@ import java.util.List;
  * @param leader             the node that wrote this record
  * @param servers            the topology this cluster routes (name@host:port, sorted): two configurations
  *                           that disagree cannot share one cluster name
+ * @param intent             what the leader's running procedure is about to do to the source (null when none):
+ *                           written before the old source is made read-only or a candidate is promoted, cleared
+ *                           by the record that routes to the new source or opens the gate, so that a successor
+ *                           can finish a procedure whose leader died in its middle
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record RouteRecord(long epoch, String source, String host, int port, boolean gateOpen, String gateReason,
                           long lastFailoverMillis, String lastReport, String leader, List<String> servers,
-                          long writtenAtMillis) {
+                          long writtenAtMillis, Intent intent) {
+
+    /** A procedure's plan: {@code kind} "switchover" or "failover", from {@code oldSource} to {@code target}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Intent(String kind, String oldSource, String target, String leader, long atMillis) {
+    }
 
     RouteRecord withSource(String name, String h, int p, long failoverAt) {
         return new RouteRecord(epoch + 1, name, h, p, gateOpen, gateReason, failoverAt, lastReport, leader, servers,
-                writtenAtMillis);
+                writtenAtMillis, intent);
     }
 
     /** A new source and the gate open in one epoch: each node opens once its own sessions are there. */
     RouteRecord withSourceOpen(String name, String h, int p, long failoverAt) {
-        return new RouteRecord(epoch + 1, name, h, p, true, "", failoverAt, lastReport, leader, servers, writtenAtMillis);
+        return new RouteRecord(epoch + 1, name, h, p, true, "", failoverAt, lastReport, leader, servers, writtenAtMillis,
+                null);
     }
 
     RouteRecord withGate(boolean open, String reason) {
         return new RouteRecord(epoch + 1, source, host, port, open, open ? "" : reason, lastFailoverMillis, lastReport,
-                leader, servers, writtenAtMillis);
+                leader, servers, writtenAtMillis, open ? null : intent);
     }
 
     /** The same route (same epoch) with the last report's headline. */
     RouteRecord withReport(String headline) {
         return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, headline, leader,
-                servers, writtenAtMillis);
+                servers, writtenAtMillis, intent);
     }
 
     RouteRecord writtenBy(String node, long at) {
         return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, lastReport, node,
-                servers, at);
+                servers, at, intent);
+    }
+
+    /** The same route (same epoch: no node's routing changes) with a procedure's plan, or without one (null). */
+    RouteRecord withIntent(Intent plan) {
+        return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, lastReport, leader,
+                servers, writtenAtMillis, plan);
     }
 }

@@ -197,8 +197,26 @@ public final class FailoverEngine implements AutoCloseable {
                 steps);
     }
 
+    /**
+     * Finishes a switchover or failover ({@code kind} "switchover" or "failover") that a process which decided before
+     * this one (a cluster's previous leader) left in its middle, from the plan it recorded ({@link FinishProcedure}).
+     * The caller, a newly elected leader, runs it before this engine decides anything else, so it is not refused
+     * by {@link #decideOnlyWhen} meanwhile.
+     */
+    public FailoverReport finishLeftBehind(String kind, String oldSource, String target, String leftBy) {
+        FailoverReport.Kind k = "failover".equals(kind) ? FailoverReport.Kind.FAILOVER : FailoverReport.Kind.SWITCHOVER;
+        return runExclusive(k, "finishing the " + kind + " " + oldSource + " -> " + target + " that " + leftBy
+                        + " left in its middle",
+                r -> new FinishProcedure(config, monitor, routing, r, kind, oldSource, target), true, null, false);
+    }
+
     private FailoverReport runExclusive(FailoverReport.Kind kind, String trigger, Function<FailoverReport, Procedure> make,
                                         boolean movesSource, FailoverReport.Listener steps) {
+        return runExclusive(kind, trigger, make, movesSource, steps, true);
+    }
+
+    private FailoverReport runExclusive(FailoverReport.Kind kind, String trigger, Function<FailoverReport, Procedure> make,
+                                        boolean movesSource, FailoverReport.Listener steps, boolean askDecides) {
         String oldSource = monitor.electedSource();
         if (!procedure.tryLock()) {
             throw new IllegalStateException("another failover, switchover or rejoin is running; try again when it is done");
@@ -207,7 +225,7 @@ public final class FailoverEngine implements AutoCloseable {
             procedure.unlock();
             throw new IllegalStateException("Baton is stopping: no new " + kind.name().toLowerCase(java.util.Locale.ROOT));
         }
-        if (!decides.getAsBoolean()) {
+        if (askDecides && !decides.getAsBoolean()) {
             procedure.unlock();
             throw new IllegalStateException(notDeciding.get());
         }

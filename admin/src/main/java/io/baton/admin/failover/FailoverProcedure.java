@@ -83,6 +83,9 @@ final class FailoverProcedure extends Procedure {
                 step("choose the candidate", this::chooseCandidate),
                 step("pre-hook", this::preHook),
                 step("promote the candidate", () -> {
+                    // Where a successor finds the plan if this process dies from here on (a cluster's record; a
+                    // leader that lost its leadership fails this write and promotes nothing).
+                    routing.intend("failover", oldSource.name(), candidate);
                     promotionStarted = true;
                     String r = promote(candidate);
                     promoted = true;

@@ -44,6 +44,9 @@ final class SwitchoverProcedure extends Procedure {
                 step("pre-hook", this::preHook),
                 step("let the candidate come close", this::approach),
                 step("close the gate", () -> {
+                    // Before the gate closes (no client waits for this write): where a successor finds the plan if
+                    // this process dies between making the old source read-only and routing to the new one.
+                    routing.intend("switchover", oldSource.name(), target);
                     routing.closeGate("switchover to " + target);
                     return "closed: new statements wait (at most gate.maxWait " + config.gate.maxWait.toMillis() + " ms)";
                 }),

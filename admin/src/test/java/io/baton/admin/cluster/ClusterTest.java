@@ -402,6 +402,89 @@ class ClusterTest {
         }
     }
 
+    /**
+     * The leader dies between the promotion and the route (its ZooKeeper session ends, it does nothing more): the
+     * record still names the old source, read-only now, with the gate closed. The next leader finds the plan the
+     * dead one recorded and finishes it: route to the promoted server, open, repoint the old source. Without it,
+     * every statement would wait for an operator.
+     */
+    @Test
+    @Order(4)
+    void aSwitchoverWhoseLeaderDiesAfterThePromotionIsFinishedByTheNextLeader(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        leaderDiesInASwitchover(t, zk, "route to the new source", true);
+    }
+
+    /** The leader dies after making the old source read-only, before the promotion: the next one goes back to it. */
+    @Test
+    @Order(4)
+    void aSwitchoverWhoseLeaderDiesBeforeThePromotionIsUndoneByTheNextLeader(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        leaderDiesInASwitchover(t, zk, "promote the candidate", false);
+    }
+
+    private void leaderDiesInASwitchover(SandboxTopology t, Ensemble zk, String diesAt, boolean promoted) throws Exception {
+        TopologyFile.User app = t.user("app");
+        BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+        java.util.concurrent.CountDownLatch dead = new java.util.concurrent.CountDownLatch(1);
+        try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            awaitJoined(a, b);
+            await("a leads", 10_000, () -> a.cluster().isLeader());
+            String old = b.proxy().source().name();
+            String target = otherReplica(t, old);
+            String expected = promoted ? target : old;
+            io.baton.admin.failover.EngineFaults.inject(a.engine(), (r, step) -> {
+                if (r.kind() == FailoverReport.Kind.SWITCHOVER && step.equals(diesAt)) {
+                    a.cluster().close(); // its ZooKeeper session ends: for the cluster, the leader is gone
+                    dead.await(60, TimeUnit.SECONDS); // and it does nothing more until the test ends
+                    throw new io.baton.admin.failover.StepFailedException("the leader died here");
+                }
+            });
+            ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1);
+            CompletableFuture.supplyAsync(() -> a.engine().switchover(target, "test"));
+            try {
+                wb.awaitMore(50, 10_000);
+                await("b leads", 20_000, () -> b.cluster().isLeader());
+                await("b finishes", 20_000, () -> b.engine().reports().all().stream()
+                        .anyMatch(r -> r.trigger().startsWith("finishing the switchover " + old + " -> " + target)));
+                await("b routes to " + expected + " with its gate open", 20_000,
+                        () -> b.proxy().source().name().equals(expected) && b.proxy().isGateOpen());
+                wb.awaitMore(100, 20_000);
+            } finally {
+                wb.close();
+            }
+            assertEquals(List.of(), wb.errors, "errors through node b");
+            FailoverReport finished = b.engine().reports().all().stream()
+                    .filter(r -> r.trigger().startsWith("finishing the switchover " + old + " -> " + target)).findFirst()
+                    .orElseThrow();
+            assertTrue(finished.succeeded(), finished.describe());
+            RouteRecord route = b.cluster().route();
+            assertEquals(expected, route.source());
+            assertTrue(route.gateOpen() && route.intent() == null, route.toString());
+            assertNoneLost(t, expected, wb.acked);
+            assertExactlyOneWritable(t, expected);
+            String replica = promoted ? old : target;
+            try (Connection c = t.connectRoot(replica); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
+                assertTrue(rs.next(), replica + " replicates");
+                assertEquals(t.server(expected).port(), rs.getInt("Source_Port"), replica + " replicates from " + expected);
+            }
+        } finally {
+            dead.countDown();
+            a.close();
+        }
+    }
+
+    private static void assertExactlyOneWritable(SandboxTopology t, String writable) throws SQLException {
+        for (TopologyFile.Server srv : t.servers()) {
+            try (Connection c = t.connectRoot(srv.name()); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT @@GLOBAL.read_only")) {
+                rs.next();
+                assertEquals(srv.name().equals(writable), rs.getInt(1) == 0, srv.name() + " writable: " + rs.getInt(1));
+            }
+        }
+    }
+
     @Test
     @Order(4)
     void aNodePausedThroughASwitchoverNeverSendsAStatementToTheOldSource(SandboxTopology t, Ensemble zk)

@@ -24,6 +24,15 @@ public interface RoutingControl {
     boolean isGateOpen();
 
     /**
+     * Says what the running procedure is about to do to the source ({@code kind} "switchover" or "failover", from
+     * {@code oldSource} to {@code target}) before it makes the old source read-only or promotes, so that whoever
+     * decides after this process (a cluster's next leader) can finish it if this process dies in its middle. Kept
+     * until the gate opens or the source changes; a null {@code kind} drops it. Standalone: nothing to keep.
+     */
+    default void intend(String kind, String oldSource, String target) {
+    }
+
+    /**
      * Routes to a new source and moves every client session's backend connection there. Returns
      * once every session has been moved or told why it could not be (bounded by {@code timeout}).
      */
