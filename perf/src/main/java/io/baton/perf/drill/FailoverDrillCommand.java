@@ -130,7 +130,10 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         List<Round> results = new ArrayList<>();
         Ensemble zk = null;
         List<BatonNode> cluster = new ArrayList<>();
-        try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2))) {
+        // Resources close in reverse order: the Baton nodes stop before the servers they watch (a monitor that saw
+        // its source go away first would log it as a failure until it stopped).
+        try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2));
+             AutoCloseable nodesFirst = () -> closeNodes(cluster)) {
             if (nodes > 1) {
                 zk = Ensemble.up(EnsembleOptions.defaults(dir.resolve("zk")).withNodes(3));
             }
@@ -174,9 +177,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            for (BatonNode n : cluster) {
-                n.close();
-            }
+            closeNodes(cluster);
             if (zk != null) {
                 zk.close();
             }
@@ -391,6 +392,13 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000,
                 (longestPauseFrom - roundStart) / 1_000_000, errors,
                 reconnects.get(), acked.size(), lost, steps, report == null ? null : report.describe(), notes, replays);
+    }
+
+    private static void closeNodes(List<BatonNode> cluster) {
+        for (BatonNode n : cluster) {
+            n.close();
+        }
+        cluster.clear();
     }
 
     /** This round's failover (started after {@code sinceMillis}, on whichever node ran it); null if none within 30 s. */
