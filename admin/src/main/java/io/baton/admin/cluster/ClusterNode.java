@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
@@ -76,6 +77,11 @@ public final class ClusterNode implements AutoCloseable {
     private volatile long drainedEpoch;
     private volatile boolean drained;
     private volatile RoutingControl.MigrationSummary lastSwitch = new RoutingControl.MigrationSummary(0, 0, 0);
+    /** What this node's sessions got at the source its last change of route left (published for the report). */
+    private volatile Lost lost = new Lost(null, 0, Map.of(), List.of());
+
+    private record Lost(String source, long epoch, Map<String, Long> inFlight, List<String> sessions) {
+    }
     private volatile ConnectionState connection = ConnectionState.LOST;
     private volatile long lastContactNanos = System.nanoTime();
     private final AtomicInteger fencings = new AtomicInteger();
@@ -417,8 +423,14 @@ public final class ClusterNode implements AutoCloseable {
         monitor.setElectedSource(s.name);
         String moved = "";
         if (!target.equals(proxy.source())) {
+            Endpoint left = proxy.source();
             RoutingControl.MigrationSummary m = proxy.switchTo(target, config.gate.maxWait);
             lastSwitch = m;
+            if (left != null) {
+                List<String> lines = proxy.sessionsLostAt(left.name());
+                lost = new Lost(left.name(), r.epoch(), proxy.inFlightLostAt(left.name()),
+                        List.copyOf(lines.subList(0, Math.min(lines.size(), MemberStatus.LOST_SESSION_LINES))));
+            }
             moved = String.format(", %d session(s) moved, %d failed", m.moved(), m.failed());
         }
         if (r.gateOpen()) {
@@ -464,7 +476,7 @@ public final class ClusterNode implements AutoCloseable {
                 metricsAddress, r == null ? 0 : r.epoch(), drainedEpoch, drained, gate != null && gate.isOpen(),
                 gate != null && gate.isFenced(), gate == null ? "" : gate.isOpen() ? "" : gate.reason(),
                 proxy == null ? 0 : proxy.sessions().open(), m.moved(), m.failed(), m.pauseMillis(), lease,
-                System.currentTimeMillis());
+                System.currentTimeMillis(), lost.source(), lost.epoch(), lost.inFlight(), lost.sessions());
     }
 
     /** One at a time (apply, drain and lease threads all publish): ZooKeeper then applies them in this order. */

@@ -4,7 +4,10 @@ import io.baton.admin.config.BatonConfig;
 import io.baton.proxy.routing.Endpoint;
 import io.baton.proxy.routing.RoutingControl;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The failover engine's routing on a cluster's leader: the same calls as a standalone proxy, done on every
@@ -14,6 +17,7 @@ import java.util.List;
 public final class ClusterRouting implements RoutingControl {
     private final ClusterLeadership leadership;
     private final BatonConfig config;
+    private volatile Routed routed;
 
     public ClusterRouting(ClusterLeadership leadership) {
         this.leadership = leadership;
@@ -74,9 +78,43 @@ public final class ClusterRouting implements RoutingControl {
         long t0 = System.nanoTime();
         RouteRecord r = leadership.write(change);
         List<MemberStatus> nodes = leadership.awaitApplied(r.epoch(), timeout.plus(config.cluster.barrier()));
+        routed = new Routed(r.epoch(), nodes);
         int moved = nodes.stream().mapToInt(MemberStatus::moved).sum();
         int failed = nodes.stream().mapToInt(MemberStatus::failed).sum();
         return new MigrationSummary(moved, failed, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * What every node's sessions got at {@code server} when the last route left it, summed over the nodes (each
+     * node collects its own as it applies the record and publishes them in its status; the barrier read them).
+     * The next change of route replaces them.
+     */
+    @Override
+    public Map<String, Long> inFlightLostAt(String server) {
+        Map<String, Long> out = new TreeMap<>();
+        lostAt(server).forEach(m -> m.inFlight().forEach((fate, n) -> out.merge(fate, n, Long::sum)));
+        return out;
+    }
+
+    /** As {@link #inFlightLostAt}, each node's session lines, prefixed with the node. */
+    @Override
+    public List<String> sessionsLostAt(String server) {
+        List<String> out = new ArrayList<>();
+        lostAt(server).forEach(m -> m.lostSessions().forEach(line -> out.add("node " + m.nodeId() + ": " + line)));
+        return out;
+    }
+
+    private List<MemberStatus> lostAt(String server) {
+        Routed x = routed;
+        if (x == null) {
+            return List.of();
+        }
+        return x.nodes().stream().filter(m -> server.equals(m.lostSource()) && m.lostEpoch() == x.epoch()
+                && m.inFlight() != null && m.lostSessions() != null).toList();
+    }
+
+    /** The nodes' statuses as the barrier of the last route change read them. */
+    private record Routed(long epoch, List<MemberStatus> nodes) {
     }
 
     @Override

@@ -544,8 +544,20 @@ class ClusterTest {
             String old = a.proxy().source().name();
             ClusterWriter wa = new ClusterWriter(a.proxy().port(), app.user(), app.password(), 1);
             ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
+            // One transaction left open through each node at the kill: each node replays its own, and the
+            // leader's report must name both (each node publishes its sessions' lines with its status).
+            List<Connection> open = new ArrayList<>();
             String now;
             try {
+                for (BatonNode n : List.of(a, b)) {
+                    Connection c = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + n.proxy().port()
+                            + "/app?useSSL=false&allowPublicKeyRetrieval=true", app.user(), app.password());
+                    open.add(c);
+                    c.setAutoCommit(false);
+                    try (Statement s = c.createStatement()) {
+                        s.execute("INSERT INTO app.t (id, v) VALUES (" + (7_000_000 + open.size()) + ", 'open at the kill')");
+                    }
+                }
                 wa.awaitMore(50, 10_000);
                 wb.awaitMore(50, 10_000);
                 t.kill(old);
@@ -555,9 +567,15 @@ class ClusterTest {
                 assertEquals(now, b.proxy().source().name(), "both nodes route to the same source");
                 wa.awaitMore(100, 20_000);
                 wb.awaitMore(100, 20_000);
+                for (Connection c : open) {
+                    c.commit();
+                }
             } finally {
                 wa.close();
                 wb.close();
+                for (Connection c : open) {
+                    c.close();
+                }
             }
             List<FailoverReport> failovers = new ArrayList<>();
             for (BatonNode n : List.of(a, b)) {
@@ -570,6 +588,13 @@ class ClusterTest {
             assertNoneLost(t, now, wa.acked);
             assertNoneLost(t, now, wb.acked);
             assertTrue(wa.acked.size() > 150 && wb.acked.size() > 150, "writes went on through both nodes");
+            assertNoneLost(t, now, Set.of(7_000_001L, 7_000_002L));
+            List<String> lines = failovers.get(0).sessions();
+            for (String node : List.of("a", "b")) {
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("node " + node + ": session ")
+                        && l.contains("open transaction replayed")), "node " + node + "'s replay in the report: " + lines);
+            }
+            assertTrue(failovers.get(0).describe().contains("2 replayed on the new source"), failovers.get(0).describe());
         }
     }
 
