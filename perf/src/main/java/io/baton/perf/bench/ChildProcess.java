@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * SIGKILL after a grace period. A JVM shutdown hook ends it too if the harness is interrupted.
  * Its output goes to a log file.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
@@ -25,17 +25,17 @@ final class ChildProcess implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    static ChildProcess start(String name, List<String> command, Path log) throws IOException {
+    public static ChildProcess start(String name, List<String> command, Path log) throws IOException {
         Files.createDirectories(log.toAbsolutePath().getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new ChildProcess(name, p, log);
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
@@ -44,7 +44,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Waits until the process listens on {@code port}; throws with the log's tail if it exits or times out. */
-    void awaitListening(int port, long timeoutMillis) throws InterruptedException {
+    public void awaitListening(int port, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (!LoopbackPort.isListening(port)) {
             if (!process.isAlive()) {
@@ -58,13 +58,19 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    String tail() {
+    public String tail() {
         try {
             List<String> lines = Files.readAllLines(log);
             return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size())) + " (log: " + log + ")";
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
         }
+    }
+
+    /** kill -9 of this PID: no shutdown of any kind, as a crash or the OOM killer. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     private void stop() {

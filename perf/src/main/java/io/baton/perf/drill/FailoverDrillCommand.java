@@ -57,7 +57,8 @@ import picocli.CommandLine.Spec;
 public final class FailoverDrillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Option(names = "--kind", defaultValue = "kill", description = "kill (kill -9 of the source) or switchover (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kind", defaultValue = "kill", description = {"kill (kill -9 of the source), switchover, or leader",
+            "(--nodes 2 or more: kill -9 of the leading Baton node, each node its own JVM, jdbc writers) (default: ${DEFAULT-VALUE})."})
     String kind;
     @Option(names = "--rounds", defaultValue = "5", description = "Rounds; the table reports the median (default: ${DEFAULT-VALUE}).")
     int rounds;
@@ -96,8 +97,13 @@ public final class FailoverDrillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!kind.equals("kill") && !kind.equals("switchover")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kind must be kill or switchover, not '" + kind + "'");
+        if (!kind.equals("kill") && !kind.equals("switchover") && !kind.equals("leader")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kind must be kill, switchover or leader, not '"
+                    + kind + "'");
+        }
+        if (kind.equals("leader") && nodes < 2) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kind leader kills the leading Baton node:"
+                    + " it needs --nodes 2 or more");
         }
         for (String k : clients) {
             if (!k.equals("jdbc") && !k.equals("pymysql")) {
@@ -136,6 +142,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
              AutoCloseable nodesFirst = () -> closeNodes(cluster)) {
             if (nodes > 1) {
                 zk = Ensemble.up(EnsembleOptions.defaults(dir.resolve("zk")).withNodes(3));
+            }
+            if (kind.equals("leader")) {
+                return leaderDrill(w, t, zk, dir);
             }
             for (int i = 0; i < nodes; i++) {
                 BatonConfig c = BatonConfig.load(Path.of(t.file().config()));
@@ -392,6 +401,33 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         return new Round(r, kind, from, to, complete, outcome, unavailable, byNode, longestPause / 1_000_000,
                 (longestPauseFrom - roundStart) / 1_000_000, errors,
                 reconnects.get(), acked.size(), lost, steps, report == null ? null : report.describe(), notes, replays);
+    }
+
+    /** --kind leader: every node its own JVM, kill -9 of the leading one each round (see {@link LeaderDrill}). */
+    private int leaderDrill(PrintWriter w, SandboxTopology t, Ensemble zk, Path dir) throws Exception {
+        List<Map<String, Object>> results = new LeaderDrill(w, t, zk, nodes, rounds, duration, threads, dir).run();
+        long[] leader = results.stream().mapToLong(r -> (Long) r.get("newLeaderMillis")).sorted().toArray();
+        long[] pauses = results.stream().mapToLong(r -> (Long) r.get("othersLongestPauseMillis")).sorted().toArray();
+        long errors = results.stream().mapToLong(r -> (Long) r.get("othersErrors")).sum();
+        boolean all = results.stream().allMatch(r -> (Long) r.get("newLeaderMillis") >= 0);
+        w.printf("%nleader drill through %d Baton nodes (each its own JVM), %d rounds, %d jdbc writers per node: new leader"
+                        + " after a median %d ms (min %d, max %d; cluster.sessionTimeout 4000 ms by default), writes through"
+                        + " the other nodes: median longest pause %d ms, %d errors in all%n", nodes, results.size(), threads,
+                leader[leader.length / 2], leader[0], leader[leader.length - 1], pauses[pauses.length / 2], errors);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("kind", kind);
+        json.put("nodes", nodes);
+        json.put("threads", threads);
+        json.put("durationSeconds", duration);
+        json.put("medianNewLeaderMillis", leader[leader.length / 2]);
+        json.put("medianOthersLongestPauseMillis", pauses[pauses.length / 2]);
+        json.put("othersErrors", errors);
+        json.put("rounds", results);
+        Path file = out.resolve("drill-leader-" + nodes + "nodes.json");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+        w.println("results: " + file);
+        w.flush();
+        return all && errors == 0 ? 0 : 1;
     }
 
     private static void closeNodes(List<BatonNode> cluster) {
