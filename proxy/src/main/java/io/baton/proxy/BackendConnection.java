@@ -117,6 +117,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     boolean diagnostics;
     /** Sessions that took this connection from the pool so far: the previous statement's values belong to one use. */
     int uses;
+    /** Tells this connection from every other of this process without holding it (a closed one must be freed). */
+    final long serial = SERIALS.incrementAndGet();
+    private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
     /** Prepared statements kept per connection for pooled sessions; past this the least recently used is closed. */
     static final int MAX_STATEMENTS = 128;
     /**

@@ -30,8 +30,11 @@ final class BackendLease {
             "(PREPARE\\s|XA\\s|HANDLER\\s|SET\\s+TRANSACTION\\s|FLUSH\\s.*\\bREAD\\s+LOCK|LOCK\\s+INSTANCE\\s)");
 
     private final ClientSession s;
-    /** The connection the previous statement ran on: ROW_COUNT() and FOUND_ROWS() belong to it. */
-    private BackendConnection previous;
+    /**
+     * The connection the previous statement ran on (its serial, 0: none): ROW_COUNT() and FOUND_ROWS() belong to it.
+     * Not the object: an idle session would keep a closed connection's channel and buffers alive.
+     */
+    private long previous;
     private int previousUses;
     /** ROW_COUNT() and FOUND_ROWS() after the previous statement, as the server computed them there. */
     private long rowCount = -1;
@@ -169,7 +172,7 @@ final class BackendLease {
     /** Whether the connection under this statement is not the one the previous statement ran on. */
     boolean connectionChanged() {
         BackendConnection b = s.backend;
-        return previous != b || (b != null && b.uses != previousUses);
+        return (b == null ? 0 : b.serial) != previous || (b != null && b.uses != previousUses);
     }
 
     long rowCount() {
@@ -184,8 +187,9 @@ final class BackendLease {
     void started() {
         stamp++;
         released = false;
-        previous = s.backend;
-        previousUses = previous == null ? 0 : previous.uses;
+        BackendConnection b = s.backend;
+        previous = b == null ? 0 : b.serial;
+        previousUses = b == null ? 0 : b.uses;
     }
 
     /**

@@ -110,31 +110,20 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             ProcStatus before = ProcStatus.read(baton.pid());
             System.out.printf(Locale.ROOT, "idle-sessions: Baton RSS before: %.1f MiB%n", before.rssMib());
 
+            // Two halves: the first also pays the fresh JVM's one-time costs (its heap grows into use with the
+            // burst of logins); the second, on a warm process, measures what one more idle session costs.
             long t0 = System.nanoTime();
-            ConcurrentLinkedQueue<Connection> conns = new ConcurrentLinkedQueue<>();
             ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
             AtomicInteger done = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(connectThreads);
-            for (int i = 0; i < sessions; i++) {
-                pool.execute(() -> {
-                    try {
-                        conns.add(target.connect());
-                    } catch (SQLException e) {
-                        failures.add(e.getErrorCode() + " " + e.getMessage());
-                    }
-                    int n = done.incrementAndGet();
-                    if (n % 500 == 0) {
-                        System.out.println("idle-sessions: " + n + " sessions attempted");
-                    }
-                });
-            }
-            pool.shutdown();
-            if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
-                pool.shutdownNow();
-                throw new IllegalStateException("opening " + sessions + " sessions took more than 10 minutes");
-            }
-            open.addAll(conns);
-            double openSeconds = (System.nanoTime() - t0) / 1e9;
+            int firstHalf = sessions / 2;
+            open.addAll(openSessions(target, firstHalf, done, failures));
+            Thread.sleep(TimeUnit.SECONDS.toMillis(idleSeconds));
+            res.checkAlive();
+            fullCollection(baton.pid());
+            ProcStatus mid = ProcStatus.read(baton.pid());
+            int openMid = open.size();
+            open.addAll(openSessions(target, sessions - firstHalf, done, failures));
+            double openSeconds = (System.nanoTime() - t0) / 1e9 - idleSeconds;
             System.out.printf(Locale.ROOT, "idle-sessions: %d sessions open (%d failed) in %.1f s; idle for %d s%n",
                     open.size(), failures.size(), openSeconds, idleSeconds);
             if (!failures.isEmpty()) {
@@ -143,17 +132,23 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             Thread.sleep(TimeUnit.SECONDS.toMillis(idleSeconds));
             res.checkAlive();
             ProcStatus after = ProcStatus.read(baton.pid());
+            fullCollection(baton.pid());
+            ProcStatus collected = ProcStatus.read(baton.pid());
             long backends;
             try (Connection root = topo.connectRoot(src.name())) {
                 backends = Long.parseLong(BenchCommand.scalar(root,
                         "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + app.user() + "'"));
             }
             double perSessionKib = (after.rssKib() - before.rssKib()) / (double) Math.max(1, open.size());
+            double marginalKib = (collected.rssKib() - mid.rssKib()) / (double) Math.max(1, open.size() - openMid);
             System.out.println();
             System.out.printf(Locale.ROOT, "Baton RSS with %d idle sessions: %.1f MiB (before: %.1f MiB; peak VmHWM %.1f MiB;"
                             + " %.1f KiB per session; %d threads); budget %d MiB: %s%n",
                     open.size(), after.rssMib(), before.rssMib(), after.hwmMib(), perSessionKib, after.threads(), limitMib,
                     after.rssMib() <= limitMib ? "within" : "OVER");
+            System.out.printf(Locale.ROOT, "per idle session on a warm process (RSS after a full collection: %.1f MiB with %d"
+                    + " sessions, %.1f MiB with %d): %.1f KiB%n", mid.rssMib(), openMid, collected.rssMib(), open.size(),
+                    marginalKib);
             System.out.println("server-side sessions of '" + app.user() + "' on " + src.name() + ": " + backends
                     + (noPool ? " (pool.enabled false)" : " (backend pool on)"));
             ProcStatus mysqldAfter = ProcStatus.read(mysqldPid);
@@ -172,6 +167,10 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             json.put("rssMib", RoundResult.round2(after.rssMib()));
             json.put("hwmMib", RoundResult.round2(after.hwmMib()));
             json.put("rssKibPerSession", RoundResult.round2(perSessionKib));
+            json.put("sessionsMid", openMid);
+            json.put("rssMibMid", RoundResult.round2(mid.rssMib()));
+            json.put("rssMibCollected", RoundResult.round2(collected.rssMib()));
+            json.put("rssKibPerSessionWarm", RoundResult.round2(marginalKib));
             json.put("batonThreads", after.threads());
             json.put("serverSessions", backends);
             json.put("pool", !noPool);
@@ -192,6 +191,50 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             closeAll(open);
         }
         return 0;
+    }
+
+    /**
+     * A full collection in Baton's JVM ({@code jcmd PID GC.run}, bounded), so that two readings of RSS compare what is
+     * alive rather than how far the heap happened to grow between collections. Skipped, with a line, without jcmd.
+     */
+    private static void fullCollection(long pid) throws InterruptedException, IOException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            System.out.println("idle-sessions: no jcmd in " + jcmd.getParent() + ": RSS read without a full collection");
+            return;
+        }
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        Thread.sleep(500);
+    }
+
+    /** Opens {@code count} sessions on {@code connectThreads} threads; failures are collected, not thrown. */
+    private List<Connection> openSessions(Target target, int count, AtomicInteger done, ConcurrentLinkedQueue<String> failures)
+            throws InterruptedException {
+        ConcurrentLinkedQueue<Connection> conns = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(connectThreads);
+        for (int i = 0; i < count; i++) {
+            pool.execute(() -> {
+                try {
+                    conns.add(target.connect());
+                } catch (SQLException e) {
+                    failures.add(e.getErrorCode() + " " + e.getMessage());
+                }
+                int n = done.incrementAndGet();
+                if (n % 500 == 0) {
+                    System.out.println("idle-sessions: " + n + " sessions attempted");
+                }
+            });
+        }
+        pool.shutdown();
+        if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
+            pool.shutdownNow();
+            throw new IllegalStateException("opening " + count + " sessions took more than 10 minutes");
+        }
+        return new ArrayList<>(conns);
     }
 
     private void closeAll(List<Connection> conns) throws InterruptedException {
