@@ -84,6 +84,7 @@ public final class Cluster implements AutoCloseable {
     /** The engine and the monitor's fencing act only while this node leads. */
     public void govern(FailoverEngine engine, Monitor monitor) {
         this.monitor = monitor;
+        engine.leadOnlyWhile(leadership::isLeader);
         engine.decideOnlyWhen(() -> leadership.isLeader() && leftBehindChecked, () -> leadership.isLeader()
                 ? "this Baton node (" + node.nodeId() + ") was just elected and first finishes what the previous leader"
                 + " left; try again in a moment" : leadership.notLeaderMessage());
@@ -168,10 +169,11 @@ public final class Cluster implements AutoCloseable {
      * leader died (or lost its leadership) in its middle. Finish it from the plan and what the servers say.
      */
     private void finishLeftBehind(FailoverEngine engine, RouteRecord.Intent plan) {
-        log.warn("cluster '{}': node {} finds a {} {} -> {} that {} left in its middle (gate {}); finishing it", name(),
+        log.warn("cluster '{}': node {} finds the plan of a {} {} -> {} by {} in the route record (gate {}); finishing it", name(),
                 nodeId(), plan.kind(), plan.oldSource(), plan.target(), plan.leader(),
                 leadership.current().gateOpen() ? "open" : "closed");
         try {
+            lastFinishAttempt = System.currentTimeMillis();
             engine.finishLeftBehind(plan.kind(), plan.oldSource(), plan.target(), "node " + plan.leader());
         } catch (RuntimeException e) {
             // Another procedure runs here (this node led before and its own procedure goes on), or Baton stops.
@@ -187,7 +189,11 @@ public final class Cluster implements AutoCloseable {
      */
     private void onSnapshot(TopologySnapshot snapshot) {
         RouteRecord r = leadership.current();
-        if (closed || r == null || r.gateOpen() || !leadership.isLeader() || engine.busy() || leftByAnother(r)
+        if (r != null && r.intent() != null) {
+            retryFinishing(r.intent());
+            return; // a plan is finished (or undone) by FinishProcedure, not by reopening the gate
+        }
+        if (closed || r == null || r.gateOpen() || !leadership.isLeader() || engine.busy()
                 || (r.gateReason() != null && r.gateReason().startsWith("paused"))
                 || snapshot.server(r.source()).filter(s -> s.reachable() && s.writable()).isEmpty()
                 || SourceHealth.assess(snapshot, node.config().monitor.failedChecks).verdict() != SourceHealth.Verdict.ALIVE
@@ -198,7 +204,7 @@ public final class Cluster implements AutoCloseable {
             try {
                 engine.whenIdle(() -> {
                     RouteRecord now = leadership.current();
-                    if (now == null || now.gateOpen() || leftByAnother(now) || !leadership.isLeader()) {
+                    if (now == null || now.gateOpen() || now.intent() != null || !leadership.isLeader()) {
                         return;
                     }
                     routing.openGate();
@@ -214,12 +220,39 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * The record holds a plan of another node's procedure: the election's finishing decides about it (a plan it could
-     * not finish, e.g. with both servers writable, waits for an operator rather than a reopened gate).
+     * On the leader, after a monitor round: a plan is still in the record and no procedure runs (the one that wrote it
+     * stopped without routing or reopening, here or on a dead leader, or finishing it failed): try to finish it again,
+     * at most every {@link #FINISH_RETRY_MILLIS}, as the servers are now (a target that answers again, an old source
+     * that comes back).
      */
-    private boolean leftByAnother(RouteRecord r) {
-        return r.intent() != null && !nodeId().equals(r.intent().leader());
+    private void retryFinishing(RouteRecord.Intent plan) {
+        long now = System.currentTimeMillis();
+        if (!plan.equals(retriedPlan)) {
+            retriedPlan = plan;
+            finishRetryMillis = FINISH_RETRY_MILLIS;
+        }
+        if (closed || !leadership.isLeader() || !leftBehindChecked || engine.busy() || now - lastFinishAttempt < finishRetryMillis
+                || !reopenPending.compareAndSet(false, true)) {
+            return;
+        }
+        lastFinishAttempt = now;
+        finishRetryMillis = Math.min(finishRetryMillis * 2, 60_000); // a plan that stays (both servers writable) is retried less
+        elections.execute(() -> {
+            try {
+                RouteRecord r = leadership.current();
+                if (r != null && plan.equals(r.intent()) && leadership.isLeader() && !engine.busy()) {
+                    finishLeftBehind(engine, plan);
+                }
+            } finally {
+                reopenPending.set(false);
+            }
+        });
     }
+
+    private static final long FINISH_RETRY_MILLIS = 5_000;
+    private volatile long lastFinishAttempt;
+    private volatile long finishRetryMillis = FINISH_RETRY_MILLIS;
+    private volatile RouteRecord.Intent retriedPlan;
 
     public String nodeId() {
         return node.nodeId();

@@ -110,7 +110,9 @@ public final class ClusterLeadership implements AutoCloseable {
             Thread.sleep(POLL_MILLIS);
         }
         caughtUp = latch.hasLeadership();
-        return caughtUp ? node.applied() : null;
+        // The record as the quorum has it: a same-epoch change (a procedure's plan, the last report) may not have
+        // reached this node's applied copy yet, and the plan is what this leader must finish.
+        return caughtUp ? newest : null;
     }
 
     /** The leader's node id, or null when there is none (or ZooKeeper cannot say now). */
@@ -172,6 +174,17 @@ public final class ClusterLeadership implements AutoCloseable {
                     return writeOver(w.record(), w.version(), change, ours);
                 } catch (KeeperException.BadVersionException stale) {
                     written = null;
+                    Stat stat = new Stat();
+                    RouteRecord now = ClusterNode.JSON.readValue(client.getData().storingStatIn(stat).forPath(routePath),
+                            RouteRecord.class);
+                    if (now.epoch() != w.record().epoch() || !node.nodeId().equals(now.leader())) {
+                        // Somebody else changed the route since this leader's last write (a leader elected while this
+                        // node had lost its leadership): what this node meant to change no longer applies.
+                        throw new IllegalStateException("node " + node.nodeId() + " did not write the route: it changed"
+                                + " since this node's last write (epoch " + w.record().epoch() + " -> " + now.epoch()
+                                + ", written by " + now.leader() + "); nothing was written");
+                    }
+                    return writeOver(now, stat.getVersion(), change, ours);
                 }
             }
             Stat stat = new Stat();
@@ -181,6 +194,8 @@ public final class ClusterLeadership implements AutoCloseable {
             written = null;
             throw new IllegalStateException("node " + node.nodeId() + " lost the cluster leadership before it could write"
                     + " the route (" + e.code() + "); nothing was written");
+        } catch (IllegalStateException e) {
+            throw e;
         } catch (Exception e) {
             written = null;
             throw new IllegalStateException("node " + node.nodeId() + " could not write the route record: " + e, e);

@@ -78,9 +78,12 @@ public final class ClusterNode implements AutoCloseable {
     private volatile boolean drained;
     private volatile RoutingControl.MigrationSummary lastSwitch = new RoutingControl.MigrationSummary(0, 0, 0);
     /** What this node's sessions got at the source its last change of route left (published for the report). */
-    private volatile Lost lost = new Lost(null, 0, Map.of(), List.of());
+    private volatile Lost lost = NOTHING_LOST;
+    private static final Lost NOTHING_LOST = new Lost(null, 0, Map.of(), List.of(), 0);
+    /** How long a change's session lines stay in the published status: long enough for the leader's barrier. */
+    private static final long LOST_KEPT_MILLIS = 60_000;
 
-    private record Lost(String source, long epoch, Map<String, Long> inFlight, List<String> sessions) {
+    private record Lost(String source, long epoch, Map<String, Long> inFlight, List<String> sessions, long atMillis) {
     }
     private volatile ConnectionState connection = ConnectionState.LOST;
     private volatile long lastContactNanos = System.nanoTime();
@@ -429,7 +432,8 @@ public final class ClusterNode implements AutoCloseable {
             if (left != null) {
                 List<String> lines = proxy.sessionsLostAt(left.name());
                 lost = new Lost(left.name(), r.epoch(), proxy.inFlightLostAt(left.name()),
-                        List.copyOf(lines.subList(0, Math.min(lines.size(), MemberStatus.LOST_SESSION_LINES))));
+                        List.copyOf(lines.subList(0, Math.min(lines.size(), MemberStatus.LOST_SESSION_LINES))),
+                        System.currentTimeMillis());
             }
             moved = String.format(", %d session(s) moved, %d failed", m.moved(), m.failed());
         }
@@ -472,6 +476,7 @@ public final class ClusterNode implements AutoCloseable {
         Gate gate = proxy == null ? null : proxy.gate();
         RoutingControl.MigrationSummary m = lastSwitch;
         long lease = gate == null ? 0 : gate.leaseRemainingNanos() / 1_000_000;
+        Lost lost = System.currentTimeMillis() - this.lost.atMillis() < LOST_KEPT_MILLIS ? this.lost : NOTHING_LOST;
         return new MemberStatus(nodeId, proxy == null ? null : config.proxy.host + ":" + proxy.port(), adminAddress,
                 metricsAddress, r == null ? 0 : r.epoch(), drainedEpoch, drained, gate != null && gate.isOpen(),
                 gate != null && gate.isFenced(), gate == null ? "" : gate.isOpen() ? "" : gate.reason(),

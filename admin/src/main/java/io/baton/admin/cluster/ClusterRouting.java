@@ -65,8 +65,8 @@ public final class ClusterRouting implements RoutingControl {
      * One record for the new source and the open gate: a node opens as soon as it has moved its own sessions, not
      * after the slowest node has moved its. Safe because every live node applied the closed gate before the
      * promotion (the barrier of {@link #closeGate}): until a node applies this record it holds statements, after
-     * it routes to the new source; at no time does a node route with an open gate to the old source, which is
-     * read-only (switchover) or dead (failover) by now. The barrier after the write only counts the moves.
+     * it routes to the new source; at no time does a node route with an open gate to the old source, which a
+     * switchover made read-only before. The barrier after the write only counts the moves.
      */
     @Override
     public MigrationSummary switchToAndOpen(Endpoint newSource, Duration timeout) {

@@ -84,6 +84,7 @@ public final class FailoverEngine implements AutoCloseable {
     static final int MAX_REPOINT_RETRIES = 10;
     /** Whether this engine decides (in a cluster: only on the leader), and what to say when it does not. */
     private volatile java.util.function.BooleanSupplier decides = () -> true;
+    private volatile java.util.function.BooleanSupplier leads = () -> true;
     private volatile java.util.function.Supplier<String> notDeciding = () -> "";
     private volatile java.util.function.Consumer<FailoverReport> reported = r -> { };
 
@@ -121,6 +122,15 @@ public final class FailoverEngine implements AutoCloseable {
      * In a cluster: the engine reacts to the monitor and runs procedures only while {@code decides} says so
      * (this node leads); otherwise procedures are refused with {@code why}.
      */
+    /**
+     * In a cluster: whether this node leads right now; a running procedure stops before its next step (and changes
+     * nothing more) once it does not. Unlike {@link #decideOnlyWhen}, true as soon as the node is elected and has
+     * caught up, so that it can finish a procedure a previous leader left.
+     */
+    public void leadOnlyWhile(java.util.function.BooleanSupplier leads) {
+        this.leads = leads;
+    }
+
     public void decideOnlyWhen(java.util.function.BooleanSupplier decides, java.util.function.Supplier<String> why) {
         this.decides = decides;
         this.notDeciding = why;
@@ -240,7 +250,7 @@ public final class FailoverEngine implements AutoCloseable {
                 monitor.holdFencing(true); // the source changes hands: the monitor must not fence either side meanwhile
             }
             try (Procedure p = make.apply(report)) {
-                p.stopping(() -> closing).fault(fault).run();
+                p.stopping(() -> closing).leading(leads).fault(fault).run();
                 if (p instanceof FailoverProcedure f) {
                     for (FailoverProcedure.Pending x : f.pendingRepoints()) {
                         repointRetries.put(x.server(), new PendingRetry(x, report.id(), 0, Instant.now()));

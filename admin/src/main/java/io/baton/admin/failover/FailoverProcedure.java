@@ -656,8 +656,9 @@ final class FailoverProcedure extends Procedure {
     }
 
     private String route() {
-        // Route and open in one change: the old source is dead, the candidate the one writable server.
-        RoutingControl.MigrationSummary m = routing.switchToAndOpen(endpoint(candidate), config.gate.maxWait);
+        // Route first, open in the next step: a source the monitor holds for dead may still answer some node, whose
+        // sessions inside a transaction go on through the closed gate; every node moves them before any opens.
+        RoutingControl.MigrationSummary m = routing.switchTo(endpoint(candidate), config.gate.maxWait);
         String inFlight = describeInFlight(routing.inFlightLostAt(oldSource.name()));
         if (inFlight != null) {
             report.inFlight(inFlight);

@@ -6,6 +6,7 @@ import io.baton.admin.config.BatonConfig;
 import io.baton.admin.topology.Monitor;
 import io.baton.admin.topology.ServerState;
 import io.baton.admin.topology.TopologySnapshot;
+import io.baton.proxy.routing.Endpoint;
 import io.baton.proxy.routing.RoutingControl;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -21,12 +22,13 @@ import java.util.Optional;
  * <ul>
  *   <li>the target is writable and the old source is not (read-only or gone): it was promoted; route to it,
  *       open the gate, repoint the others (GTID mode; position mode names them for REJOIN);</li>
- *   <li>a switchover whose target was not promoted, with the old source alive: the old source is made writable
- *       again (if the dead leader had made it read-only) and the gate opens on it, as a standalone switchover
- *       that stops before its promotion does;</li>
- *   <li>both writable: nothing is decided (the gate stays closed; an operator chooses);</li>
- *   <li>otherwise (a failover whose promotion did not happen, or both servers gone): the plan is dropped and the
- *       engine handles the lost source as any other.</li>
+ *   <li>a switchover whose target is not writable (read-only, or not answering), with the old source alive and
+ *       still routed by the record: the old source is made writable again (if the dead leader had made it
+ *       read-only) and the gate opens on it; a promotion that shows up later is a writable server no route
+ *       reaches, which the monitor fences;</li>
+ *   <li>a failover whose target is not writable: the plan is dropped and the engine fails over anew;</li>
+ *   <li>otherwise (both writable; a switchover whose old source does not answer): nothing changes, the step
+ *       fails and the leader tries again later (Cluster), while a dead old source is replaced by a failover.</li>
  * </ul>
  */
 final class FinishProcedure extends Procedure {
@@ -65,7 +67,11 @@ final class FinishProcedure extends Procedure {
                         return "not needed";
                     }
                     report.newSource(target);
-                    RoutingControl.MigrationSummary m = routing.switchToAndOpen(endpoint(target), config.gate.maxWait);
+                    // As the procedure would have: a switchover routes and opens at once (the old source is read-only),
+                    // a failover moves every node's sessions before any node opens.
+                    RoutingControl.MigrationSummary m = "switchover".equals(kind)
+                            ? routing.switchToAndOpen(endpoint(target), config.gate.maxWait)
+                            : routing.switchTo(endpoint(target), config.gate.maxWait);
                     return "routing to " + endpoint(target) + ": " + m.moved() + " session(s) moved, " + m.failed()
                             + " failed";
                 }),
@@ -92,36 +98,58 @@ final class FinishProcedure extends Procedure {
         TopologySnapshot topo = monitor.refresh();
         Optional<ServerState> t = topo.server(target);
         Optional<ServerState> o = topo.server(oldSource);
-        boolean targetWritable = t.map(s -> s.reachable() && s.writable()).orElse(false);
+        boolean targetReachable = t.map(ServerState::reachable).orElse(false);
+        boolean targetWritable = targetReachable && t.get().writable();
         boolean oldReachable = o.map(ServerState::reachable).orElse(false);
         boolean oldWritable = oldReachable && o.get().writable();
-        String seen = target + " " + describe(t) + ", " + oldSource + " " + describe(o);
+        Endpoint routed = routing.source();
+        boolean routedToOld = routed != null && routed.name().equals(oldSource);
+        String what = kind + " " + oldSource + " -> " + target;
+        String seen = target + " " + describe(t) + ", " + oldSource + " " + describe(o) + ", routed to "
+                + (routed == null ? "nothing" : routed.name());
         if (targetWritable && oldWritable) {
-            throw new StepFailedException(kind + " " + oldSource + " -> " + target + " was left half done and both are"
-                    + " writable (" + seen + "): the gate stays closed until an operator makes one of them read-only");
+            throw new StepFailedException(what + " was left half done and both are writable (" + seen + "): the gate stays"
+                    + " closed until an operator makes one of them read-only (tried again in a while)");
         }
         if (targetWritable) {
             plan = Plan.ROUTE_TO_TARGET;
-            return kind + " " + oldSource + " -> " + target + " was left after the promotion (" + seen + "): finish it";
+            return what + " was left after the promotion (" + seen + "): finish it";
         }
-        if ("switchover".equals(kind) && oldReachable) {
-            plan = Plan.BACK_TO_OLD_SOURCE;
-            return kind + " " + oldSource + " -> " + target + " was left before the promotion (" + seen + "): stay on "
-                    + oldSource;
+        if ("failover".equals(kind)) {
+            // Not promoted (or promoted and lost since): the old source is dead; a failover decides anew.
+            plan = Plan.DROP;
+            return what + " was left before the promotion (" + seen + "): nothing to finish";
         }
-        plan = Plan.DROP;
-        return kind + " " + oldSource + " -> " + target + " was left with nothing to finish (" + seen + ")";
+        if (!oldReachable || !routedToOld) {
+            // A switchover: going back needs the old source, and the record still routing to it; a dead old source is
+            // replaced by a failover meanwhile (which writes its own plan).
+            throw new StepFailedException(what + " was left with " + seen + ": cannot go back to " + oldSource + " now (tried"
+                    + " again in a while; if " + oldSource + " stays dead, a failover replaces it)");
+        }
+        // The target is read-only or does not answer: no route reaches it (the record names the old source), and a
+        // promotion that shows up later is a writable server nothing routes to, which the monitor fences.
+        plan = Plan.BACK_TO_OLD_SOURCE;
+        if (t.map(s -> s.reachable() && s.replica() == null).orElse(false)) {
+            report.warn(target + " replicates from nobody (the promotion had begun): REJOIN it");
+        }
+        return what + " was left before the promotion (" + seen + "): back to " + oldSource;
     }
 
     private static String describe(Optional<ServerState> s) {
         return s.map(x -> !x.reachable() ? "unreachable" : x.writable() ? "writable" : "read-only").orElse("unknown");
     }
 
-    /** Every other reachable server that does not replicate from the target yet. */
+    /**
+     * Every other reachable server that does not replicate from the target yet, if it has nothing the target lacks
+     * (GTID mode; others are named for REJOIN). After a failover the lost old source is left to REJOIN, which checks
+     * what it holds that the new source does not.
+     */
     private String repointOthers() throws SQLException {
         TopologySnapshot topo = monitor.refresh();
-        ServerState t = topo.server(target).orElseThrow();
+        ServerState t = read(target);
         List<String> servers = new ArrayList<>();
+        Map<String, String> startPos = new LinkedHashMap<>();
+        List<String> left = new ArrayList<>();
         for (ServerState s : topo.servers()) {
             if (s.name().equals(target) || !s.reachable() || config.server(s.name()) == null) {
                 continue;
@@ -129,23 +157,30 @@ final class FinishProcedure extends Procedure {
             if (s.replicatesFrom(t.host(), t.port()) && s.replica().bothThreadsRunning()) {
                 continue;
             }
+            if (!gtidMode || ("failover".equals(kind) && s.name().equals(oldSource))) {
+                report.leaveOut(s.name(), (gtidMode ? "the lost source" : "position mode")
+                        + ": REJOIN it (checks what it holds that " + target + " does not)");
+                left.add(s.name());
+                continue;
+            }
+            ServerState now = read(s.name());
+            ErrantTransactions errant = now.dialect().isMariaDb() ? ErrantTransactions.mariaDbGtid(now, t)
+                    : ErrantTransactions.mysqlGtid(now, t);
+            if (errant.found()) {
+                report.leaveOut(s.name(), errant.description() + ": REJOIN it with force, or rebuild it");
+                left.add(s.name());
+                continue;
+            }
+            if (errant.mariaDbStartPos() != null) {
+                startPos.put(s.name(), errant.mariaDbStartPos());
+            }
             servers.add(s.name());
         }
         if (servers.isEmpty()) {
-            return "every reachable server replicates from " + target;
+            return left.isEmpty() ? "every reachable server replicates from " + target
+                    : "left for REJOIN: " + String.join(", ", left);
         }
-        if (!gtidMode) {
-            servers.forEach(s -> report.leaveOut(s, "position mode: where it stands in " + target
-                    + "'s binary log is not known here; REJOIN it"));
-            return "left for REJOIN (position mode): " + String.join(", ", servers);
-        }
-        Map<String, String> startPos = new LinkedHashMap<>();
-        ServerState o = topo.server(oldSource).orElse(null);
-        if (o != null && o.reachable() && o.dialect().isMariaDb() && servers.contains(oldSource)) {
-            // The old source's own writes are in its binary log, not in its gtid_slave_pos: start after them.
-            startPos.put(oldSource, read(oldSource).gtidBinlogPos().toString());
-        }
-        return repoint(servers, target, startPos);
+        return repoint(servers, target, startPos) + (left.isEmpty() ? "" : "; left for REJOIN: " + String.join(", ", left));
     }
 
     @Override

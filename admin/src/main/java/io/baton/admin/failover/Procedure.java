@@ -38,6 +38,8 @@ abstract class Procedure implements AutoCloseable {
     final java.util.Set<String> repointedOk = new java.util.LinkedHashSet<>();
     /** True once Baton is stopping: a procedure stops before its next step while it can still stop safely. */
     private java.util.function.BooleanSupplier stopping = () -> false;
+    /** False once this process no longer decides (a cluster node that lost its leadership or its lease). */
+    private java.util.function.BooleanSupplier leading = () -> true;
     private Fault fault = (r, s) -> { };
 
     /** Fault injection for tests: runs as each step starts, inside it (what it throws fails the step). */
@@ -58,6 +60,17 @@ abstract class Procedure implements AutoCloseable {
 
     Procedure stopping(java.util.function.BooleanSupplier s) {
         this.stopping = s;
+        return this;
+    }
+
+    /**
+     * In a cluster: whether this node still leads. Checked before every step (the MySQL statements of a step go to
+     * the servers directly, not through the route record): a node that lost its leadership stops at once and
+     * changes nothing more, neither the next step nor an undo; the next leader finishes or undoes the procedure
+     * from the plan it left in the record (see RoutingControl.intend).
+     */
+    Procedure leading(java.util.function.BooleanSupplier s) {
+        this.leading = s;
         return this;
     }
 
@@ -85,6 +98,9 @@ abstract class Procedure implements AutoCloseable {
             long start = System.currentTimeMillis();
             long t0 = System.nanoTime();
             try {
+                if (!leading.getAsBoolean()) {
+                    throw new StepFailedException("this node no longer leads its cluster; not started");
+                }
                 if (stopping.getAsBoolean() && mayStopBeforeNextStep()) {
                     throw new StepFailedException("Baton is stopping; not started");
                 }
@@ -100,7 +116,9 @@ abstract class Procedure implements AutoCloseable {
                 log.warn("{} step '{}' FAILED in {} ms: {}", what, step.name(), ms, why);
                 String safe;
                 try {
-                    safe = stopSafely(step.name(), e);
+                    safe = leading.getAsBoolean() ? stopSafely(step.name(), e)
+                            : "this node no longer leads its cluster: it changes nothing more; the next leader finishes or"
+                            + " undoes this from the plan in the route record";
                 } catch (RuntimeException bad) {
                     safe = "could not restore a safe state: " + message(bad);
                     log.error("{}: {}", what, safe, bad);

@@ -441,7 +441,7 @@ class ClusterTest {
                 }
             });
             ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1);
-            CompletableFuture.supplyAsync(() -> a.engine().switchover(target, "test"));
+            CompletableFuture<FailoverReport> left = CompletableFuture.supplyAsync(() -> a.engine().switchover(target, "test"));
             try {
                 wb.awaitMore(50, 10_000);
                 await("b leads", 20_000, () -> b.cluster().isLeader());
@@ -462,6 +462,11 @@ class ClusterTest {
             assertEquals(expected, route.source());
             assertTrue(route.gateOpen() && route.intent() == null, route.toString());
             assertNoneLost(t, expected, wb.acked);
+            assertExactlyOneWritable(t, expected);
+            // The old leader, let go on, changes nothing more (no undo of its own): it no longer leads.
+            dead.countDown();
+            FailoverReport zombie = left.get(60, TimeUnit.SECONDS);
+            assertTrue(zombie.failure() != null && zombie.failure().contains("no longer leads"), zombie.describe());
             assertExactlyOneWritable(t, expected);
             String replica = promoted ? old : target;
             try (Connection c = t.connectRoot(replica); Statement s = c.createStatement();

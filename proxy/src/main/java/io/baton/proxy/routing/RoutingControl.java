@@ -41,8 +41,8 @@ public interface RoutingControl {
     /**
      * {@link #switchTo} then {@link #openGate}, as one change where the routing can make it one: a cluster writes
      * one record, and each node opens its gate as soon as its own sessions are on the new source instead of
-     * waiting for the slowest node. Only for a procedure's last routing step, when the new source is the one
-     * writable server (the old one is read-only or dead), so no route can reach a second writable server.
+     * waiting for the slowest node. Only for a switchover's routing step: the old source is read-only by then, so
+     * no route can reach a second writable server.
      */
     default MigrationSummary switchToAndOpen(Endpoint newSource, Duration timeout) {
         MigrationSummary m = switchTo(newSource, timeout);
