@@ -423,6 +423,75 @@ class ClusterTest {
         leaderDiesInASwitchover(t, zk, "promote the candidate", false);
     }
 
+    /**
+     * A failover (forced: the old source is alive and fenced read-only first) whose leader dies after the promotion,
+     * before it repointed the other replica and routed: the next leader routes to the promoted server, opens, repoints
+     * the other replica, and leaves the lost source for REJOIN, which then succeeds (nothing errant on it).
+     */
+    @Test
+    @Order(4)
+    void aFailoverWhoseLeaderDiesAfterThePromotionIsFinishedByTheNextLeader(SandboxTopology t, Ensemble zk)
+            throws Exception {
+        TopologyFile.User app = t.user("app");
+        BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+        java.util.concurrent.CountDownLatch dead = new java.util.concurrent.CountDownLatch(1);
+        try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+            awaitJoined(a, b);
+            await("a leads", 10_000, () -> a.cluster().isLeader());
+            String old = b.proxy().source().name();
+            String target = otherReplica(t, old);
+            String third = t.servers().stream().map(TopologyFile.Server::name).filter(n -> !n.equals(old) && !n.equals(target))
+                    .findFirst().orElseThrow();
+            ClusterWriter before = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1);
+            try {
+                before.awaitMore(50, 10_000);
+            } finally {
+                before.close();
+            }
+            t.awaitReplication(30);
+            io.baton.admin.failover.EngineFaults.inject(a.engine(), (r, step) -> {
+                if (r.kind() == FailoverReport.Kind.FAILOVER && step.equals("repoint the replicas")) {
+                    a.cluster().close();
+                    dead.await(60, TimeUnit.SECONDS);
+                    throw new io.baton.admin.failover.StepFailedException("the leader died here");
+                }
+            });
+            a.monitor().fence(old); // FAILOVER FORCE: the source is alive; it is made read-only first
+            CompletableFuture<FailoverReport> left = CompletableFuture.supplyAsync(() -> a.engine().failover(target, "test"));
+            await("b leads", 20_000, () -> b.cluster().isLeader());
+            await("b routes to " + target + " with its gate open", 20_000,
+                    () -> b.proxy().source().name().equals(target) && b.proxy().isGateOpen());
+            ClusterWriter after = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
+            try {
+                after.awaitMore(50, 20_000);
+            } finally {
+                after.close();
+            }
+            assertEquals(List.of(), after.errors, "errors through node b");
+            FailoverReport finished = b.engine().reports().all().stream()
+                    .filter(r -> r.trigger().startsWith("finishing the failover " + old + " -> " + target)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no finishing report on b: " + b.engine().reports().all()));
+            assertTrue(finished.succeeded() && finished.isRouted(), finished.describe());
+            assertTrue(finished.describe().contains("left for REJOIN: " + old), finished.describe());
+            assertNoneLost(t, target, before.acked);
+            assertNoneLost(t, target, after.acked);
+            assertExactlyOneWritable(t, target);
+            dead.countDown();
+            FailoverReport zombie = left.get(60, TimeUnit.SECONDS);
+            assertTrue(zombie.failure() != null && zombie.failure().contains("no longer leads"), zombie.describe());
+            try (Connection c = t.connectRoot(third); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
+                assertTrue(rs.next(), third + " replicates");
+                assertEquals(t.server(target).port(), rs.getInt("Source_Port"), third + " replicates from " + target);
+            }
+            FailoverReport rejoin = b.engine().rejoin(old, false, "test");
+            assertTrue(rejoin.succeeded(), rejoin.describe());
+        } finally {
+            dead.countDown();
+            a.close();
+        }
+    }
+
     private void leaderDiesInASwitchover(SandboxTopology t, Ensemble zk, String diesAt, boolean promoted) throws Exception {
         TopologyFile.User app = t.user("app");
         BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
