@@ -174,22 +174,19 @@ public final class ClusterLeadership implements AutoCloseable {
                     return writeOver(w.record(), w.version(), change, ours);
                 } catch (KeeperException.BadVersionException stale) {
                     written = null;
-                    Stat stat = new Stat();
-                    RouteRecord now = ClusterNode.JSON.readValue(client.getData().storingStatIn(stat).forPath(routePath),
-                            RouteRecord.class);
-                    if (now.epoch() != w.record().epoch() || !node.nodeId().equals(now.leader())) {
+                    Written now = readRoute();
+                    if (now.record().epoch() != w.record().epoch() || !node.nodeId().equals(now.record().leader())) {
                         // Somebody else changed the route since this leader's last write (a leader elected while this
                         // node had lost its leadership): what this node meant to change no longer applies.
                         throw new IllegalStateException("node " + node.nodeId() + " did not write the route: it changed"
-                                + " since this node's last write (epoch " + w.record().epoch() + " -> " + now.epoch()
-                                + ", written by " + now.leader() + "); nothing was written");
+                                + " since this node's last write (epoch " + w.record().epoch() + " -> " + now.record().epoch()
+                                + ", written by " + now.record().leader() + "); nothing was written");
                     }
-                    return writeOver(now, stat.getVersion(), change, ours);
+                    return writeOver(now.record(), now.version(), change, ours);
                 }
             }
-            Stat stat = new Stat();
-            byte[] data = client.getData().storingStatIn(stat).forPath(routePath);
-            return writeOver(ClusterNode.JSON.readValue(data, RouteRecord.class), stat.getVersion(), change, ours);
+            Written now = readRoute();
+            return writeOver(now.record(), now.version(), change, ours);
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
             written = null;
             throw new IllegalStateException("node " + node.nodeId() + " lost the cluster leadership before it could write"
@@ -217,7 +214,14 @@ public final class ClusterLeadership implements AutoCloseable {
         return after;
     }
 
-    /** The record this node wrote last and the znode version its write made. */
+    /** The route record as the znode holds it now, with its version. */
+    private Written readRoute() throws Exception {
+        Stat stat = new Stat();
+        byte[] data = client.getData().storingStatIn(stat).forPath(routePath);
+        return new Written(ClusterNode.JSON.readValue(data, RouteRecord.class), stat.getVersion());
+    }
+
+    /** A route record and its znode version (the one this node wrote last, or one just read). */
     private record Written(RouteRecord record, int version) {
     }
 

@@ -167,20 +167,9 @@ final class SwitchoverProcedure extends Procedure {
                 pass++;
                 ServerState now = read(oldSource.name());
                 long t0 = System.nanoTime();
-                String result;
-                if (gtidMode) {
-                    String gtids = d.isMariaDb() ? now.gtidBinlogPos().toString() : now.gtidExecuted().toString();
-                    result = c.scalar(d.waitForGtids(gtids, APPROACH_WAIT_SECONDS));
-                    if (!d.gtidWaitReached(result)) {
-                        return "still behind " + oldSource.name() + " after a " + APPROACH_WAIT_SECONDS + " s wait (pass "
-                                + pass + "); the wait in the closed gate covers the rest";
-                    }
-                } else {
-                    result = c.scalar(d.waitForPosition(now.binlog().file(), now.binlog().pos(), APPROACH_WAIT_SECONDS));
-                    if (!d.positionWaitReached(result)) {
-                        return "still behind " + oldSource.name() + " after a " + APPROACH_WAIT_SECONDS + " s wait (pass "
-                                + pass + "); the wait in the closed gate covers the rest";
-                    }
+                if (!executed(c, executedGtids(now, d), now.binlog().file(), now.binlog().pos(), APPROACH_WAIT_SECONDS)) {
+                    return "still behind " + oldSource.name() + " after a " + APPROACH_WAIT_SECONDS + " s wait (pass "
+                            + pass + "); the wait in the closed gate covers the rest";
                 }
                 lastMs = (System.nanoTime() - t0) / 1_000_000;
                 if (lastMs <= CLOSE_ENOUGH_MILLIS) {
@@ -192,6 +181,21 @@ final class SwitchoverProcedure extends Procedure {
         }
         return target + " caught up with " + oldSource.name() + " as it was " + lastMs + " ms before (" + pass
                 + " pass" + (pass == 1 ? "" : "es") + ")";
+    }
+
+    /** What {@code s} has written, as a GTID wait takes it: MariaDB's gtid_binlog_pos, MySQL's gtid_executed. */
+    private static String executedGtids(ServerState s, Dialect d) {
+        return d.isMariaDb() ? s.gtidBinlogPos().toString() : s.gtidExecuted().toString();
+    }
+
+    /**
+     * Waits at most {@code seconds} until {@code c}'s server has executed {@code gtids} (GTID mode) or the old source's
+     * binary log up to {@code file}:{@code pos} (position mode); true if it has.
+     */
+    private boolean executed(ServerConnection c, String gtids, String file, long pos, int seconds) throws SQLException {
+        Dialect d = c.dialect();
+        return gtidMode ? d.gtidWaitReached(c.scalar(d.waitForGtids(gtids, seconds)))
+                : d.positionWaitReached(c.scalar(d.waitForPosition(file, pos, seconds)));
     }
 
     /** At most this many catch-up passes before the gate closes, each waiting at most this long. */
@@ -217,7 +221,7 @@ final class SwitchoverProcedure extends Procedure {
         ServerState s = read(oldSource.name());
         finalFile = s.binlog().file();
         finalPos = s.binlog().pos();
-        finalGtids = d.isMariaDb() ? s.gtidBinlogPos().toString() : s.gtidExecuted().toString();
+        finalGtids = executedGtids(s, d);
         report.position(oldSource.name() + " (read-only)", "binlog " + s.binlog() + (gtidMode ? " gtids " + finalGtids : ""));
         if (d.isMariaDb()) {
             report.warn("MariaDB has no super_read_only: read_only does not stop users with READ ONLY ADMIN / SUPER (G18);"
@@ -239,14 +243,7 @@ final class SwitchoverProcedure extends Procedure {
         for (String r : waitFor) {
             long t0 = System.nanoTime();
             try {
-                ServerConnection c = conn(r);
-                Dialect d = c.dialect();
-                boolean reached;
-                if (gtidMode) {
-                    reached = d.gtidWaitReached(c.scalar(d.waitForGtids(finalGtids, timeout)));
-                } else {
-                    reached = d.positionWaitReached(c.scalar(d.waitForPosition(finalFile, finalPos, timeout)));
-                }
+                boolean reached = executed(conn(r), finalGtids, finalFile, finalPos, timeout);
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 if (!reached) {
                     if (r.equals(target)) {

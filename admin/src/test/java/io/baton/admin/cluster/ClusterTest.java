@@ -449,13 +449,7 @@ class ClusterTest {
                 before.close();
             }
             t.awaitReplication(30);
-            io.baton.admin.failover.EngineFaults.inject(a.engine(), (r, step) -> {
-                if (r.kind() == FailoverReport.Kind.FAILOVER && step.equals("repoint the replicas")) {
-                    a.cluster().close();
-                    dead.await(60, TimeUnit.SECONDS);
-                    throw new io.baton.admin.failover.StepFailedException("the leader died here");
-                }
-            });
+            leaderDiesAt(a, FailoverReport.Kind.FAILOVER, "repoint the replicas", dead);
             a.monitor().fence(old); // FAILOVER FORCE: the source is alive; it is made read-only first
             CompletableFuture<FailoverReport> left = CompletableFuture.supplyAsync(() -> a.engine().failover(target, "test"));
             await("b leads", 20_000, () -> b.cluster().isLeader());
@@ -468,9 +462,8 @@ class ClusterTest {
                 after.close();
             }
             assertEquals(List.of(), after.errors, "errors through node b");
-            FailoverReport finished = b.engine().reports().all().stream()
-                    .filter(r -> r.trigger().startsWith("finishing the failover " + old + " -> " + target)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no finishing report on b: " + b.engine().reports().all()));
+            FailoverReport finished = finishing(b, "failover", old, target).orElseThrow(
+                    () -> new AssertionError("no finishing report on b: " + b.engine().reports().all()));
             assertTrue(finished.succeeded() && finished.isRouted(), finished.describe());
             assertTrue(finished.describe().contains("left for REJOIN: " + old), finished.describe());
             assertNoneLost(t, target, before.acked);
@@ -479,11 +472,7 @@ class ClusterTest {
             dead.countDown();
             FailoverReport zombie = left.get(60, TimeUnit.SECONDS);
             assertTrue(zombie.failure() != null && zombie.failure().contains("no longer leads"), zombie.describe());
-            try (Connection c = t.connectRoot(third); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
-                assertTrue(rs.next(), third + " replicates");
-                assertEquals(t.server(target).port(), rs.getInt("Source_Port"), third + " replicates from " + target);
-            }
+            assertReplicatesFrom(t, third, target);
             FailoverReport rejoin = b.engine().rejoin(old, false, "test");
             assertTrue(rejoin.succeeded(), rejoin.describe());
         } finally {
@@ -502,20 +491,13 @@ class ClusterTest {
             String old = b.proxy().source().name();
             String target = otherReplica(t, old);
             String expected = promoted ? target : old;
-            io.baton.admin.failover.EngineFaults.inject(a.engine(), (r, step) -> {
-                if (r.kind() == FailoverReport.Kind.SWITCHOVER && step.equals(diesAt)) {
-                    a.cluster().close(); // its ZooKeeper session ends: for the cluster, the leader is gone
-                    dead.await(60, TimeUnit.SECONDS); // and it does nothing more until the test ends
-                    throw new io.baton.admin.failover.StepFailedException("the leader died here");
-                }
-            });
+            leaderDiesAt(a, FailoverReport.Kind.SWITCHOVER, diesAt, dead);
             ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1);
             CompletableFuture<FailoverReport> left = CompletableFuture.supplyAsync(() -> a.engine().switchover(target, "test"));
             try {
                 wb.awaitMore(50, 10_000);
                 await("b leads", 20_000, () -> b.cluster().isLeader());
-                await("b finishes", 20_000, () -> b.engine().reports().all().stream()
-                        .anyMatch(r -> r.trigger().startsWith("finishing the switchover " + old + " -> " + target)));
+                await("b finishes", 20_000, () -> finishing(b, "switchover", old, target).isPresent());
                 await("b routes to " + expected + " with its gate open", 20_000,
                         () -> b.proxy().source().name().equals(expected) && b.proxy().isGateOpen());
                 wb.awaitMore(100, 20_000);
@@ -523,9 +505,7 @@ class ClusterTest {
                 wb.close();
             }
             assertEquals(List.of(), wb.errors, "errors through node b");
-            FailoverReport finished = b.engine().reports().all().stream()
-                    .filter(r -> r.trigger().startsWith("finishing the switchover " + old + " -> " + target)).findFirst()
-                    .orElseThrow();
+            FailoverReport finished = finishing(b, "switchover", old, target).orElseThrow();
             assertTrue(finished.succeeded(), finished.describe());
             RouteRecord route = b.cluster().route();
             assertEquals(expected, route.source());
@@ -538,14 +518,39 @@ class ClusterTest {
             assertTrue(zombie.failure() != null && zombie.failure().contains("no longer leads"), zombie.describe());
             assertExactlyOneWritable(t, expected);
             String replica = promoted ? old : target;
-            try (Connection c = t.connectRoot(replica); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
-                assertTrue(rs.next(), replica + " replicates");
-                assertEquals(t.server(expected).port(), rs.getInt("Source_Port"), replica + " replicates from " + expected);
-            }
+            assertReplicatesFrom(t, replica, expected);
         } finally {
             dead.countDown();
             a.close();
+        }
+    }
+
+    /**
+     * Node {@code a} "dies" as {@code step} of its next procedure of {@code kind} starts: its ZooKeeper session ends
+     * (for the cluster the leader is gone) and it does nothing more until {@code dead} is counted down.
+     */
+    private static void leaderDiesAt(BatonNode a, FailoverReport.Kind kind, String step,
+                                     java.util.concurrent.CountDownLatch dead) {
+        io.baton.admin.failover.EngineFaults.inject(a.engine(), (r, s) -> {
+            if (r.kind() == kind && s.equals(step)) {
+                a.cluster().close();
+                dead.await(60, TimeUnit.SECONDS);
+                throw new io.baton.admin.failover.StepFailedException("the leader died here");
+            }
+        });
+    }
+
+    /** The report of {@code b} finishing the {@code kind} from {@code old} to {@code target} another node left. */
+    private static java.util.Optional<FailoverReport> finishing(BatonNode b, String kind, String old, String target) {
+        return b.engine().reports().all().stream()
+                .filter(r -> r.trigger().startsWith("finishing the " + kind + " " + old + " -> " + target)).findFirst();
+    }
+
+    private static void assertReplicatesFrom(SandboxTopology t, String replica, String source) throws SQLException {
+        try (Connection c = t.connectRoot(replica); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
+            assertTrue(rs.next(), replica + " replicates");
+            assertEquals(t.server(source).port(), rs.getInt("Source_Port"), replica + " replicates from " + source);
         }
     }
 

@@ -85,6 +85,21 @@ public final class FailoverDrillCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for JSON and PNG results (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    /** The longest time between two acknowledged writes, and when it began (System.nanoTime). */
+    record Gap(long nanos, long fromNanos) {
+        /** The longest gap between consecutive times of {@code sorted} (0 and its first, or 0, when fewer than two). */
+        static Gap longest(List<Long> sorted) {
+            Gap g = new Gap(0, sorted.isEmpty() ? 0 : sorted.get(0));
+            for (int i = 1; i < sorted.size(); i++) {
+                long d = sorted.get(i) - sorted.get(i - 1);
+                if (d > g.nanos()) {
+                    g = new Gap(d, sorted.get(i - 1));
+                }
+            }
+            return g;
+        }
+    }
+
     /** One acknowledged write or error, as the client saw it, through node {@code node}. */
     private record Event(int node, long startNanos, long endNanos, int errno) {
     }
@@ -332,20 +347,15 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             byNode.add(firstAck == Long.MAX_VALUE ? -1 : (firstAck - eventAt) / 1_000_000);
         }
         long unavailable = byNode.contains(-1L) ? -1 : byNode.stream().mapToLong(Long::longValue).max().orElse(-1);
-        long longestPause = 0;
-        long longestPauseFrom = roundStart;
+        Gap longest = new Gap(0, roundStart);
         for (int n = 0; n < cluster.size(); n++) {
             int nodeIndex = n;
-            List<Long> ackTimes = events.stream().filter(e -> e.node() == nodeIndex && e.errno() == 0).map(Event::endNanos)
-                    .sorted().toList();
-            for (int i = 1; i < ackTimes.size(); i++) {
-                long gap = ackTimes.get(i) - ackTimes.get(i - 1);
-                if (gap > longestPause) {
-                    longestPause = gap;
-                    longestPauseFrom = ackTimes.get(i - 1);
-                }
-            }
+            Gap g = Gap.longest(events.stream().filter(e -> e.node() == nodeIndex && e.errno() == 0).map(Event::endNanos)
+                    .sorted().toList());
+            longest = g.nanos() > longest.nanos() ? g : longest;
         }
+        long longestPause = longest.nanos();
+        long longestPauseFrom = longest.fromNanos();
         Map<String, Integer> errors = new TreeMap<>();
         events.stream().filter(e -> e.errno() != 0).forEach(e -> errors.merge(String.valueOf(e.errno()), 1, Integer::sum));
         boolean routedAway = report != null && report.isRouted() && !to.equals(from);

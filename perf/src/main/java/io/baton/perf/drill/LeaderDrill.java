@@ -189,9 +189,7 @@ final class LeaderDrill {
             List<Long> times = acks.stream().filter(a -> a.node() == n.index && a.errno() == 0).map(Ack::atNanos).sorted()
                     .toList();
             acked += times.size();
-            for (int i = 1; i < times.size(); i++) {
-                longestPause = Math.max(longestPause, times.get(i) - times.get(i - 1));
-            }
+            longestPause = Math.max(longestPause, FailoverDrillCommand.Gap.longest(times).nanos());
             errors += acks.stream().filter(a -> a.node() == n.index && a.errno() != 0).count();
         }
         start(leader); // the killed node comes back (as a follower) for the next round
