@@ -54,6 +54,11 @@ public record SandboxOptions(Path dir, int replicas, Flavor flavor, ReplicationM
                 metricsPort, startTimeoutSeconds);
     }
 
+    public SandboxOptions withPerformanceSchema(boolean on) {
+        return new SandboxOptions(dir, replicas, flavor, mode, basePort, bufferPoolMb, on, proxyPort, adminPort,
+                metricsPort, startTimeoutSeconds);
+    }
+
     public SandboxOptions withProxyPorts(int proxy, int admin, int metrics) {
         return new SandboxOptions(dir, replicas, flavor, mode, basePort, bufferPoolMb, performanceSchema, proxy, admin,
                 metrics, startTimeoutSeconds);

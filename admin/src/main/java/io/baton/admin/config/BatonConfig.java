@@ -122,6 +122,16 @@ public final class BatonConfig {
          * unknown). async: the OK goes after timeout, unprotected, with a WARN, a metric and a health flag.
          */
         public String onTimeout = "hold";
+        /**
+         * What a replica must have done with a commit for its OK to go: received (written to its relay log, as
+         * semi-synchronous replication acknowledges; read from performance_schema, MySQL only) or executed. A server
+         * that cannot report what it received (performance_schema off, MariaDB) is asked what it executed.
+         */
+        public String acknowledge = "received";
+
+        public boolean onReceipt() {
+            return "received".equals(acknowledge);
+        }
 
         public boolean replicaMode() {
             return "replica".equals(mode);
@@ -559,6 +569,9 @@ public final class BatonConfig {
         }
         if (!"hold".equals(d.onTimeout) && !"async".equals(d.onTimeout)) {
             errors.add("durability.onTimeout must be hold or async, not '" + d.onTimeout + "'");
+        }
+        if (!"received".equals(d.acknowledge) && !"executed".equals(d.acknowledge)) {
+            errors.add("durability.acknowledge must be received or executed, not '" + d.acknowledge + "'");
         }
         positive(errors, "durability.timeout", d.timeout);
         if (d.replicas < 1) {

@@ -22,15 +22,18 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * durability.mode replica: holds each commit's OK until {@code durability.replicas} servers other than the
- * one that committed it have executed its GTID. One waiter thread per server asks, for everything pending
- * at once, {@code WAIT_FOR_EXECUTED_GTID_SET} (MySQL) or {@code MASTER_GTID_WAIT} (MariaDB): the commits that
- * arrive while a wait runs are covered by the next one, as group commit batches fsyncs, so there is never
- * one query per commit. A sweeper applies durability.timeout and durability.onTimeout.
+ * one that committed it have its GTID. With durability.acknowledge received (the default) a server that reports
+ * what it received (MySQL with performance_schema: {@code replication_connection_status.RECEIVED_TRANSACTION_SET})
+ * is asked that, for everything pending at once, until it has them; otherwise one waiter thread per server asks,
+ * for everything pending at once, {@code WAIT_FOR_EXECUTED_GTID_SET} (MySQL) or {@code MASTER_GTID_WAIT} (MariaDB).
+ * Either way the commits that arrive while a question runs are covered by the next one, as group commit batches
+ * fsyncs, so there is never one query per commit. A sweeper applies durability.timeout and durability.onTimeout.
  */
 public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaAcks.class);
@@ -41,6 +44,20 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     private static final int LANES = 2;
     /** What a failed or timed-out wait counts as, for the ranking. */
     private static final long SLOW_NANOS = 1_000_000_000;
+    /**
+     * Pause between two reads of a received set that acknowledged nothing: a commit's events are on their way to
+     * the replica when its OK reaches Baton, so the next read a tenth of a millisecond later usually finds them.
+     */
+    private static final long POLL_NANOS = 100_000;
+    /** The same pause once the oldest commit asked for has waited {@link #HEDGE_NANOS}: a replica that stopped receiving. */
+    private static final long SLOW_POLL_NANOS = 1_000_000;
+    /**
+     * A commit not in the received set this long is also looked for in the executed set (a second query): a transaction
+     * applied before a repoint reset the relay log is in no received set; every other one shows there within a
+     * millisecond or two, so the second query is rare.
+     */
+    private static final long EXECUTED_TOO_NANOS = 20_000_000;
+    static final String RECEIVED_SET = "SELECT RECEIVED_TRANSACTION_SET FROM performance_schema.replication_connection_status";
 
     private final BatonConfig config;
     private final Object lock = new Object();
@@ -61,6 +78,8 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     private final AtomicLong ackedCount = new AtomicLong();
 
     private final AtomicLong acknowledged = new AtomicLong();
+    /** Questions asked of the servers (waits, reads of a received set): acknowledged / questions is the batching. */
+    private final AtomicLong questions = new AtomicLong();
     private final AtomicLong timeouts = new AtomicLong();
     private final AtomicLong fallbacks = new AtomicLong();
     private final AtomicLong unknown = new AtomicLong();
@@ -78,6 +97,8 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         /** Servers with a wait in flight that covers this commit (one of their lanes). */
         final Set<String> claimedBy = new HashSet<>(4);
         boolean timedOut;
+        /** The GTID parsed, once a received set is compared (MySQL). */
+        GtidSet parsed;
         /** When Baton first routed elsewhere than where it committed (0: not yet): a failover or switchover. */
         long orphanedAt;
 
@@ -110,8 +131,9 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     public ReplicaAcks start() {
         waiters.values().forEach(w -> w.threads.forEach(Thread::start));
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
-        log.info("durability.mode replica: a commit's OK waits until {} replica(s) have it (timeout {} ms, onTimeout {})",
-                config.durability.replicas, config.durability.timeout.toMillis(), config.durability.onTimeout);
+        log.info("durability.mode replica: a commit's OK waits until {} replica(s) {} it (timeout {} ms, onTimeout {})",
+                config.durability.replicas, config.durability.onReceipt() ? "received" : "executed",
+                config.durability.timeout.toMillis(), config.durability.onTimeout);
         return this;
     }
 
@@ -150,6 +172,11 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         volatile long ewmaNanos = 1_000_000;
         /** Among the durability.replicas fastest servers: waits as soon as a commit is pending. */
         volatile boolean primary = true;
+        /**
+         * It reports what it received (durability.acknowledge received, MySQL, performance_schema on): its first lane
+         * reads that set, the others rest (a read sees every commit at once; a second reader would double the queries).
+         */
+        volatile boolean reportsReceipt;
 
         /** Set (under {@link #signal}) when a commit it may acknowledge arrives; a lane that finds it set does not sleep. */
         final Object signal = new Object();
@@ -158,15 +185,20 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         Waiter(BatonConfig.Server server) {
             this.server = server;
             for (int i = 1; i <= LANES; i++) {
-                Thread t = new Thread(this::run, "baton-durability-" + server.name + "-" + i);
+                int lane = i;
+                Thread t = new Thread(() -> run(lane), "baton-durability-" + server.name + "-" + i);
                 t.setDaemon(true);
                 threads.add(t);
             }
         }
 
-        private void run() {
+        private void run(int lane) {
             ServerConnection conn = null;
             while (!closed) {
+                if (lane > 1 && reportsReceipt) {
+                    pause(200); // the first lane reads the received set for all; this one looks again later
+                    continue;
+                }
                 List<Pending> mine;
                 long sleep;
                 synchronized (lock) {
@@ -198,14 +230,24 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
                     if (conn == null || !conn.isOpen()) {
                         conn = ServerConnection.open(config, server, config.monitor.connectTimeout,
                                 config.durability.timeout.plus(config.monitor.queryTimeout).plusSeconds(1));
+                        if (lane == 1) {
+                            reportsReceipt = reportsReceipt(conn);
+                        }
                     }
                     Dialect d = conn.dialect();
+                    if (reportsReceipt) {
+                        if (lane == 1) {
+                            readReceived(conn, mine);
+                        }
+                        continue;
+                    }
                     String target = target(mine, d == Dialect.MARIADB);
                     if (target.isEmpty()) {
                         continue;
                     }
                     int seconds = (int) Math.max(1, (config.durability.timeout.toMillis() + 999) / 1000);
                     long q0 = System.nanoTime();
+                    questions.incrementAndGet();
                     String r = conn.scalar(d.waitForGtids(target, seconds));
                     if (d.gtidWaitReached(r) && d == Dialect.MARIADB) {
                         // MASTER_GTID_WAIT compares sequence numbers per domain only: after a failover the new source's
@@ -256,10 +298,52 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
             }
         }
 
+        /**
+         * One read of what the server received (and, for a commit not in it after {@link #HEDGE_NANOS}, of what it
+         * executed: a transaction applied before its relay log was reset by a repoint is in no received set);
+         * acknowledges the commits of {@code mine} it holds. The relay log holds only whole transactions: the
+         * received set names a transaction once its last event is written, and a failover applies the relay log
+         * before it compares its candidate (docs/durability.md).
+         */
+        private void readReceived(ServerConnection conn, List<Pending> mine) throws SQLException {
+            GtidSet has = GtidSet.EMPTY;
+            for (Map<String, String> row : conn.rows(RECEIVED_SET, 256)) {
+                has = has.union(GtidSet.parse(row.get("RECEIVED_TRANSACTION_SET")));
+            }
+            List<Pending> got = holding(mine, has);
+            long now = System.nanoTime();
+            long waited = oldestWithout(mine, got, now);
+            questions.incrementAndGet();
+            if (waited >= EXECUTED_TOO_NANOS) {
+                questions.incrementAndGet();
+                got = holding(mine, has.union(GtidSet.parse(conn.scalar("SELECT @@GLOBAL.gtid_executed"))));
+                waited = oldestWithout(mine, got, now);
+            }
+            if (!got.isEmpty()) {
+                lastAckNanos = now;
+                lastError = null;
+                observe(this, now - got.get(0).t0);
+                acked(server.name, got);
+            }
+            if (waited >= config.durability.timeout.toNanos()) {
+                lastError = "had not received them within durability.timeout";
+                observe(this, SLOW_NANOS);
+            } else if (waited >= HEDGE_NANOS) {
+                observe(this, waited);
+            }
+            if (got.isEmpty()) {
+                LockSupport.parkNanos(waited >= HEDGE_NANOS ? SLOW_POLL_NANOS : POLL_NANOS);
+            }
+        }
+
         void wake() {
             synchronized (signal) {
                 signalled = true;
-                signal.notify();
+                if (reportsReceipt) {
+                    signal.notifyAll(); // the resting lane must not take the signal meant for the reading one
+                } else {
+                    signal.notify();
+                }
             }
         }
 
@@ -309,6 +393,41 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
             }
             return next;
         }
+    }
+
+    /** Whether the server can say what it received: durability.acknowledge received, MySQL, performance_schema on. */
+    private boolean reportsReceipt(ServerConnection conn) throws SQLException {
+        boolean can = config.durability.onReceipt() && conn.dialect() != Dialect.MARIADB
+                && "1".equals(conn.scalar("SELECT @@GLOBAL.performance_schema"));
+        if (config.durability.onReceipt() && !can) {
+            log.info("durability: {} cannot report the commits it received ({}): it acknowledges those it executed",
+                    conn.name(), conn.dialect() == Dialect.MARIADB ? "MariaDB" : "performance_schema is off");
+        }
+        return can;
+    }
+
+    /** The commits of {@code mine} (oldest first) that {@code has} holds. */
+    private static List<Pending> holding(List<Pending> mine, GtidSet has) {
+        List<Pending> out = new ArrayList<>();
+        for (Pending p : mine) {
+            if (p.parsed == null) {
+                p.parsed = GtidSet.parse(p.gtid);
+            }
+            if (has.containsAll(p.parsed)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** How long the oldest commit of {@code mine} not in {@code got} has waited (0: none). */
+    private static long oldestWithout(List<Pending> mine, List<Pending> got, long now) {
+        for (Pending p : mine) {
+            if (!got.contains(p)) {
+                return now - p.t0;
+            }
+        }
+        return 0;
     }
 
     /** Records a wait's time and re-ranks the servers: the durability.replicas fastest are the primaries. */
@@ -530,6 +649,9 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     public void bind(io.micrometer.core.instrument.MeterRegistry r) {
         io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.acknowledged", acknowledged, AtomicLong::get)
                 .description("Commit OKs released because enough replicas had the transaction").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.questions", questions, AtomicLong::get)
+                .description("Questions asked of the replicas (GTID waits, reads of a received set); each covers every"
+                        + " commit pending at the time").register(r);
         io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.timeouts", timeouts, AtomicLong::get)
                 .description("Commit OKs that waited longer than durability.timeout").register(r);
         io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.fallbacks", fallbacks, AtomicLong::get)
@@ -640,6 +762,10 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
 
     @Override
     public void close() {
+        if (!closed) {
+            log.info("durability: {} commit OK(s) acknowledged with {} question(s) to the replicas", acknowledged.get(),
+                    questions.get());
+        }
         sweeper.shutdownNow();
         List<Pending> left;
         synchronized (lock) {

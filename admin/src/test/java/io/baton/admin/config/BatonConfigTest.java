@@ -153,6 +153,7 @@ class BatonConfigTest {
         assertTrue(durabilityError(dir, "monitor:\n  fastInterval: 5ms\n").contains("monitor.fastInterval must be between"));
         assertTrue(durabilityError(dir, "durability:\n  mode: semisync\n").contains("durability.mode must be async or replica"));
         assertTrue(durabilityError(dir, "durability:\n  onTimeout: wait\n").contains("durability.onTimeout must be hold or async"));
+        assertTrue(durabilityError(dir, "durability:\n  acknowledge: applied\n").contains("durability.acknowledge must be received or executed, not 'applied'"));
         assertTrue(durabilityError(dir, "durability:\n  timeout: 0s\n").contains("durability.timeout must be a positive"));
         assertTrue(durabilityError(dir, "durability:\n  mode: replica\n  replicas: 0\n").contains("durability.replicas must be at least 1"));
         assertTrue(durabilityError(dir, "replay:\n  attempts: 0\n").contains("replay.attempts must be at least 1"));

@@ -52,6 +52,11 @@ abstract class DurabilityScenarios {
     /** Kill rounds of this flavor. */
     abstract int killRounds();
 
+    /** Whether this flavor's replicas say what they received (performance_schema on), not only what they executed. */
+    boolean acknowledgesReceipt() {
+        return false;
+    }
+
     static BatonNode start(SandboxTopology t, Consumer<BatonConfig> tune) throws Exception {
         BatonConfig c = TestNodes.config(t);
         tune.accept(c);
@@ -74,6 +79,15 @@ abstract class DurabilityScenarios {
         for (String r : servers) {
             try (Connection c = t.connectRoot(r)) {
                 Sql.exec(c, run ? startIo(d) : d.stopReplicaIoThread());
+            }
+        }
+    }
+
+    private static void appliers(SandboxTopology t, List<String> servers, boolean run) throws SQLException {
+        Dialect d = t.dialect();
+        for (String r : servers) {
+            try (Connection c = t.connectRoot(r)) {
+                Sql.exec(c, run ? d.startReplicaSqlThread() : d.stopReplicaSqlThread());
             }
         }
     }
@@ -200,6 +214,64 @@ abstract class DurabilityScenarios {
                 assertTrue(health(n).contains("\"durability\":\"replica\""), health(n));
             } finally {
                 receivers(t, replicas, true);
+            }
+        }
+    }
+
+    /**
+     * A commit the replicas received and did not apply (their appliers stopped). Where a replica says what it received,
+     * the OK goes at once, as semi-synchronous replication acknowledges; the source is then killed, and the failover
+     * applies the candidate's relay log before it compares and promotes: the acknowledged write is on the new source.
+     * Where a replica can only say what it executed, the OK waits until an applier ran it.
+     */
+    @Test
+    @Order(4)
+    void aCommitTheReplicasReceivedButDidNotApply(SandboxTopology t) throws Exception {
+        t.resetData();
+        List<String> replicas = replicas(t);
+        try (BatonNode n = start(t, c -> {
+            c.durability.mode = "replica";
+            c.gate.maxWait = Duration.ofSeconds(20);
+        })) {
+            table(n, t);
+            appliers(t, replicas, false);
+            try (Connection c = app(n, t); Statement s = c.createStatement()) {
+                CompletableFuture<Void> insert = CompletableFuture.runAsync(() -> {
+                    try {
+                        s.execute("INSERT INTO app.t (id, v) VALUES (20, 'relay log')");
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                if (!acknowledgesReceipt()) {
+                    Thread.sleep(1_500);
+                    assertFalse(insert.isDone(), "executed: no OK while no replica applied the commit");
+                    appliers(t, replicas, true);
+                    insert.get(10, TimeUnit.SECONDS);
+                    assertTrue(has(t, replicas.get(0), 20) || has(t, replicas.get(1), 20), "the OK came once applied");
+                    return;
+                }
+                insert.get(10, TimeUnit.SECONDS);
+                for (String r : replicas) {
+                    assertFalse(has(t, r, 20), "received: the OK came while " + r + " has the row only in its relay log");
+                }
+                String source = n.proxy().source().name();
+                t.kill(source);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while ((n.engine().busy() || n.proxy().source().name().equals(source)) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                FailoverReport r = n.engine().reports().latest().orElseThrow();
+                assertTrue(r.succeeded(), r.describe());
+                String now = n.proxy().source().name();
+                assertNotEquals(source, now);
+                assertTrue(r.acknowledgedWrites().startsWith("all on the new source"), r.describe());
+                assertTrue(has(t, now, 20), "the acknowledged row is on the new source " + now + ": " + r.describe());
+                t.start(source);
+                FailoverReport rejoin = n.engine().rejoin(source, true, "test: restore the topology");
+                assertTrue(rejoin.succeeded(), rejoin.describe());
+            } finally {
+                appliers(t, replicas(t), true);
             }
         }
     }

@@ -88,6 +88,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "JVM options of a Baton process (--baton process), e.g. -XX:StartFlightRecording=filename=baton.jfr")
     String batonJavaOpts;
 
+    @Option(names = "--replica-workers", defaultValue = "-1", paramLabel = "N",
+            description = {"Parallel appliers of every replica for the run (replica_parallel_workers; 0: one applier"
+                    + " thread). Default: as the servers run (MySQL 8.0: 4).",
+                    "On a machine where the servers share a few cores, the appliers' hand-offs cost the source CPU."})
+    int replicaWorkers;
+
     @Option(names = "--haproxy-threads", defaultValue = "0", paramLabel = "N",
             description = "HAProxy's nbthread (default: 0, HAProxy's own default of one thread per CPU).")
     int haproxyThreads;
@@ -163,6 +169,9 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.println("bench: preparing sbtest.sbtest1 (" + tableSize + " rows) on " + src.name() + " " + src.host() + ":" + src.port());
                 SbtestTable.prepare(root, tableSize);
             }
+            if (replicaWorkers >= 0) {
+                replicaWorkers(topo, replicaWorkers);
+            }
             TopologyFile.User app = topo.user("app");
             Map<String, Target> byName = new LinkedHashMap<>();
             Map<String, ProxyCpu> cpu = new LinkedHashMap<>();
@@ -199,6 +208,7 @@ public final class BenchCommand implements Callable<Integer> {
             settings.put("durationSeconds", duration);
             settings.put("warmupSeconds", warmup);
             settings.put("tableSize", tableSize);
+            settings.put("replicaWorkers", replicaWorkers >= 0 ? replicaWorkers : "the servers' setting");
             settings.put("targets", order);
             settings.put("baton", batonMode + (batonJavaOpts.isBlank() ? "" : " " + batonJavaOpts));
             settings.put("haproxy", haproxyVersion == null ? null
@@ -229,6 +239,26 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Sets every replica's parallel appliers (the applier stops and starts again; the receiver goes on). */
+    private static void replicaWorkers(SandboxTopology topo, int n) throws SQLException {
+        for (TopologyFile.Server s : topo.servers()) {
+            if ("source".equals(s.role())) {
+                continue;
+            }
+            try (Connection root = topo.connectRoot(s.name()); java.sql.Statement st = root.createStatement()) {
+                String v = scalar(root, "SELECT VERSION()");
+                boolean mariaDb = v.toLowerCase(java.util.Locale.ROOT).contains("mariadb");
+                boolean old = mariaDb || v.startsWith("5.") || v.matches("8\\.0\\.([0-9]|1[0-9]|2[0-5])[^0-9].*");
+                String var = mariaDb ? "slave_parallel_threads" : old ? "slave_parallel_workers" : "replica_parallel_workers";
+                String threads = mariaDb ? "" : " SQL_THREAD"; // MariaDB changes its appliers only with replication stopped
+                st.execute((old ? "STOP SLAVE" : "STOP REPLICA") + threads);
+                st.execute("SET GLOBAL " + var + " = " + n);
+                st.execute((old ? "START SLAVE" : "START REPLICA") + threads);
+                System.out.println("bench: " + s.name() + " applies with " + var + " = " + n);
+            }
+        }
+    }
+
     private SandboxTopology openTopology(Resources res) throws IOException {
         if (dir != null) {
             return SandboxTopology.open(dir);
@@ -237,9 +267,11 @@ public final class BenchCommand implements Callable<Integer> {
         // baton-replica needs a replica to acknowledge commits; every target then runs on the same topology.
         int replicas = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER) ? 2
                 : targets.contains(Target.BATON_REPLICA) ? 1 : 0;
+        // baton-replica: replicas report what they received through performance_schema (on by default in MySQL).
+        boolean ps = targets.contains(Target.BATON_REPLICA);
         System.out.println("bench: starting a sandbox (1 source" + (replicas > 0 ? " + " + replicas + " replica(s)" : "")
-                + ", mysql80) in " + sb);
-        return res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(replicas)));
+                + ", mysql80" + (ps ? ", performance_schema on" : "") + ") in " + sb);
+        return res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(replicas).withPerformanceSchema(ps)));
     }
 
     /**

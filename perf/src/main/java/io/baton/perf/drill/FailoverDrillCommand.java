@@ -145,7 +145,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         Files.createDirectories(out);
         Path dir = Files.createTempDirectory("baton-drill");
-        w.println("drill: starting 1 source + 2 replicas (mysql80, gtid)" + (nodes > 1 ? ", a three-server ZooKeeper"
+        w.println("drill: starting 1 source + 2 replicas (mysql80, gtid" + (durability.equals("replica") ? ", performance_schema on" : "") + ")" + (nodes > 1 ? ", a three-server ZooKeeper"
                 + " ensemble and a Baton cluster of " + nodes + " nodes" : " and Baton") + " ...");
         w.flush();
         List<Round> results = new ArrayList<>();
@@ -153,7 +153,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
         List<BatonNode> cluster = new ArrayList<>();
         // Resources close in reverse order: the Baton nodes stop before the servers they watch (a monitor that saw
         // its source go away first would log it as a failure until it stopped).
-        try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2));
+        try (SandboxTopology t = Sandbox.up(SandboxOptions.defaults(dir.resolve("sb")).withReplicas(2)
+                // durability replica: the replicas report what they received (performance_schema, on by default in MySQL)
+                .withPerformanceSchema(durability.equals("replica")));
              AutoCloseable nodesFirst = () -> closeNodes(cluster)) {
             if (nodes > 1) {
                 zk = Ensemble.up(EnsembleOptions.defaults(dir.resolve("zk")).withNodes(3));

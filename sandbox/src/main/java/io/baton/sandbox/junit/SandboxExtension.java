@@ -27,7 +27,8 @@ public final class SandboxExtension implements BeforeAllCallback, ParameterResol
             Sandbox.down(dir, true); // left by an earlier run that was killed
         }
         SandboxOptions o = SandboxOptions.defaults(dir).withReplicas(spec.replicas())
-                .withFlavor(Flavor.parse(spec.flavor())).withMode(ReplicationMode.parse(spec.mode()));
+                .withFlavor(Flavor.parse(spec.flavor())).withMode(ReplicationMode.parse(spec.mode()))
+                .withPerformanceSchema(spec.performanceSchema());
         SandboxTopology t = Sandbox.up(o);
         Teardown.register(ctx.getStore(NS), "topology", t);
     }

@@ -24,4 +24,7 @@ public @interface WithSandbox {
 
     /** gtid or position. */
     String mode() default "gtid";
+
+    /** Run the servers with performance_schema ON (more memory). */
+    boolean performanceSchema() default false;
 }
