@@ -106,7 +106,7 @@ public final class BatonNode implements AutoCloseable {
             }
             engine = new FailoverEngine(c, monitor, cluster == null ? proxy : cluster.routing(),
                     reportDir == null ? new ReportHistory() : new ReportHistory(reportDir));
-            engine.ackedWrites(acks);
+            engine.ackedWrites(acks == null ? null : acks.released());
             if (cluster != null) {
                 cluster.govern(engine, monitor);
             }

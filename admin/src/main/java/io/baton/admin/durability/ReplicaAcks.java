@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Either way the commits that arrive while a question runs are covered by the next one, as group commit batches
  * fsyncs, so there is never one query per commit. A sweeper applies durability.timeout and durability.onTimeout.
  */
-public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable {
+public final class ReplicaAcks implements CommitAcks, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaAcks.class);
     private static final long SWEEP_MILLIS = 10;
     /** A commit that waited this long is waited for by every server, not only the fastest. */
@@ -71,11 +71,8 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
     /** The server the latest commit came from (the source); guarded by {@link #lock}. */
     private String lastOrigin;
 
-    /** Released OKs' GTIDs (MySQL), or the highest released seq per MariaDB domain; guarded by {@link #lock}. */
-    private GtidSet ackedSet = GtidSet.EMPTY;
-    /** MariaDB: the highest released seq per "domain-server_id" (a gtid_binlog_state's key). */
-    private final Map<String, Long> ackedMariaDb = new TreeMap<>();
-    private final AtomicLong ackedCount = new AtomicLong();
+    /** The GTIDs of the OKs released: what a failover's candidate must hold. */
+    private final ReleasedCommits released = new ReleasedCommits();
 
     private final AtomicLong acknowledged = new AtomicLong();
     /** Questions asked of the servers (waits, reads of a received set): acknowledged / questions is the batching. */
@@ -397,13 +394,23 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
 
     /** Whether the server can say what it received: durability.acknowledge received, MySQL, performance_schema on. */
     private boolean reportsReceipt(ServerConnection conn) throws SQLException {
-        boolean can = config.durability.onReceipt() && conn.dialect() != Dialect.MARIADB
-                && "1".equals(conn.scalar("SELECT @@GLOBAL.performance_schema"));
-        if (config.durability.onReceipt() && !can) {
-            log.info("durability: {} cannot report the commits it received ({}): it acknowledges those it executed",
-                    conn.name(), conn.dialect() == Dialect.MARIADB ? "MariaDB" : "performance_schema is off");
+        if (!config.durability.onReceipt()) {
+            return false;
         }
-        return can;
+        String cannot = conn.dialect() == Dialect.MARIADB ? "MariaDB"
+                : "1".equals(conn.scalar("SELECT @@GLOBAL.performance_schema")) ? null : "performance_schema is off";
+        if (cannot == null) {
+            try {
+                conn.rows(RECEIVED_SET, 1);
+            } catch (SQLException e) { // the monitor user may not read performance_schema
+                cannot = "reading performance_schema.replication_connection_status failed: " + e.getMessage();
+            }
+        }
+        if (cannot != null) {
+            log.info("durability: {} cannot report the commits it received ({}): it acknowledges those it executed",
+                    conn.name(), cannot);
+        }
+        return cannot == null;
     }
 
     /** The commits of {@code mine} (oldest first) that {@code has} holds. */
@@ -521,7 +528,7 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
                 if (p.ackedBy.size() >= config.durability.replicas && (!moved || p.ackedBy.contains(source))) {
                     pending.remove(p);
                     done.add(p);
-                    remember(p);
+                    released.add(p.gtid);
                 }
             }
         }
@@ -532,22 +539,6 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
                 holdingTooLong = false;
             }
             p.result.complete(Outcome.ACKNOWLEDGED);
-        }
-    }
-
-    /** A released OK's GTID joins the set a failover checks; under the lock. */
-    private void remember(Pending p) {
-        ackedCount.incrementAndGet();
-        try {
-            if (p.gtid.indexOf(':') >= 0) {
-                ackedSet = ackedSet.union(GtidSet.parse(p.gtid));
-            } else {
-                for (MariaDbGtids.Gtid g : MariaDbGtids.parse(p.gtid).gtids()) {
-                    ackedMariaDb.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            log.warn("durability: cannot read the GTID '{}' of a commit: {}", p.gtid, e.getMessage());
         }
     }
 
@@ -585,7 +576,7 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
                     }
                     if (async) {
                         pending.remove(p);
-                        remember(p);
+                        released.add(p.gtid);
                         release.add(p);
                     } else if (age >= Math.max(hold, timeout)) {
                         pending.remove(p);
@@ -699,65 +690,9 @@ public final class ReplicaAcks implements CommitAcks, AckedWrites, AutoCloseable
         return w != null && w.lastAckNanos != 0 && System.nanoTime() - w.lastAckNanos <= within.toNanos();
     }
 
-    @Override
-    public long count() {
-        return ackedCount.get();
-    }
-
-    @Override
-    public String missingFrom(ServerState s) {
-        synchronized (lock) {
-            if (!ackedSet.isEmpty()) {
-                GtidSet has = s.gtidExecuted() == null ? GtidSet.EMPTY : s.gtidExecuted();
-                return ackedSet.subtract(has).toString();
-            }
-            if (!ackedMariaDb.isEmpty()) {
-                // The binlog state names each server's commits (log_slave_updates, which failover needs anyway).
-                Map<String, Long> has = new java.util.HashMap<>();
-                if (s.gtidBinlogState() != null) {
-                    for (MariaDbGtids.Gtid g : s.gtidBinlogState().gtids()) {
-                        has.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
-                    }
-                }
-                List<String> lacks = new ArrayList<>();
-                ackedMariaDb.forEach((key, q) -> {
-                    long h = has.getOrDefault(key, 0L);
-                    if (h < q) {
-                        lacks.add(key + "-" + (h + 1) + ".." + q);
-                    }
-                });
-                return String.join(",", lacks);
-            }
-            return "";
-        }
-    }
-
-    @Override
-    public void settle(ServerState source) {
-        if (source == null) {
-            return;
-        }
-        synchronized (lock) {
-            if (!ackedSet.isEmpty()) {
-                GtidSet has = source.gtidExecuted() == null ? GtidSet.EMPTY : source.gtidExecuted();
-                GtidSet lost = ackedSet.subtract(has);
-                if (!lost.isEmpty()) {
-                    ackedSet = ackedSet.subtract(lost);
-                    log.warn("durability: acknowledged commits {} are not on the new source {}: no longer checked",
-                            lost, source.name());
-                }
-            }
-            if (!ackedMariaDb.isEmpty()) {
-                Map<String, Long> has = new java.util.HashMap<>();
-                if (source.gtidBinlogState() != null) {
-                    for (MariaDbGtids.Gtid g : source.gtidBinlogState().gtids()) {
-                        has.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
-                    }
-                }
-                ackedMariaDb.replaceAll((key, q) -> Math.min(q, has.getOrDefault(key, 0L)));
-                ackedMariaDb.values().removeIf(q -> q == 0L);
-            }
-        }
+    /** The commits whose OK went to a client, for the failover to check its candidate against. */
+    public AckedWrites released() {
+        return released;
     }
 
     @Override

@@ -1,0 +1,105 @@
+package io.baton.admin.durability;
+
+import io.baton.admin.failover.AckedWrites;
+import io.baton.admin.topology.GtidSet;
+import io.baton.admin.topology.MariaDbGtids;
+import io.baton.admin.topology.ServerState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The GTIDs of the commit OKs that went to a client under durability.mode replica: what a failover's candidate must
+ * hold (docs/durability.md, "Failover honours it"). Compact: one interval per source uuid (MySQL), the highest
+ * sequence number per MariaDB domain and server id. Thread-safe.
+ */
+final class ReleasedCommits implements AckedWrites {
+    private static final Logger log = LoggerFactory.getLogger(ReleasedCommits.class);
+
+    /** MySQL: the released GTIDs. Guarded by this. */
+    private GtidSet mysql = GtidSet.EMPTY;
+    /** MariaDB: the highest released seq per "domain-server_id" (a gtid_binlog_state's key). Guarded by this. */
+    private final Map<String, Long> mariaDb = new TreeMap<>();
+    private final AtomicLong count = new AtomicLong();
+
+    /** A released OK's GTID ({@code uuid:n}, or MariaDB {@code domain-server-seq}) joins the set. */
+    synchronized void add(String gtid) {
+        count.incrementAndGet();
+        try {
+            if (gtid.indexOf(':') >= 0) {
+                mysql = mysql.union(GtidSet.parse(gtid));
+            } else {
+                for (MariaDbGtids.Gtid g : MariaDbGtids.parse(gtid).gtids()) {
+                    mariaDb.merge(key(g), g.seq(), Math::max);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            log.warn("durability: cannot read the GTID '{}' of a commit: {}", gtid, e.getMessage());
+        }
+    }
+
+    @Override
+    public long count() {
+        return count.get();
+    }
+
+    @Override
+    public synchronized String missingFrom(ServerState s) {
+        if (!mysql.isEmpty()) {
+            return mysql.subtract(s.gtidExecuted() == null ? GtidSet.EMPTY : s.gtidExecuted()).toString();
+        }
+        if (!mariaDb.isEmpty()) {
+            // The binlog state names each server's commits (log_slave_updates, which failover needs anyway).
+            Map<String, Long> has = binlogState(s);
+            List<String> lacks = new ArrayList<>();
+            mariaDb.forEach((key, q) -> {
+                long h = has.getOrDefault(key, 0L);
+                if (h < q) {
+                    lacks.add(key + "-" + (h + 1) + ".." + q);
+                }
+            });
+            return String.join(",", lacks);
+        }
+        return "";
+    }
+
+    @Override
+    public synchronized void settle(ServerState source) {
+        if (source == null) {
+            return;
+        }
+        if (!mysql.isEmpty()) {
+            GtidSet lost = mysql.subtract(source.gtidExecuted() == null ? GtidSet.EMPTY : source.gtidExecuted());
+            if (!lost.isEmpty()) {
+                mysql = mysql.subtract(lost);
+                log.warn("durability: acknowledged commits {} are not on the new source {}: no longer checked",
+                        lost, source.name());
+            }
+        }
+        if (!mariaDb.isEmpty()) {
+            Map<String, Long> has = binlogState(source);
+            mariaDb.replaceAll((key, q) -> Math.min(q, has.getOrDefault(key, 0L)));
+            mariaDb.values().removeIf(q -> q == 0L);
+        }
+    }
+
+    /** The last sequence number per domain and server id of a MariaDB server's gtid_binlog_state. */
+    private static Map<String, Long> binlogState(ServerState s) {
+        Map<String, Long> has = new HashMap<>();
+        if (s.gtidBinlogState() != null) {
+            for (MariaDbGtids.Gtid g : s.gtidBinlogState().gtids()) {
+                has.merge(key(g), g.seq(), Math::max);
+            }
+        }
+        return has;
+    }
+
+    private static String key(MariaDbGtids.Gtid g) {
+        return g.domain() + "-" + g.serverId();
+    }
+}
