@@ -20,8 +20,8 @@ public interface CommitAcks {
     }
 
     /**
-     * Waits (bounded) until enough servers other than {@code server} (where it committed) have executed
-     * {@code gtid}: MySQL {@code uuid:n}, MariaDB {@code domain-server-seq}.
+     * Waits (bounded) until enough servers other than {@code server} (where it committed) have {@code gtid}
+     * (received or executed, as configured): MySQL {@code uuid:n}, MariaDB {@code domain-server-seq}.
      */
     CompletableFuture<Outcome> acknowledged(String server, String gtid);
 }

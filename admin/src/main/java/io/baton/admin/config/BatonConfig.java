@@ -108,8 +108,8 @@ public final class BatonConfig {
 
     /**
      * When a commit's OK reaches the client. async: at once (the server's own acknowledgement, as today).
-     * replica: once {@code replicas} replicas have executed the transaction, so that no acknowledged write
-     * is lost when the source crashes (docs/durability.md).
+     * replica: once {@code replicas} replicas have the transaction (received it, or executed it: see acknowledge),
+     * so that no acknowledged write is lost when the source crashes (docs/durability.md).
      */
     public static final class Durability {
         public String mode = "async";

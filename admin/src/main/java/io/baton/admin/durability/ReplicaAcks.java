@@ -4,8 +4,8 @@ import io.baton.admin.config.BatonConfig;
 import io.baton.admin.failover.AckedWrites;
 import io.baton.admin.topology.GtidSet;
 import io.baton.admin.topology.MariaDbGtids;
+import io.baton.admin.topology.ReplicaStatus;
 import io.baton.admin.topology.ServerConnection;
-import io.baton.admin.topology.ServerState;
 import io.baton.dialect.Dialect;
 import io.baton.proxy.CommitAcks;
 import java.sql.SQLException;
@@ -47,17 +47,23 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
     /**
      * Pause between two reads of a received set that acknowledged nothing: a commit's events are on their way to
      * the replica when its OK reaches Baton, so the next read a tenth of a millisecond later usually finds them.
+     * The pause grows with the age of the newest commit asked for (a tenth of it, at most {@link #MAX_POLL_NANOS}):
+     * a replica that stopped receiving is not read in a tight loop.
      */
     private static final long POLL_NANOS = 100_000;
-    /** The same pause once the oldest commit asked for has waited {@link #HEDGE_NANOS}: a replica that stopped receiving. */
-    private static final long SLOW_POLL_NANOS = 1_000_000;
+    private static final long MAX_POLL_NANOS = 20_000_000;
+    /** How often a replica that acknowledges on receipt is checked for an applier able to apply what it received. */
+    private static final long APPLIER_CHECK_NANOS = 100_000_000;
+    private static final String NO_SOURCE = "replicates from nobody";
     /**
      * A commit not in the received set this long is also looked for in the executed set (a second query): a transaction
      * applied before a repoint reset the relay log is in no received set; every other one shows there within a
      * millisecond or two, so the second query is rare.
      */
     private static final long EXECUTED_TOO_NANOS = 20_000_000;
-    static final String RECEIVED_SET = "SELECT RECEIVED_TRANSACTION_SET FROM performance_schema.replication_connection_status";
+    /** The default channel's: the one Baton configures and a failover drains (a named channel's relay log is not). */
+    static final String RECEIVED_SET = "SELECT RECEIVED_TRANSACTION_SET FROM performance_schema.replication_connection_status"
+            + " WHERE CHANNEL_NAME = ''";
 
     private final BatonConfig config;
     private final Object lock = new Object();
@@ -174,6 +180,15 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
          * reads that set, the others rest (a read sees every commit at once; a second reader would double the queries).
          */
         volatile boolean reportsReceipt;
+        /** The first lane has connected once and set {@link #reportsReceipt}; until then the other lanes take nothing. */
+        volatile boolean modeKnown;
+        /**
+         * Why what it received does not count now (null: it counts): its applier stopped on an error, applies with a
+         * delay, or lags more than half of failover.applyTimeout; a failover would leave it out before its relay
+         * log is applied, so only what it executed counts. Checked every {@link #APPLIER_CHECK_NANOS}.
+         */
+        volatile String applierUnfit;
+        private long applierCheckedAt;
 
         /** Set (under {@link #signal}) when a commit it may acknowledge arrives; a lane that finds it set does not sleep. */
         final Object signal = new Object();
@@ -192,8 +207,8 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         private void run(int lane) {
             ServerConnection conn = null;
             while (!closed) {
-                if (lane > 1 && reportsReceipt) {
-                    pause(200); // the first lane reads the received set for all; this one looks again later
+                if (lane > 1 && (reportsReceipt || !modeKnown)) {
+                    pause(modeKnown ? 200 : 5); // the first lane reads the received set for all; this one looks again later
                     continue;
                 }
                 List<Pending> mine;
@@ -229,6 +244,8 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                                 config.durability.timeout.plus(config.monitor.queryTimeout).plusSeconds(1));
                         if (lane == 1) {
                             reportsReceipt = reportsReceipt(conn);
+                            applierCheckedAt = 0;
+                            modeKnown = true;
                         }
                     }
                     Dialect d = conn.dialect();
@@ -303,15 +320,31 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
          * before it compares its candidate (docs/durability.md).
          */
         private void readReceived(ServerConnection conn, List<Pending> mine) throws SQLException {
+            long now = System.nanoTime();
+            if (applierCheckedAt == 0 || now - applierCheckedAt >= APPLIER_CHECK_NANOS) {
+                applierCheckedAt = now;
+                questions.incrementAndGet();
+                String unfit = applierUnfit(conn);
+                boolean source = unfit != null && unfit.equals(NO_SOURCE); // a promoted server: nothing to warn of
+                if (unfit != null && !source && !unfit.equals(applierUnfit)) {
+                    log.warn("durability: {} {}: until it can, only the commits it executed count as acknowledged",
+                            server.name, unfit);
+                } else if (unfit == null && applierUnfit != null) {
+                    log.info("durability: {} applies again: the commits it received count as acknowledged", server.name);
+                }
+                applierUnfit = unfit;
+            }
             GtidSet has = GtidSet.EMPTY;
-            for (Map<String, String> row : conn.rows(RECEIVED_SET, 256)) {
-                has = has.union(GtidSet.parse(row.get("RECEIVED_TRANSACTION_SET")));
+            if (applierUnfit == null) {
+                for (Map<String, String> row : conn.rows(RECEIVED_SET, 1)) {
+                    has = GtidSet.parse(row.get("RECEIVED_TRANSACTION_SET"));
+                }
+                questions.incrementAndGet();
             }
             List<Pending> got = holding(mine, has);
-            long now = System.nanoTime();
+            now = System.nanoTime();
             long waited = oldestWithout(mine, got, now);
-            questions.incrementAndGet();
-            if (waited >= EXECUTED_TOO_NANOS) {
+            if (waited >= EXECUTED_TOO_NANOS || applierUnfit != null) {
                 questions.incrementAndGet();
                 got = holding(mine, has.union(GtidSet.parse(conn.scalar("SELECT @@GLOBAL.gtid_executed"))));
                 waited = oldestWithout(mine, got, now);
@@ -323,14 +356,41 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                 acked(server.name, got);
             }
             if (waited >= config.durability.timeout.toNanos()) {
-                lastError = "had not received them within durability.timeout";
+                lastError = applierUnfit != null ? applierUnfit : "had not received them within durability.timeout";
                 observe(this, SLOW_NANOS);
             } else if (waited >= HEDGE_NANOS) {
                 observe(this, waited);
             }
             if (got.isEmpty()) {
-                LockSupport.parkNanos(waited >= HEDGE_NANOS ? SLOW_POLL_NANOS : POLL_NANOS);
+                long newest = now - mine.get(mine.size() - 1).t0;
+                LockSupport.parkNanos(Math.min(MAX_POLL_NANOS, Math.max(POLL_NANOS, newest / 10)));
             }
+        }
+
+        /**
+         * Why the server's received transactions would not reach a failover's candidate check, or null: the failover
+         * applies each replica's relay log first, and leaves out one whose applier stopped on an error or does not
+         * finish within failover.applyTimeout (an applier stopped cleanly is started by the failover).
+         */
+        private String applierUnfit(ServerConnection conn) throws SQLException {
+            Dialect d = conn.dialect();
+            Map<String, String> row = conn.row(d.showReplicaStatus());
+            ReplicaStatus st = ReplicaStatus.of(d, row);
+            if (st == null) {
+                return NO_SOURCE;
+            }
+            if (!st.sqlThreadRunning() && st.lastSqlErrno() != 0) {
+                return "has an applier stopped on error " + st.lastSqlErrno();
+            }
+            String delay = row.get("SQL_Delay");
+            if (delay != null && !delay.equals("0")) {
+                return "applies with a delay of " + delay + " s";
+            }
+            long behindMillis = st.secondsBehind() == null ? 0 : st.secondsBehind() * 1000;
+            if (behindMillis > config.failover.applyTimeout.toMillis() / 2) {
+                return "applies " + st.secondsBehind() + " s behind its source (more than half of failover.applyTimeout)";
+            }
+            return null;
         }
 
         void wake() {
