@@ -52,14 +52,32 @@ public final class LoopbackPorts {
         return ports;
     }
 
-    /** A port the kernel considers free right now (for proxies, consoles and tests). */
-    public static int any() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new SandboxException("no free loopback port: " + e.getMessage(), e);
+    /** Ports {@link #any()} handed out lately, oldest first: the kernel may offer a port again once it is closed. */
+    private static final java.util.ArrayDeque<Integer> RECENT = new java.util.ArrayDeque<>();
+    private static final int RECENT_MAX = 4096;
+
+    /**
+     * A port the kernel considers free right now (for proxies, consoles and tests), and not one this process was
+     * given lately: callers take several before binding any (proxy, read, admin and metrics port of one node).
+     */
+    public static synchronized int any() {
+        for (int attempt = 0; attempt < 64; attempt++) {
+            int port;
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
+                port = s.getLocalPort();
+            } catch (IOException e) {
+                throw new SandboxException("no free loopback port: " + e.getMessage(), e);
+            }
+            if (!RECENT.contains(port)) {
+                RECENT.addLast(port);
+                if (RECENT.size() > RECENT_MAX) {
+                    RECENT.removeFirst();
+                }
+                return port;
+            }
         }
+        throw new SandboxException("no free loopback port that was not handed out lately");
     }
 }
