@@ -208,7 +208,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             ServerConnection conn = null;
             while (!closed) {
                 if (lane > 1 && (reportsReceipt || !modeKnown)) {
-                    pause(modeKnown ? 200 : 5); // the first lane reads the received set for all; this one looks again later
+                    pause(modeKnown ? 200 : 50); // the first lane reads the received set for all; this one looks again later
                     continue;
                 }
                 List<Pending> mine;
