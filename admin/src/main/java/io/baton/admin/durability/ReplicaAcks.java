@@ -313,8 +313,9 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         }
 
         /**
-         * One read of what the server received (and, for a commit not in it after {@link #HEDGE_NANOS}, of what it
-         * executed: a transaction applied before its relay log was reset by a repoint is in no received set);
+         * One read of what the server received (and, for a commit not in it after {@link #EXECUTED_TOO_NANOS} or while
+         * its applier is unfit, of what it executed: a transaction applied before its relay log was reset by a repoint
+         * is in no received set);
          * acknowledges the commits of {@code mine} it holds. The relay log holds only whole transactions: the
          * received set names a transaction once its last event is written, and a failover applies the relay log
          * before it compares its candidate (docs/durability.md).
