@@ -58,6 +58,11 @@ class ClusterTest {
         clusterName = "t-" + test.substring(0, Math.min(60, test.length()));
     }
 
+    /** A node of this test's cluster on the shared ensemble. */
+    private BatonNode node(SandboxTopology t, Ensemble zk, String nodeId) throws Exception {
+        return BatonNode.start(nodeConfig(t, clusterName, nodeId, zk.connectString()), null, null);
+    }
+
     static BatonConfig nodeConfig(SandboxTopology t, String cluster, String nodeId, String zookeeper) throws Exception {
         BatonConfig c = TestNodes.config(t);
         c.cluster = new BatonConfig.Cluster();
@@ -188,7 +193,7 @@ class ClusterTest {
     @Test
     @Order(0)
     void twoClustersWithOneNameAndDifferentServersAreRefused(SandboxTopology t, Ensemble zk) throws Exception {
-        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null)) {
+        try (BatonNode a = node(t, zk, "a")) {
             BatonConfig other = nodeConfig(t, clusterName, "b", zk.connectString());
             other.servers.get(other.servers.size() - 1).port += 1000; // another topology under the same name
             ClusterException e = org.junit.jupiter.api.Assertions.assertThrows(ClusterException.class,
@@ -232,8 +237,8 @@ class ClusterTest {
 
     private ZkLoss loseOneZooKeeperServerUnderLoad(SandboxTopology t, Ensemble zk, int victim) throws Exception {
         TopologyFile.User app = t.user("app");
-        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
-             BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+        try (BatonNode a = node(t, zk, "a");
+             BatonNode b = node(t, zk, "b")) {
             awaitJoined(a, b);
             ClusterWriter wa = new ClusterWriter(a.proxy().port(), app.user(), app.password(), 1);
             ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
@@ -264,8 +269,8 @@ class ClusterTest {
     @Order(2)
     void switchoverUnderLoadThroughTwoNodesLosesNothingAndErrsNowhere(SandboxTopology t, Ensemble zk) throws Exception {
         TopologyFile.User app = t.user("app");
-        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
-             BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+        try (BatonNode a = node(t, zk, "a");
+             BatonNode b = node(t, zk, "b")) {
             awaitJoined(a, b);
             await("a leads", 10_000, () -> a.cluster().isLeader() || b.cluster().isLeader());
             BatonNode leader = a.cluster().isLeader() ? a : b;
@@ -311,7 +316,7 @@ class ClusterTest {
         }
         String viaRelays = relays.stream().map(r -> "127.0.0.1:" + r.port()).collect(Collectors.joining(","));
         TopologyFile.User app = t.user("app");
-        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null)) {
+        try (BatonNode a = node(t, zk, "a")) {
             await("a leads", 10_000, () -> a.cluster().isLeader());
             try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", viaRelays), null, null);
                  Connection cb = connect(b, app)) {
@@ -362,9 +367,9 @@ class ClusterTest {
     @Test
     @Order(4)
     void whenTheLeaderLeavesTheOtherNodeLeadsAndDecides(SandboxTopology t, Ensemble zk) throws Exception {
-        BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+        BatonNode a = node(t, zk, "a");
         boolean aClosed = false;
-        try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+        try (BatonNode b = node(t, zk, "b")) {
             awaitJoined(a, b);
             await("a leads", 10_000, () -> a.cluster().isLeader());
             assertFalse(b.cluster().isLeader());
@@ -433,9 +438,9 @@ class ClusterTest {
     void aFailoverWhoseLeaderDiesAfterThePromotionIsFinishedByTheNextLeader(SandboxTopology t, Ensemble zk)
             throws Exception {
         TopologyFile.User app = t.user("app");
-        BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+        BatonNode a = node(t, zk, "a");
         java.util.concurrent.CountDownLatch dead = new java.util.concurrent.CountDownLatch(1);
-        try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+        try (BatonNode b = node(t, zk, "b")) {
             awaitJoined(a, b);
             await("a leads", 10_000, () -> a.cluster().isLeader());
             String old = b.proxy().source().name();
@@ -483,9 +488,9 @@ class ClusterTest {
 
     private void leaderDiesInASwitchover(SandboxTopology t, Ensemble zk, String diesAt, boolean promoted) throws Exception {
         TopologyFile.User app = t.user("app");
-        BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null);
+        BatonNode a = node(t, zk, "a");
         java.util.concurrent.CountDownLatch dead = new java.util.concurrent.CountDownLatch(1);
-        try (BatonNode b = BatonNode.start(nodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
+        try (BatonNode b = node(t, zk, "b")) {
             awaitJoined(a, b);
             await("a leads", 10_000, () -> a.cluster().isLeader());
             String old = b.proxy().source().name();
@@ -569,7 +574,7 @@ class ClusterTest {
     void aNodePausedThroughASwitchoverNeverSendsAStatementToTheOldSource(SandboxTopology t, Ensemble zk)
             throws Exception {
         TopologyFile.User app = t.user("app");
-        try (BatonNode a = BatonNode.start(nodeConfig(t, clusterName, "a", zk.connectString()), null, null)) {
+        try (BatonNode a = node(t, zk, "a")) {
             await("a leads", 10_000, () -> a.cluster().isLeader());
             try (ChildNode b = ChildNode.start(nodeConfig(t, clusterName, "b", zk.connectString()))) {
                 await("b routes", 20_000, () -> a.cluster().members().stream()

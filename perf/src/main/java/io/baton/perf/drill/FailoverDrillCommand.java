@@ -326,14 +326,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
                     .findFirst().orElseThrow();
             report = decider.engine().switchover(to, "drill");
         }
-        long remaining = duration * 1000L - (System.nanoTime() - roundStart) / 1_000_000;
-        if (remaining > 0) {
-            Thread.sleep(remaining);
-        }
-        stop.set(true);
-        for (Thread th : workers) {
-            th.join(30_000);
-        }
+        endRound(roundStart, duration, stop, workers);
         for (PyMySqlLoad py : pys) {
             py.stop();
         }
@@ -620,4 +613,18 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             // a temporary folder
         }
     }
+
+    /** Lets the round run its full {@code seconds} from {@code roundStart}, then stops its load and waits for it (bounded). */
+    static void endRound(long roundStart, int seconds, java.util.concurrent.atomic.AtomicBoolean stop,
+                         List<Thread> load) throws InterruptedException {
+        long remaining = seconds * 1000L - (System.nanoTime() - roundStart) / 1_000_000;
+        if (remaining > 0) {
+            Thread.sleep(remaining);
+        }
+        stop.set(true);
+        for (Thread th : load) {
+            th.join(30_000);
+        }
+    }
+
 }

@@ -170,14 +170,7 @@ final class LeaderDrill {
             }
         }
         long newLeaderMillis = next == null ? -1 : (System.nanoTime() - killedAt) / 1_000_000;
-        long remaining = duration * 1000L - (System.nanoTime() - roundStart) / 1_000_000;
-        if (remaining > 0) {
-            Thread.sleep(remaining);
-        }
-        stop.set(true);
-        for (Thread th : writers) {
-            th.join(30_000);
-        }
+        FailoverDrillCommand.endRound(roundStart, duration, stop, writers);
         int killed = leader.index;
         long longestPause = 0;
         long errors = 0;
