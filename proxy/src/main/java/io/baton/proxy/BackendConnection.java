@@ -285,6 +285,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         return readOnly ? t + (mariaDb ? ", tx_read_only=1" : ", transaction_read_only=ON") : t;
     }
 
+    /** Whether it serves a read-port session: read-only for the session (transaction_read_only). */
+    boolean readOnly() {
+        return login.readOnly();
+    }
+
     boolean isMariaDb() {
         return serverVersion != null && serverVersion.contains("MariaDB");
     }

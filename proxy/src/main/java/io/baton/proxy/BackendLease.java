@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBuf;
 import java.util.regex.Pattern;
 
 /**
- * A read-write session's lease on a pooled server connection (docs/pool.md): whether the session may give its
+ * A session's lease on a pooled server connection (docs/pool.md): whether the session may give its
  * connection back between statements and why not, when it does, and the previous statement's values a later
  * statement may read ({@code LAST_INSERT_ID()}, {@code ROW_COUNT()}, {@code FOUND_ROWS()}), kept so that they stay
  * right on whichever connection the session gets next. On the session's event loop.
@@ -60,9 +60,9 @@ final class BackendLease {
         this.s = session;
     }
 
-    /** Whether this session's connection comes from the pool: pool.enabled, and a session of the read-write port. */
+    /** Whether this session's connection comes from the pool: pool.enabled (either port's sessions). */
     boolean pooled() {
-        return !s.readOnly() && s.server.pool().enabled();
+        return s.server.pool().enabled();
     }
 
     boolean released() {
@@ -70,8 +70,9 @@ final class BackendLease {
     }
 
     /**
-     * The state a connection must have to serve this session with nothing to restore but LAST_INSERT_ID(): user,
-     * schema, character set, the capabilities the responses are shaped by, and the tracked session variables.
+     * The state a connection must have to serve this session with nothing to restore but LAST_INSERT_ID(): the port
+     * (a read-port session's connection is read-only), user, schema, character set, the capabilities the responses
+     * are shaped by, and the tracked session variables.
      */
     String key() {
         SessionState st = s.state();
@@ -81,7 +82,9 @@ final class BackendLease {
             return key; // the common case: nothing changed since the last statement
         }
         String set = SessionReplay.setStatement(st.variables());
-        key = st.user + '\u0001' + st.schema + '\u0001' + st.characterSet + '\u0001' + shaping + '\u0001'
+        // A read-port session's connections are read-only for the session (transaction_read_only): never another's.
+        key = (s.readOnly() ? "r\u0001" : "") + st.user + '\u0001' + st.schema + '\u0001' + st.characterSet + '\u0001'
+                + shaping + '\u0001'
                 + (set == null ? "" : set);
         key = key.intern(); // one instance per state: the pool compares keys by identity first
         keyVersion = st.variablesVersion;

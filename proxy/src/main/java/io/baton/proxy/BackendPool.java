@@ -354,7 +354,7 @@ final class BackendPool {
         Endpoint e = b.endpoint();
         Slots s = slots(e);
         EventLoop loop = b.channel().eventLoop();
-        if (!b.isReady() || !b.channel().isActive() || !e.equals(server.source())) {
+        if (!b.isReady() || !b.channel().isActive() || !routable(e, b.readOnly())) {
             b.close(); // not worth keeping: closing gives the slot back
             return;
         }
@@ -436,28 +436,40 @@ final class BackendPool {
     }
 
     /**
-     * The route changed: idle connections to servers other than {@code source} close, and statements waiting for
-     * a connection to one of them ask the router again.
+     * Whether a session may still be routed to {@code e}: a read-write session only to the source; a read-port
+     * session to a replica that serves reads, or to the source (reads.fallback source, a causal read's timeout).
+     */
+    private boolean routable(Endpoint e, boolean readOnly) {
+        return e.equals(server.source()) || (readOnly && server.readPool().serves(e));
+    }
+
+    /**
+     * The route changed (the source routed now is {@code source}): idle connections no session may be routed to any
+     * more close (a read-write session's to every server but the source; a read-port session's to the new source,
+     * which no longer serves as a replica, and to servers that do not serve reads), and statements waiting for a
+     * connection to such a server ask the router again.
      */
     void routeChanged(Endpoint source) {
         for (LoopIdle li : loops.values()) {
             li.loop.execute(() -> {
-                for (Iterator<Map.Entry<Endpoint, ArrayDeque<Parked>>> it = li.idle.entrySet().iterator(); it.hasNext(); ) {
-                    Map.Entry<Endpoint, ArrayDeque<Parked>> en = it.next();
-                    if (!en.getKey().equals(source)) {
-                        for (Parked p : en.getValue()) {
+                for (Map.Entry<Endpoint, ArrayDeque<Parked>> en : li.idle.entrySet()) {
+                    for (Iterator<Parked> it = en.getValue().iterator(); it.hasNext(); ) {
+                        Parked p = it.next();
+                        if (!p.b.readOnly() ? !en.getKey().equals(source)
+                                : en.getKey().equals(source) || !server.readPool().serves(en.getKey())) {
+                            it.remove();
                             li.count.decrementAndGet();
                             p.b.close();
                         }
-                        en.getValue().clear();
                     }
                 }
             });
         }
         for (Map.Entry<Endpoint, Slots> en : slots.entrySet()) {
-            if (!en.getKey().equals(source)) {
-                Waiter w;
-                while ((w = en.getValue().waiters.poll()) != null) {
+            for (Waiter w : en.getValue().waiters) {
+                boolean stale = !w.session.readOnly() ? !en.getKey().equals(source)
+                        : en.getKey().equals(source) || !server.readPool().serves(en.getKey());
+                if (stale && en.getValue().waiters.remove(w)) {
                     w.finish(Outcome.RETRY, null);
                 }
             }

@@ -158,6 +158,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         return b == null ? null : b.endpoint();
     }
 
+    /**
+     * A read session's replica (null: none yet, or a write session): where its statements go while it may serve, with
+     * or without a connection held (docs/reads.md). Set on the session's loop by {@link ReadPool#home}.
+     */
+    volatile Endpoint readHome;
+
+    /** The server this read session is on: its connection's, or between statements its replica's (null: none). */
+    public Endpoint readServer() {
+        Endpoint e = backendEndpoint();
+        return e != null ? e : readHome;
+    }
+
     public long id() {
         return id;
     }
@@ -180,11 +192,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Why this read-write session keeps its pooled connection now (null: it gives it back when idle); for SHOW
+     * Why this session keeps its pooled connection now (null: it gives it back when idle); for SHOW
      * SESSIONS and the metrics. Read from other threads: a snapshot.
      */
     public String pinnedBecause() {
-        if (readOnly || phase == Phase.CLOSED || !lease.pooled()) {
+        if (phase == Phase.CLOSED || !lease.pooled()) {
             return null;
         }
         return lease.pinnedBecause();
@@ -520,6 +532,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (b != null) {
             b.close();
         }
+        if (readOnly) {
+            server.readPool().home(this, null);
+        }
         if (reserved) {
             reserved = false;
             server.sessions().remove(this);
@@ -575,6 +590,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         backend = null;
         if (b != null) {
             b.close();
+        }
+        if (readOnly) {
+            server.readPool().home(this, null);
         }
         if (reserved) {
             reserved = false;

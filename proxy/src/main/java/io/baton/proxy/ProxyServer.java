@@ -176,7 +176,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
         if (!s.readOnly() || s.causal.toSource()) {
             return source.get();
         }
-        Endpoint r = readPool.pick();
+        Endpoint r = readPool.route(s);
         if (r == null && settings.reads().fallbackToSource()) {
             metrics.readFallback();
             return source.get();

@@ -8,9 +8,10 @@ import java.util.Map;
 
 /**
  * The replicas the read port routes to, as the rest of Baton last measured them ({@link #update}): each one's
- * health and its lag in milliseconds. A session on the read port is served by one replica at a time, the
- * eligible one with the fewest read sessions; eligible means healthy, not the routed source, and lagging no
- * more than reads.maxLag. The proxy knows nothing of replication: admin measures, this only chooses.
+ * health and its lag in milliseconds. A session on the read port is served by one replica at a time, its home: the
+ * eligible one with the fewest read sessions when it came, kept while it stays eligible (its reads never go back in
+ * time, and a pooled session finds its own idle connection there); eligible means healthy, not the routed source,
+ * and lagging no more than reads.maxLag. The proxy knows nothing of replication: admin measures, this only chooses.
  */
 public final class ReadPool {
 
@@ -32,6 +33,9 @@ public final class ReadPool {
     private volatile Map<Endpoint, GtidMark> sampled = Map.of();
     /** What causal waits found each replica had reached since (a wait's mark), merged. */
     private final Map<Endpoint, GtidMark> confirmed = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Read sessions per home replica: what {@link #pick} balances (a count, not a scan of the sessions). */
+    private final Map<Endpoint, java.util.concurrent.atomic.AtomicInteger> homes =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     ReadPool(ProxyServer server) {
         this.server = server;
@@ -99,7 +103,36 @@ public final class ReadPool {
         return r.healthy() && r.lagMillis() >= 0 && r.lagMillis() <= maxLag && !r.endpoint().equals(source);
     }
 
-    /** The eligible replica with the fewest read sessions now, or null when none is eligible. */
+    /**
+     * Where read session {@code s} goes now: its home while that may serve, else the eligible replica with the fewest
+     * read sessions, which becomes its home; null when none is eligible. On the session's loop.
+     */
+    Endpoint route(ClientSession s) {
+        Endpoint home = s.readHome;
+        if (home != null && serves(home)) {
+            return home;
+        }
+        Endpoint next = pick();
+        home(s, next);
+        return next;
+    }
+
+    /** Read session {@code s} now has its home at {@code e} (null: none; the session ended). On the session's loop. */
+    void home(ClientSession s, Endpoint e) {
+        Endpoint was = s.readHome;
+        if (java.util.Objects.equals(was, e)) {
+            return;
+        }
+        if (was != null) {
+            homes.get(was).decrementAndGet();
+        }
+        if (e != null) {
+            homes.computeIfAbsent(e, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+        }
+        s.readHome = e;
+    }
+
+    /** The eligible replica with the fewest read sessions at home there, or null when none is eligible. */
     Endpoint pick() {
         Endpoint source = server.source();
         long maxLag = server.settings().reads().maxLag().toMillis();
@@ -115,11 +148,11 @@ public final class ReadPool {
         if (ok.size() == 1) {
             return ok.get(0).endpoint();
         }
-        Map<Endpoint, Integer> load = sessionsPerServer();
         Endpoint best = null;
         int least = Integer.MAX_VALUE;
         for (Replica r : ok) {
-            int n = load.getOrDefault(r.endpoint(), 0);
+            java.util.concurrent.atomic.AtomicInteger at = homes.get(r.endpoint());
+            int n = at == null ? 0 : at.get();
             if (n < least) {
                 least = n;
                 best = r.endpoint();
@@ -128,12 +161,15 @@ public final class ReadPool {
         return best;
     }
 
-    /** Read sessions per server they are on now (a scan: picks happen at logins and moves, not per statement). */
+    /**
+     * Read sessions per server they are on now: their connection's, or between statements (pooled) their home's. A
+     * scan, for SHOW SERVERS and tests.
+     */
     public Map<Endpoint, Integer> sessionsPerServer() {
         Map<Endpoint, Integer> load = new HashMap<>();
         for (ClientSession s : server.sessions().all()) {
             if (s.readOnly()) {
-                Endpoint e = s.backendEndpoint();
+                Endpoint e = s.readServer();
                 if (e != null) {
                     load.merge(e, 1, Integer::sum);
                 }

@@ -41,7 +41,10 @@ public abstract class PoolScenarios {
     @BeforeAll
     void start(SandboxTopology t) throws Exception {
         topology = t;
-        baton = BatonFixture.start(t, ProxySettings.defaults().withPort(0).withPool(pool()));
+        // A read port too: with no replica measured, reads.fallback source sends its sessions to the source.
+        baton = BatonFixture.start(t, ProxySettings.defaults().withPort(0).withPool(pool())
+                .withReads(new ProxySettings.Reads(io.baton.sandbox.LoopbackPorts.any(), Duration.ofSeconds(5), true,
+                        ProxySettings.Consistency.EVENTUAL, Duration.ofSeconds(1))));
         TopologyFile.Server src = t.initialSource();
         source = new Endpoint(src.name(), src.host(), src.port());
     }
@@ -68,6 +71,13 @@ public abstract class PoolScenarios {
         p.setProperty("connectTimeout", "5000");
         p.setProperty("socketTimeout", "30000");
         return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + baton.port() + "/app" + (extra.isEmpty() ? "" : "?" + extra), p);
+    }
+
+    /** A session of the read-only port. */
+    protected Connection connectRead() throws SQLException {
+        TopologyFile.User u = topology.user("app");
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + baton.proxy().readPort()
+                + "/app?sslMode=DISABLED&allowPublicKeyRetrieval=true", u.user(), u.password());
     }
 
     protected ClientSession session(Connection c) {
@@ -310,6 +320,35 @@ public abstract class PoolScenarios {
             k.execute("KILL QUERY " + ((JdbcConnection) victim).getId());
             k.execute("KILL " + ((JdbcConnection) victim).getId());
             assertThrows(SQLException.class, () -> victim.createStatement().executeQuery("SELECT 1"));
+        }
+    }
+
+    /**
+     * Read-port sessions are pooled too; their connections are read-only for the session, so a read-write session of
+     * the same user and state never gets one (their state keys differ), and each kind keeps working over releases.
+     */
+    @Test
+    void readPortSessionsArePooledApartFromReadWriteOnes() throws Exception {
+        try (Connection r = connectRead(); Connection w = connect(""); Statement rs = r.createStatement();
+             Statement ws = w.createStatement()) {
+            ws.execute("CREATE TABLE pool_rw (id INT PRIMARY KEY)");
+            for (int i = 0; i < 3; i++) {
+                try (ResultSet q = rs.executeQuery("SELECT @@session." + (topology.dialect()
+                        == io.baton.dialect.Dialect.MARIADB ? "tx_read_only" : "transaction_read_only"))) {
+                    assertTrue(q.next());
+                    assertEquals(1, q.getInt(1), "a read-port session stays read-only");
+                }
+                ws.execute("INSERT INTO pool_rw VALUES (" + i + ")");
+                idle();
+                assertTrue(session(r).lease.released(), "an idle read-port session gives its connection back");
+                assertTrue(session(w).lease.released());
+            }
+            ClientSession read = session(r);
+            ClientSession write = session(w);
+            String readKey = read.channel().eventLoop().submit(() -> read.lease.key()).get();
+            String writeKey = write.channel().eventLoop().submit(() -> write.lease.key()).get();
+            assertTrue(readKey != writeKey && !readKey.equals(writeKey),
+                    "the same user, schema and variables on the two ports: different pool keys");
         }
     }
 

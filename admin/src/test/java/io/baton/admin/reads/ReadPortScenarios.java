@@ -188,6 +188,7 @@ abstract class ReadPortScenarios {
                 Sql.exec(w, "INSERT INTO app.r VALUES (1)");
                 // KILL from the read-write port: thread ids are per server, so nothing is killed on the source.
                 long onReplica = r2.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getId();
+                Sql.exec(r2, "BEGIN"); // a transaction keeps its pooled connection on the replica
                 assertEquals(1094, errno(t, w, "KILL QUERY " + onReplica), "a query on a replica is not killed there");
                 Sql.exec(w, "KILL " + onReplica);
                 await("Baton ended the read session", 5, () -> {
@@ -683,8 +684,80 @@ abstract class ReadPortScenarios {
         }
     }
 
+    /**
+     * Read sessions are pooled as read-write ones are (docs/pool.md): many idle read sessions hold a few replica
+     * connections, each keeps its replica, its schema, session variables and prepared statements from connection to
+     * connection.
+     */
     @Test
     @Order(9)
+    void readSessionsShareAFewReplicaConnectionsAndKeepTheirState(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        int sessions = 40;
+        int max = 3;
+        try (BatonNode n = start(t, c -> c.pool.maxPerServer = max)) {
+            awaitServing(n, 2);
+            try (Connection w = writer(n, t)) {
+                Sql.exec(w, "CREATE TABLE app.p (id INT PRIMARY KEY)");
+                Sql.exec(w, "INSERT INTO app.p VALUES (1), (2), (3)");
+            }
+            t.awaitReplication(10);
+            List<Connection> readers = new ArrayList<>();
+            try {
+                List<String> homes = new ArrayList<>();
+                List<java.sql.PreparedStatement> prepared = new ArrayList<>();
+                for (int i = 0; i < sessions; i++) {
+                    Connection r = reader(n, t);
+                    readers.add(r);
+                    if (i % 2 == 0) {
+                        r.setCatalog("app");
+                    }
+                    Sql.exec(r, "SET SESSION group_concat_max_len = " + (1024 + i));
+                    java.sql.PreparedStatement ps = r.prepareStatement("SELECT COUNT(*) FROM app.p WHERE id <= ?");
+                    prepared.add(ps);
+                    homes.add(serverName(t, r));
+                }
+                assertTrue(homes.stream().noneMatch(source::equals), "read sessions are served by replicas: " + homes);
+                assertEquals(2, homes.stream().distinct().count(), "read sessions spread over both replicas: " + homes);
+                for (int round = 0; round < 3; round++) {
+                    Thread.sleep(50); // every session gives its connection back
+                    for (int i = 0; i < sessions; i++) {
+                        Connection r = readers.get(i);
+                        String who = "read session " + i + " (round " + round + ")";
+                        assertEquals(homes.get(i), serverName(t, r), who + " stays on its replica");
+                        assertEquals(Integer.toString(1024 + i), Sql.scalar(r, "SELECT @@group_concat_max_len"),
+                                who + " keeps its session variable");
+                        assertEquals(i % 2 == 0 ? "app" : null, Sql.scalar(r, "SELECT DATABASE()"), who + " keeps its schema");
+                        java.sql.PreparedStatement ps = prepared.get(i);
+                        ps.setInt(1, 1 + i % 3);
+                        try (java.sql.ResultSet rs = ps.executeQuery()) {
+                            assertTrue(rs.next());
+                            assertEquals(1 + i % 3, rs.getInt(1), who + " runs its prepared statement");
+                        }
+                    }
+                }
+                Thread.sleep(200); // the threads of connections Baton closed have left the servers
+                TopologyFile.User u = t.user("app");
+                for (String replica : replicaNames(t)) {
+                    try (Connection root = t.connectRoot(replica)) {
+                        int held = Integer.parseInt(Sql.scalar(root,
+                                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + u.user() + "'"));
+                        System.out.println("read port pool: " + sessions + " read sessions, " + held
+                                + " server connection(s) of the user on " + replica + " (pool.maxPerServer " + max + ")");
+                        assertTrue(held <= max, replica + " has at most pool.maxPerServer connections of the user: " + held);
+                    }
+                }
+            } finally {
+                for (Connection r : readers) {
+                    r.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(10)
     void aFailoverUnderReadLoadCostsTheReadPortNoError(SandboxTopology t) throws Exception {
         t.resetData();
         String source = t.currentSource().name();
