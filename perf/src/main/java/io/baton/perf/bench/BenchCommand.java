@@ -75,7 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--targets", split = ",", paramLabel = "LIST",
             description = "Targets in round order: direct, baton, baton-replica (durability.mode replica, own JVM),"
                     + " baton-noreplay (replay.enabled false, own JVM), baton-nopool (pool.enabled false, own JVM), baton-reads, baton-reads-user (the read-only"
-                    + " port, own JVM), haproxy (default: direct,baton,haproxy; with --read-port:"
+                    + " port, own JVM), baton-reads-nopool (the read-only port, pool.enabled false), haproxy (default: direct,baton,haproxy; with --read-port:"
                     + " direct,baton,baton-reads,baton-reads-user).")
     List<String> targets;
     @Option(names = "--table-size", defaultValue = "10000", paramLabel = "ROWS",
@@ -112,11 +112,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
         for (String t : targets) {
             check(List.of(Target.DIRECT, Target.BATON, Target.HAPROXY, Target.BATON_REPLICA, Target.BATON_NO_REPLAY,
-                    Target.BATON_NO_POOL, Target.BATON_READS, Target.BATON_READS_USER).contains(t), "unknown target '" + t
-                    + "': direct, baton, baton-replica, baton-noreplay, baton-nopool, baton-reads, baton-reads-user or"
-                    + " haproxy");
+                    Target.BATON_NO_POOL, Target.BATON_READS, Target.BATON_READS_USER, Target.BATON_READS_NO_POOL)
+                    .contains(t), "unknown target '" + t + "': direct, baton, baton-replica, baton-noreplay, baton-nopool,"
+                    + " baton-reads, baton-reads-user, baton-reads-nopool or haproxy");
         }
-        boolean reads = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER);
+        boolean reads = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER)
+                || targets.contains(Target.BATON_READS_NO_POOL);
         check(!reads || w == Workload.READ_ONLY || w == Workload.POINT_SELECT,
                 "the read port refuses writes: --read-port and the baton-reads targets need --workload read-only");
         check(!reads || dir == null || SandboxTopology.open(dir).servers().size() >= 2,
@@ -187,7 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
                     "replay.enabled false");
             startVariant(res, topo, work, cpu, byName, order, app, Target.BATON_NO_POOL, "pool:\n  enabled: false\n",
                     "pool.enabled false");
-            for (String t : List.of(Target.BATON_READS, Target.BATON_READS_USER)) {
+            for (String t : List.of(Target.BATON_READS, Target.BATON_READS_USER, Target.BATON_READS_NO_POOL)) {
                 if (order.contains(t)) {
                     byName.put(t, startReadPort(res, topo, t, work, cpu, app));
                 }
@@ -265,7 +266,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path sb = Files.createTempDirectory("baton-bench-");
         // baton-replica needs a replica to acknowledge commits; every target then runs on the same topology.
-        int replicas = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER) ? 2
+        int replicas = targets.contains(Target.BATON_READS) || targets.contains(Target.BATON_READS_USER)
+                || targets.contains(Target.BATON_READS_NO_POOL) ? 2
                 : targets.contains(Target.BATON_REPLICA) ? 1 : 0;
         // baton-replica: replicas report what they received through performance_schema (on by default in MySQL).
         boolean ps = targets.contains(Target.BATON_REPLICA);
@@ -286,7 +288,8 @@ public final class BenchCommand implements Callable<Integer> {
         Path config = work.resolve(name + ".yml");
         Files.createDirectories(work);
         Files.writeString(config, Files.readString(Path.of(topo.file().config()))
-                + (user ? "\nreads:\n  consistency: user\n" : ""));
+                + (user ? "\nreads:\n  consistency: user\n" : "")
+                + (name.equals(Target.BATON_READS_NO_POOL) ? "\npool:\n  enabled: false\n" : ""));
         List<String> opts = batonJavaOpts.isBlank() ? List.of()
                 : Arrays.asList(batonJavaOpts.replace("baton.jfr", name + ".jfr").trim().split("\\s+"));
         BatonProcess b = res.add(BatonProcess.start(config, opts, work.resolve(name + ".log")));

@@ -126,6 +126,16 @@ final class BenchReport {
                         + " with it, %.1f µs without: %.2fx", on, off, on / off));
             }
         }
+        if (has(Target.BATON_READS) && has(Target.BATON_READS_NO_POOL)) {
+            double on = median(Target.BATON_READS, RoundResult::proxyCpuMicrosPerEvent);
+            double off = median(Target.BATON_READS_NO_POOL, RoundResult::proxyCpuMicrosPerEvent);
+            out.println("baton-reads / baton-reads-nopool throughput per round: "
+                    + fmt(roundRatios(Target.BATON_READS, Target.BATON_READS_NO_POOL)));
+            if (!Double.isNaN(on) && !Double.isNaN(off) && off > 0) {
+                out.println(String.format(Locale.ROOT, "the read port's pool, proxy CPU (median of rounds): %.1f µs per"
+                        + " event with it, %.1f µs without: %.2fx", on, off, on / off));
+            }
+        }
         if (has(Target.BATON) && has(Target.HAPROXY)) {
             out.println("baton / haproxy throughput per round: " + fmt(roundRatios(Target.BATON, Target.HAPROXY)));
         }

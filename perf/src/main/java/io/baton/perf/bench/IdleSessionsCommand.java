@@ -57,6 +57,10 @@ public final class IdleSessionsCommand implements Callable<Integer> {
     @Option(names = "--no-pool",
             description = "Run Baton with pool.enabled false (one server connection per session), to compare.")
     boolean noPool;
+    @Option(names = "--read-port",
+            description = "Open the sessions on Baton's read-only port (a sandbox with 1 replica): they are served by the"
+                    + " replica, and its server sessions are counted.")
+    boolean readPort;
     @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
             description = "Where the JSON goes (default: ${DEFAULT-VALUE}).")
     Path out;
@@ -82,10 +86,17 @@ public final class IdleSessionsCommand implements Callable<Integer> {
                 topo = SandboxTopology.open(dir);
             } else {
                 Path sb = Files.createTempDirectory("baton-idle-");
-                System.out.println("idle-sessions: starting a sandbox (1 source, mysql80) in " + sb);
-                topo = res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(0)));
+                System.out.println("idle-sessions: starting a sandbox (1 source" + (readPort ? ", 1 replica" : "")
+                        + ", mysql80) in " + sb);
+                topo = res.addTopology(Sandbox.up(SandboxOptions.defaults(sb).withReplicas(readPort ? 1 : 0)));
             }
             TopologyFile.Server src = topo.currentSource();
+            if (readPort) {
+                // The server the sessions are counted on: the replica that serves the read port.
+                String source = src.name();
+                src = topo.servers().stream().filter(x -> !x.name().equals(source)).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("--read-port needs a sandbox with a replica"));
+            }
             List<String> opts = batonJavaOpts.isBlank() ? List.of() : Arrays.asList(batonJavaOpts.trim().split("\\s+"));
             Path config = Path.of(topo.file().config());
             if (noPool) {
@@ -101,12 +112,11 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             }
             ProcStatus mysqldBefore = ProcStatus.read(mysqldPid);
             TopologyFile.User app = topo.user("app");
-            Target target = new Target(Target.BATON, LoopbackPort.HOST, baton.port(), app.user(), app.password());
-            System.out.println("idle-sessions: Baton pid " + baton.pid() + " on port " + baton.port()
-                    + (opts.isEmpty() ? "" : " with " + String.join(" ", opts)));
-            try (Connection c = target.connect()) {
-                BenchCommand.scalar(c, "SELECT 1");
-            }
+            int port = readPort ? baton.readPort() : baton.port();
+            Target target = new Target(Target.BATON, LoopbackPort.HOST, port, app.user(), app.password());
+            System.out.println("idle-sessions: Baton pid " + baton.pid() + " on " + (readPort ? "read-only " : "")
+                    + "port " + port + (opts.isEmpty() ? "" : " with " + String.join(" ", opts)));
+            awaitServedBy(target, src, 30);
             ProcStatus before = ProcStatus.read(baton.pid());
             System.out.printf(Locale.ROOT, "idle-sessions: Baton RSS before: %.1f MiB%n", before.rssMib());
 
@@ -174,6 +184,8 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             json.put("batonThreads", after.threads());
             json.put("serverSessions", backends);
             json.put("pool", !noPool);
+            json.put("readPort", readPort);
+            json.put("countedOn", src.name());
             json.put("mysqldRssMibBefore", RoundResult.round2(mysqldBefore.rssMib()));
             json.put("mysqldRssMib", RoundResult.round2(mysqldAfter.rssMib()));
             json.put("mysqldThreads", mysqldAfter.threads());
@@ -191,6 +203,26 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             closeAll(open);
         }
         return 0;
+    }
+
+    /** Waits (at most {@code seconds}) until a new session of {@code target} is served by {@code server}. */
+    private static void awaitServedBy(Target target, TopologyFile.Server server, int seconds)
+            throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            String id;
+            try (Connection c = target.connect()) {
+                id = BenchCommand.scalar(c, "SELECT @@server_id");
+            }
+            if (Integer.toString(server.serverId()).equals(id)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("sessions on port " + target.port() + " are not served by " + server.name()
+                        + " after " + seconds + " s (server_id " + id + ")");
+            }
+            Thread.sleep(200);
+        }
     }
 
     /**

@@ -27,6 +27,8 @@ public record Target(String name, String host, int port, String user, String pas
     public static final String BATON_READS = "baton-reads";
     /** The same with reads.consistency user: what checking the user's writes costs per read. */
     public static final String BATON_READS_USER = "baton-reads-user";
+    /** The read-only port with pool.enabled false: what pooling the read sessions costs, against baton-reads. */
+    public static final String BATON_READS_NO_POOL = "baton-reads-nopool";
 
     public String url() {
         return "jdbc:mysql://" + host + ":" + port + "/sbtest";
