@@ -115,6 +115,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     long lastInsertId;
     /** MariaDB: a statement here left warnings or an error, which may outlive the next statements: never shared. */
     boolean diagnostics;
+    /** The session variables its last session had changed when it was parked (names): what a login here resets. */
+    java.util.List<String> parkedVariables = java.util.List.of();
     /** Sessions that took this connection from the pool so far: the previous statement's values belong to one use. */
     int uses;
     /** Tells this connection from every other of this process without holding it (a closed one must be freed). */

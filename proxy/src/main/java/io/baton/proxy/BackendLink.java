@@ -8,6 +8,7 @@ import io.baton.protocol.message.OkPacket;
 import io.baton.proxy.routing.Endpoint;
 import io.netty.buffer.ByteBuf;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,6 +94,13 @@ final class BackendLink implements BackendConnection.Listener {
         serverTimedOut = false;
         if (s.lease.pooled()) {
             BackendPool pool = s.server.pool();
+            BackendConnection idle = pool.takeForLogin(s.ch.eventLoop(), source, s.lease.key(),
+                    b -> LoginReset.possible(b.parkedVariables, s.state().characterSet));
+            if (idle != null) {
+                s.server.metrics().poolLogin(true);
+                loginOn(idle);
+                return;
+            }
             if (!pool.reserve(source)) {
                 // maxPerServer connections are open: the login waits for one to come free, first come first served.
                 connectPoolWaiter = pool.await(s, source, "\u0000login", (outcome, given) -> {
@@ -126,9 +134,49 @@ final class BackendLink implements BackendConnection.Listener {
                 s.server.backendTls(), this);
     }
 
+    /**
+     * The login takes an idle pooled connection of its user and state (schema, character set, capabilities, port):
+     * the same user logged in on it, in that schema, so it is what a new server login would give, once the session
+     * variables its last session changed are set back ({@link LoginReset}) and {@code LAST_INSERT_ID()} is 0. The
+     * server keeps the login attributes of the session that opened it (docs/pool.md).
+     */
+    private void loginOn(BackendConnection b) {
+        if (!b.isReady()) {
+            b.close(); // closed on its way here: its slot went back; look again
+            open();
+            return;
+        }
+        b.uses++;
+        s.backend = b;
+        String reset = LoginReset.statement(b, s.state().characterSet);
+        b.parkedVariables = List.of();
+        if (reset == null) {
+            b.listener(this);
+            backendReady(b);
+            return;
+        }
+        SessionReplay r = SessionReplay.statement(s.state(), reset, res -> {
+            if (s.phase == ClientSession.Phase.CLOSED || b != s.backend) {
+                b.close();
+                return;
+            }
+            if (!res.ok()) {
+                s.backend = null;
+                b.close();
+                open(); // not reset: a new connection, as without the pool
+                return;
+            }
+            b.listener(this);
+            backendReady(b);
+        });
+        b.listener(r);
+        r.backendReady(b);
+    }
+
     /** Opens the session's backend with a pool slot already taken for it. */
     private void openCounted(Endpoint source) {
         serverTimedOut = false;
+        s.server.metrics().poolLogin(false);
         s.backend = BackendConnection.open(s.ch.eventLoop(), source, s.backendLogin(), s.server.settings(),
                 s.server.backendTls(), this);
         s.server.pool().watch(s.backend);

@@ -228,6 +228,29 @@ final class BackendPool {
         return found.b;
     }
 
+    /**
+     * An idle connection to {@code e} on {@code loop} for a login whose state key is {@code loginKey} (no session
+     * variables): one whose key starts with it (the same port, user, schema, character set and capabilities) and
+     * whose variables {@code resettable} accepts, the newest first; null if none. On {@code loop}.
+     */
+    BackendConnection takeForLogin(EventLoop loop, Endpoint e, String loginKey,
+                                   java.util.function.Predicate<BackendConnection> resettable) {
+        LoopIdle li = loops.get(loop);
+        ArrayDeque<Parked> q = li == null ? null : li.idle.get(e);
+        if (q == null || q.isEmpty()) {
+            return null;
+        }
+        for (Iterator<Parked> it = q.descendingIterator(); it.hasNext(); ) {
+            Parked p = it.next();
+            if (p.key.startsWith(loginKey) && resettable.test(p.b)) {
+                it.remove();
+                li.count.decrementAndGet();
+                return p.b;
+            }
+        }
+        return null;
+    }
+
     /** Takes a slot for a new connection to {@code e} if one is free and nobody waits before; false otherwise. */
     boolean reserve(Endpoint e) {
         Slots s = slots(e);
@@ -373,6 +396,8 @@ final class BackendPool {
             b.close(); // its slot goes to the first waiter
             return;
         }
+        java.util.Map<String, String> vars = last.state().variables();
+        b.parkedVariables = vars.isEmpty() ? java.util.List.of() : java.util.List.copyOf(vars.keySet());
         LoopIdle li = loop(loop);
         Parked p = new Parked(b, key, last.id());
         b.listener(p);

@@ -69,12 +69,28 @@ public final class ProxyMetrics {
                 .description("Statements that waited for a pooled connection, by outcome").register(registry);
         poolWaitsTimedOut = Counter.builder("baton.pool.waits").tag("outcome", "timeout")
                 .description("Statements that waited for a pooled connection, by outcome").register(registry);
+        loginsIdle = Counter.builder("baton.pool.logins").tag("connection", "idle")
+                .description("Logins with the pool on, by the connection they got: an idle one, or a new server login")
+                .register(registry);
+        loginsNew = Counter.builder("baton.pool.logins").tag("connection", "new")
+                .description("Logins with the pool on, by the connection they got: an idle one, or a new server login")
+                .register(registry);
         for (String reason : PIN_REASONS) {
             Gauge.builder("baton.sessions.pinned", sessions, r -> r.all().stream()
                             .filter(cs -> reason.equals(cs.pinnedBecause())).count())
                     .tag("reason", reason.replaceAll("[^A-Za-z0-9_]+", "_").replaceAll("^_|_$", "").toLowerCase(java.util.Locale.ROOT))
-                    .description("Sessions of the read-write port that keep their pooled connection, by reason")
+                    .description("Sessions that keep their pooled connection, by reason")
                     .register(registry);
+        }
+    }
+
+    private Counter loginsIdle;
+    private Counter loginsNew;
+
+    /** A pooled login: it took an idle connection, or opened a new one. */
+    void poolLogin(boolean idle) {
+        if (loginsIdle != null) {
+            (idle ? loginsIdle : loginsNew).increment();
         }
     }
 

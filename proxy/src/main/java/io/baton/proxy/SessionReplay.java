@@ -28,6 +28,11 @@ final class SessionReplay implements BackendConnection.Listener {
     private static final Logger log = LoggerFactory.getLogger(SessionReplay.class);
     private static final Pattern NUMBER = Pattern.compile("^-?\\d+(\\.\\d+)?$");
     /** Variables Baton sets itself, or that the server derives and refuses to have set. */
+    /** Whether {@code name} is a session variable Baton sets again on another connection. */
+    static boolean replayed(String name) {
+        return !NOT_REPLAYED.contains(name) && name.matches("[a-z0-9_]+");
+    }
+
     private static final Set<String> NOT_REPLAYED = Set.of("session_track_schema", "session_track_system_variables",
             "session_track_state_change", "session_track_transaction_info", "session_track_gtids",
             "character_set_system", "transaction_read_only_placeholder");
@@ -82,6 +87,15 @@ final class SessionReplay implements BackendConnection.Listener {
         return new SessionReplay(state, false, true, done);
     }
 
+    /** Runs {@code sql} (one SET) on a pooled connection a login takes, to bring it to a new session's state. */
+    static SessionReplay statement(SessionState state, String sql, Consumer<Result> done) {
+        SessionReplay r = new SessionReplay(state, false, false, done);
+        r.sqlOnly = sql;
+        return r;
+    }
+
+    private String sqlOnly;
+
     /** Prepares one statement of a pooled session on the connection it runs on now, the first time it runs there. */
     static SessionReplay prepare(SessionState state, SessionState.PreparedStatement ps, String key, Consumer<Result> done) {
         SessionReplay r = new SessionReplay(state, false, false, done);
@@ -135,6 +149,11 @@ final class SessionReplay implements BackendConnection.Listener {
     public void backendReady(BackendConnection b) {
         if (only != null) {
             steps.add(new Step(Command.COM_STMT_PREPARE, only.sql, only));
+            send(b);
+            return;
+        }
+        if (sqlOnly != null) {
+            steps.add(new Step(Command.COM_QUERY, sqlOnly, null));
             send(b);
             return;
         }

@@ -324,6 +324,51 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * A login takes an idle connection its user left in the login's state (schema, character set) instead of logging
+     * in to the server again; the new session starts as on a new connection (LAST_INSERT_ID() 0). A login of another
+     * schema does not take it.
+     */
+    @Test
+    void aLoginTakesAnIdleConnectionOfItsUserAndSchema() throws Exception {
+        java.util.Set<Long> parked = new java.util.HashSet<>();
+        String defaultMode;
+        try (Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement();
+             ResultSet rs = r.executeQuery("SELECT @@GLOBAL.sql_mode")) {
+            assertTrue(rs.next());
+            defaultMode = rs.getString(1);
+        }
+        try (Connection a = connect(""); Statement s = a.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_login (id INT AUTO_INCREMENT PRIMARY KEY)");
+        }
+        // Sessions one after another: accepted connections go round the event loops, so each loop has one parked.
+        // (No warnings: a MariaDB connection that had one is closed, not parked.)
+        for (int i = 0; i < 8; i++) {
+            try (Connection a = connect(""); Statement s = a.createStatement()) {
+                s.execute("SET SESSION sql_mode = 'ANSI_QUOTES'");
+                s.execute("INSERT INTO pool_login VALUES (NULL)");
+                parked.remove(thread(a)); // (taken at its login)
+                parked.add(thread(a));
+            } // COM_QUIT: its connection is parked on its loop
+        }
+        Thread.sleep(20);
+        try (Connection other = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + baton.port()
+                + "/?sslMode=DISABLED&allowPublicKeyRetrieval=true", topology.user("app").user(),
+                topology.user("app").password())) {
+            assertTrue(!parked.contains(thread(other)), "a login without a schema does not take one in schema app");
+        }
+        try (Connection b = connect(""); Statement s = b.createStatement()) {
+            assertTrue(parked.contains(thread(b)), "the login took an idle connection instead of a server login: "
+                    + thread(b) + " not in " + parked);
+            try (ResultSet rs = s.executeQuery("SELECT LAST_INSERT_ID(), DATABASE(), @@SESSION.sql_mode")) {
+                assertTrue(rs.next());
+                assertEquals(0, rs.getLong(1), "a new session's LAST_INSERT_ID() is 0");
+                assertEquals("app", rs.getString(2));
+                assertEquals(defaultMode, rs.getString(3), "the last session's variables do not reach the new one");
+            }
+        }
+    }
+
+    /**
      * Read-port sessions are pooled too; their connections are read-only for the session, so a read-write session of
      * the same user and state never gets one (their state keys differ), and each kind keeps working over releases.
      */
