@@ -46,8 +46,8 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--workload", defaultValue = "point-select", paramLabel = "NAME",
-            description = "point-select, read-only (point selects, for --read-port), read-write or insert"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "point-select, read-only (point selects, for --read-port), read-write, insert or connect"
+                    + " (a new connection per point select, as per-request connections) (default: ${DEFAULT-VALUE}).")
     String workload;
     @Option(names = "--read-port",
             description = "Reads on the replicas: a sandbox with 2 replicas, and the targets baton-reads (Baton's"

@@ -123,7 +123,7 @@ final class LoadRound {
             try {
                 try {
                     c = target.connect();
-                    client = workload.open(c, tableSize);
+                    client = workload.open(c, tableSize, target);
                 } catch (SQLException e) {
                     failure = e;
                 }
@@ -155,7 +155,7 @@ final class LoadRound {
                         if (!isUsable(c)) {
                             close(c);
                             c = target.connect();
-                            client = workload.open(c, tableSize);
+                            client = workload.open(c, tableSize, target);
                         }
                     }
                 }

@@ -34,6 +34,18 @@ public record Target(String name, String host, int port, String user, String pas
         return "jdbc:mysql://" + host + ":" + port + "/sbtest";
     }
 
+    /** A connection as a short-lived request makes it: no server-side prepared statements. */
+    public Connection connectPlain() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", password);
+        p.setProperty("sslMode", "DISABLED");
+        p.setProperty("allowPublicKeyRetrieval", "true");
+        p.setProperty("connectTimeout", "10000");
+        p.setProperty("socketTimeout", "60000");
+        return DriverManager.getConnection(url(), p);
+    }
+
     public Connection connect() throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);

@@ -75,6 +75,28 @@ public enum Workload {
             };
         }
     },
+    /**
+     * A new connection per event, as an application that connects per request: connect, one point select (text
+     * protocol), close. The thread's own connection only stays open for the harness.
+     */
+    CONNECT("connect", 1) {
+        @Override
+        Client open(Connection c, int tableSize) {
+            throw new UnsupportedOperationException("connect needs its target");
+        }
+
+        @Override
+        Client open(Connection c, int tableSize, Target target) {
+            return rnd -> {
+                try (Connection fresh = target.connectPlain(); Statement st = fresh.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT c FROM sbtest1 WHERE id=" + (1 + rnd.nextInt(tableSize)))) {
+                    while (rs.next()) {
+                        rs.getString(1);
+                    }
+                }
+            };
+        }
+    },
     /** Single-row autocommit INSERTs (auto-increment ids): sysbench oltp_insert. */
     INSERT("insert", 1) {
         @Override
@@ -109,13 +131,18 @@ public enum Workload {
     /** Prepares this workload's statements on {@code c} (autocommit on). */
     abstract Client open(Connection c, int tableSize) throws SQLException;
 
+    /** As {@link #open(Connection, int)}; a workload that opens connections of its own uses {@code target}. */
+    Client open(Connection c, int tableSize, Target target) throws SQLException {
+        return open(c, tableSize);
+    }
+
     public static Workload of(String id) {
         for (Workload w : values()) {
             if (w.id.equals(id)) {
                 return w;
             }
         }
-        throw new IllegalArgumentException("unknown workload '" + id + "': point-select, read-only, read-write or insert");
+        throw new IllegalArgumentException("unknown workload '" + id + "': point-select, read-only, read-write, insert or connect");
     }
 
     /** One event on a client's connection. */
