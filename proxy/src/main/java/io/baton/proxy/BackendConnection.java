@@ -117,6 +117,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     boolean diagnostics;
     /** The session variables its last session had changed when it was parked (names): what a login here resets. */
     java.util.List<String> parkedVariables = java.util.List.of();
+    /** When its server login completed (System.nanoTime): a login takes it only within pool.loginReuse of that. */
+    long loggedInAt;
     /** Sessions that took this connection from the pool so far: the previous statement's values belong to one use. */
     int uses;
     /** Tells this connection from every other of this process without holding it (a closed one must be freed). */
@@ -611,6 +613,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     private void ready() {
         cancelDeadline();
+        loggedInAt = System.nanoTime();
         phase = Phase.READY;
         listener.backendReady(this);
     }

@@ -95,7 +95,8 @@ final class BackendLink implements BackendConnection.Listener {
         if (s.lease.pooled()) {
             BackendPool pool = s.server.pool();
             BackendConnection idle = pool.takeForLogin(s.ch.eventLoop(), source, s.lease.key(),
-                    b -> LoginReset.possible(b.parkedVariables, s.state().characterSet));
+                    b -> System.nanoTime() - b.loggedInAt < s.server.settings().pool().loginReuse().toNanos()
+                            && LoginReset.possible(b.parkedVariables, s.state().characterSet));
             if (idle != null) {
                 s.server.metrics().poolLogin(true);
                 loginOn(idle);
@@ -148,22 +149,44 @@ final class BackendLink implements BackendConnection.Listener {
         }
         b.uses++;
         s.backend = b;
-        String reset = LoginReset.statement(b, s.state().characterSet);
+        String reset = LoginReset.statement(b, s.state().characterSet,
+                (s.capabilities & io.baton.protocol.Capabilities.CLIENT_INTERACTIVE) != 0);
         b.parkedVariables = List.of();
         if (reset == null) {
             b.listener(this);
             backendReady(b);
             return;
         }
+        boolean[] ended = new boolean[1];
+        // A server that does not answer (hung, not dead) must not hold the login longer than a new login's connect.
+        java.util.concurrent.ScheduledFuture<?> guard = s.ch.eventLoop().schedule(() -> {
+            if (!ended[0]) {
+                ended[0] = true;
+                if (b == s.backend) {
+                    s.backend = null;
+                    b.close();
+                    if (s.phase == ClientSession.Phase.CONNECTING) {
+                        reopenAfterReset(); // a new connection, bounded as any login's
+                    }
+                }
+            }
+        }, s.server.settings().backendConnectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         SessionReplay r = SessionReplay.statement(s.state(), reset, res -> {
+            if (ended[0]) {
+                return;
+            }
+            ended[0] = true;
+            guard.cancel(false);
             if (s.phase == ClientSession.Phase.CLOSED || b != s.backend) {
                 b.close();
                 return;
             }
             if (!res.ok()) {
+                log.info("session {} user '{}': {}; the login opens a new connection", s.id(), s.state().user,
+                        res.error().message());
                 s.backend = null;
                 b.close();
-                open(); // not reset: a new connection, as without the pool
+                reopenAfterReset();
                 return;
             }
             b.listener(this);
@@ -171,6 +194,15 @@ final class BackendLink implements BackendConnection.Listener {
         });
         b.listener(r);
         r.backendReady(b);
+    }
+
+    /** The reset of a taken connection failed or timed out: a new connection, unless a KILL ended the login. */
+    private void reopenAfterReset() {
+        if (s.killed) {
+            s.sendErrAndClose(MySqlError.ER_CONNECTION_KILLED, s.seq + 1);
+            return;
+        }
+        open();
     }
 
     /** Opens the session's backend with a pool slot already taken for it. */

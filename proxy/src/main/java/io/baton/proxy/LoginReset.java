@@ -14,6 +14,9 @@ final class LoginReset {
     private static final Set<String> CHARSET_VARIABLES = Set.of("character_set_client", "character_set_connection",
             "character_set_results", "collation_connection");
 
+    /** What Baton sets ON for a read-only port's session at its server login (MariaDB before 11.1: tx_read_only). */
+    private static final Set<String> READ_ONLY_VARIABLES = Set.of("transaction_read_only", "tx_read_only");
+
     private LoginReset() {
     }
 
@@ -37,16 +40,25 @@ final class LoginReset {
      * The one statement that brings {@code b} to a new login's state (with collation {@code charset}), or null when
      * nothing is to do. Only for a connection {@link #possible} accepts.
      */
-    static String statement(BackendConnection b, int charset) {
-        return statement(b.parkedVariables, b.lastInsertId, charset);
+    static String statement(BackendConnection b, int charset, boolean interactive) {
+        return statement(b.parkedVariables, b.lastInsertId, charset, b.readOnly(), interactive);
     }
 
-    static String statement(List<String> changed, long lastInsertId, int charset) {
+    /**
+     * {@code readOnly}: a read-only port's connection, read-only for its session whatever its last session set;
+     * {@code interactive}: the login has CLIENT_INTERACTIVE, so its wait_timeout starts at interactive_timeout.
+     */
+    static String statement(List<String> changed, long lastInsertId, int charset, boolean readOnly,
+                            boolean interactive) {
         List<String> set = new ArrayList<>();
         boolean names = false;
         for (String v : changed) {
             if (CHARSET_VARIABLES.contains(v)) {
                 names = true;
+            } else if (READ_ONLY_VARIABLES.contains(v)) {
+                set.add(v + " = " + (readOnly ? "ON" : "DEFAULT"));
+            } else if (v.equals("wait_timeout") && interactive) {
+                set.add("wait_timeout = @@GLOBAL.interactive_timeout");
             } else {
                 set.add(v + " = DEFAULT");
             }

@@ -44,7 +44,15 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
      * @param maxWait      how long a statement waits for a connection when maxPerServer are in use (10 s),
      *                     then ERR 1040
      */
-    public record Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait) {
+    public record Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait,
+                       Duration loginReuse) {
+        /** What a login that takes an idle connection may skip of the server's own login checks, at most (10 s). */
+        public static final Duration LOGIN_REUSE = Duration.ofSeconds(10);
+
+        public Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait) {
+            this(enabled, maxPerServer, idleTimeout, releaseDelay, maxWait, LOGIN_REUSE);
+        }
+
         public static Pool defaults() {
             return new Pool(true, 64, Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(10));
         }

@@ -87,7 +87,10 @@ final class SessionReplay implements BackendConnection.Listener {
         return new SessionReplay(state, false, true, done);
     }
 
-    /** Runs {@code sql} (one SET) on a pooled connection a login takes, to bring it to a new session's state. */
+    /**
+     * Runs {@code sql} (one SET) on a pooled connection a login takes, to bring it to a new session's state; an ERR,
+     * or an OK with warnings, is an error (the connection is closed).
+     */
     static SessionReplay statement(SessionState state, String sql, Consumer<Result> done) {
         SessionReplay r = new SessionReplay(state, false, false, done);
         r.sqlOnly = sql;
@@ -209,6 +212,14 @@ final class SessionReplay implements BackendConnection.Listener {
                 Step s = steps.get(current);
                 if (framer.packetKind() == ResponseFramer.PacketKind.ERR) {
                     ErrPacket err = ErrPacket.decode(cum.slice(at + Packets.HEADER_SIZE, frame - Packets.HEADER_SIZE), b.capabilities());
+                    if (sqlOnly != null) {
+                        // A login's reset that did not apply (a multi-variable SET applies all or nothing): the
+                        // connection is not what a new login gives.
+                        cum.skipBytes(frame);
+                        finish(b, MySqlError.of(err.errno(), "resetting a pooled connection on " + b.endpoint()
+                                + " failed: " + err.message()));
+                        return;
+                    }
                     if (s.statement() != null) {
                         cum.skipBytes(frame);
                         finish(b, MySqlError.of(err.errno(), "a prepared statement could not be prepared again on "
@@ -218,6 +229,12 @@ final class SessionReplay implements BackendConnection.Listener {
                     warnings.add("session variables not replayed on " + b.endpoint() + ": " + err.message());
                 }
                 cum.skipBytes(frame);
+                if (step == ResponseFramer.Step.COMPLETE && sqlOnly != null && framer.warnings() > 0) {
+                    // Its warnings would answer the new session's first SHOW WARNINGS.
+                    finish(b, MySqlError.of(1105, "resetting a pooled connection on " + b.endpoint() + " left "
+                            + framer.warnings() + " warning(s)"));
+                    return;
+                }
                 if (step == ResponseFramer.Step.COMPLETE) {
                     if (s.statement() != null) {
                         s.statement().serverId = framer.preparedStatementId();

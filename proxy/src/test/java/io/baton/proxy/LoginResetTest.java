@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 class LoginResetTest {
     @Test
     void nothingChangedNeedsNoStatement() {
-        assertNull(LoginReset.statement(List.of(), 0, Collations.UTF8MB4_0900_AI_CI));
-        assertEquals("SET SESSION last_insert_id = 0", LoginReset.statement(List.of(), 42, Collations.UTF8MB4_0900_AI_CI));
+        assertNull(LoginReset.statement(List.of(), 0, Collations.UTF8MB4_0900_AI_CI, false, false));
+        assertEquals("SET SESSION last_insert_id = 0", LoginReset.statement(List.of(), 42, Collations.UTF8MB4_0900_AI_CI, false, false));
     }
 
     @Test
@@ -22,7 +22,18 @@ class LoginResetTest {
                         + " character_set_connection = 'latin1', character_set_results = 'latin1',"
                         + " collation_connection = 'latin1_swedish_ci', last_insert_id = 0",
                 LoginReset.statement(List.of("sql_mode", "character_set_results", "autocommit"), 7,
-                        Collations.LATIN1_SWEDISH_CI));
+                        Collations.LATIN1_SWEDISH_CI, false, false));
+    }
+
+    /** A read-only port's connection stays read-only; an interactive login's wait_timeout is interactive_timeout. */
+    @Test
+    void whatTheLoginItselfSetIsSetAsTheLoginSetsIt() {
+        assertEquals("SET SESSION transaction_read_only = ON, wait_timeout = @@GLOBAL.interactive_timeout",
+                LoginReset.statement(List.of("transaction_read_only", "wait_timeout"), 0, Collations.UTF8MB4_0900_AI_CI,
+                        true, true));
+        assertEquals("SET SESSION tx_read_only = DEFAULT, wait_timeout = DEFAULT",
+                LoginReset.statement(List.of("tx_read_only", "wait_timeout"), 0, Collations.UTF8MB4_0900_AI_CI,
+                        false, false));
     }
 
     @Test

@@ -369,6 +369,38 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * pool.loginReuse bounds what a login skips of the server's own login checks (a locked account, a dropped user):
+     * a connection whose server login is older is not taken by a login.
+     */
+    @Test
+    void aLoginTakesOnlyAConnectionWhoseServerLoginIsRecent() throws Exception {
+        // One event loop: every parked connection is where the next login looks.
+        ProxySettings oneLoop = new ProxySettings("127.0.0.1", 0, 1, 3000, 1024 * 1024 * 1024, Duration.ofHours(8),
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false,
+                ProxySettings.Replay.defaults(), ProxySettings.Reads.defaults());
+        try (BatonFixture b = BatonFixture.start(topology, oneLoop.withPool(
+                new ProxySettings.Pool(true, 8, Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(3),
+                        Duration.ofMillis(300))))) {
+            TopologyFile.User u = topology.user("app");
+            String url = "jdbc:mysql://127.0.0.1:" + b.port() + "/app?sslMode=DISABLED&allowPublicKeyRetrieval=true";
+            long first;
+            try (Connection a = DriverManager.getConnection(url, u.user(), u.password())) {
+                first = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
+            }
+            long second;
+            try (Connection a = DriverManager.getConnection(url, u.user(), u.password())) {
+                second = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
+            }
+            assertEquals(first, second, "within pool.loginReuse the next login takes the idle connection (one loop)");
+            Thread.sleep(400);
+            try (Connection a = DriverManager.getConnection(url, u.user(), u.password())) {
+                assertTrue(b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId() != first,
+                        "past pool.loginReuse a login logs in to the server again");
+            }
+        }
+    }
+
+    /**
      * Read-port sessions are pooled too; their connections are read-only for the session, so a read-write session of
      * the same user and state never gets one (their state keys differ), and each kind keeps working over releases.
      */
@@ -394,6 +426,32 @@ public abstract class PoolScenarios {
             String writeKey = write.channel().eventLoop().submit(() -> write.lease.key()).get();
             assertTrue(readKey != writeKey && !readKey.equals(writeKey),
                     "the same user, schema and variables on the two ports: different pool keys");
+        }
+    }
+
+    /**
+     * A read-only port connection a login takes stays read-only, whatever its last session set (SET SESSION TRANSACTION
+     * READ ONLY is tracked as transaction_read_only, which a login's reset sets back).
+     */
+    @Test
+    void aReadPortConnectionStaysReadOnlyForTheNextLogin() throws Exception {
+        try (Connection w = connect(""); Statement s = w.createStatement()) {
+            s.execute("CREATE TABLE pool_ro (id INT PRIMARY KEY)");
+        }
+        TopologyFile.User u = topology.user("app");
+        // useLocalSessionState: Connector/J sends the write instead of refusing it itself.
+        String url = "jdbc:mysql://127.0.0.1:" + baton.proxy().readPort()
+                + "/app?sslMode=DISABLED&allowPublicKeyRetrieval=true&useLocalSessionState=true";
+        long used;
+        try (Connection r = DriverManager.getConnection(url, u.user(), u.password()); Statement s = r.createStatement()) {
+            s.execute("SET SESSION TRANSACTION READ ONLY");
+            used = thread(r);
+        }
+        Thread.sleep(20);
+        try (Connection r = DriverManager.getConnection(url, u.user(), u.password()); Statement s = r.createStatement()) {
+            assertEquals(used, thread(r), "the login took the read-only port's idle connection");
+            SQLException e = assertThrows(SQLException.class, () -> s.execute("INSERT INTO pool_ro VALUES (1)"));
+            assertTrue(e.getErrorCode() == 1792 || e.getErrorCode() == 1290, "still read-only: " + e.getMessage());
         }
     }
 

@@ -49,7 +49,7 @@ public final class BatonConfig {
     public Pool pool = new Pool();
 
     /**
-     * The read-write port's server connections, shared by its sessions (docs/pool.md): a session holds one only while
+     * The server connections, shared by the sessions of both ports (docs/pool.md): a session holds one only while
      * it must (a transaction, a result, state only that connection has) and gives it back between statements.
      */
     public static final class Pool {
@@ -63,6 +63,11 @@ public final class BatonConfig {
         public Duration releaseDelay = Duration.ofMillis(5);
         /** How long a statement waits for a connection when maxPerServer are in use, then ERR 1040. */
         public Duration maxWait = Duration.ofSeconds(10);
+        /**
+         * A login takes an idle connection of its user only if that connection's own server login is at most this old
+         * (0: every login logs in to the server): how long a locked or dropped account can still log in through Baton.
+         */
+        public Duration loginReuse = Duration.ofSeconds(10);
     }
 
     /** The proxy's ports: the read-write port, and the read-only port over the replicas (docs/reads.md). */
@@ -411,6 +416,9 @@ public final class BatonConfig {
         }
         if (pool.maxWait == null || pool.maxWait.toMillis() < 1) {
             errors.add("pool.maxWait must be at least 1ms");
+        }
+        if (pool.loginReuse == null || pool.loginReuse.isNegative() || pool.loginReuse.toSeconds() > 3600) {
+            errors.add("pool.loginReuse must be between 0ms (logins always log in to the server) and 1h");
         }
         if (replay.maxBytes < 0) {
             errors.add("replay.maxBytes must be 0 or more bytes (0: no transaction is kept for a replay)");
