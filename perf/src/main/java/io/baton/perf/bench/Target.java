@@ -36,27 +36,26 @@ public record Target(String name, String host, int port, String user, String pas
 
     /** A connection as a short-lived request makes it: no server-side prepared statements. */
     public Connection connectPlain() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", user);
-        p.setProperty("password", password);
-        p.setProperty("sslMode", "DISABLED");
-        p.setProperty("allowPublicKeyRetrieval", "true");
-        p.setProperty("connectTimeout", "10000");
-        p.setProperty("socketTimeout", "60000");
+        return DriverManager.getConnection(url(), properties());
+    }
+
+    /** A connection with server-side prepared statements, cached, as the workloads use them. */
+    public Connection connect() throws SQLException {
+        Properties p = properties();
+        p.setProperty("useServerPrepStmts", "true");
+        p.setProperty("cachePrepStmts", "true");
         return DriverManager.getConnection(url(), p);
     }
 
-    public Connection connect() throws SQLException {
+    private Properties properties() {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", password);
-        p.setProperty("useServerPrepStmts", "true");
-        p.setProperty("cachePrepStmts", "true");
         p.setProperty("sslMode", "DISABLED");
         p.setProperty("allowPublicKeyRetrieval", "true");
         p.setProperty("connectTimeout", "10000");
         p.setProperty("socketTimeout", "60000");
-        return DriverManager.getConnection(url(), p);
+        return p;
     }
 
     @Override
