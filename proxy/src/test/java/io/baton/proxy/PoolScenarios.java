@@ -369,6 +369,33 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * A reset the server refuses (rand_seed1 has no DEFAULT: ERR 1230, and a SET of several variables applies all or
+     * nothing) leaves the connection as its last session left it: the login must not take it but open a new one.
+     */
+    @Test
+    void aLoginWhoseResetIsRefusedGetsANewConnection() throws Exception {
+        String defaultMode;
+        try (Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement();
+             ResultSet rs = r.executeQuery("SELECT @@GLOBAL.sql_mode")) {
+            assertTrue(rs.next());
+            defaultMode = rs.getString(1);
+        }
+        long used;
+        try (Connection a = connect(""); Statement s = a.createStatement()) {
+            s.execute("SET SESSION sql_mode = 'ANSI_QUOTES', rand_seed1 = 5");
+            s.execute("SELECT 1"); // (a statement that left a warning keeps its connection until the next)
+            used = thread(a);
+        }
+        Thread.sleep(20);
+        try (Connection b = connect(""); Statement s = b.createStatement();
+             ResultSet rs = s.executeQuery("SELECT @@SESSION.sql_mode")) {
+            assertTrue(rs.next());
+            assertEquals(defaultMode, rs.getString(1), "the refused reset's connection is not the new session's");
+            assertTrue(thread(b) != used, "a new connection");
+        }
+    }
+
+    /**
      * pool.loginReuse bounds what a login skips of the server's own login checks (a locked account, a dropped user):
      * a connection whose server login is older is not taken by a login.
      */
