@@ -532,15 +532,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (b != null) {
             b.close();
         }
+        leaveRegistry();
+    }
+
+    /** The session no longer counts: its replica's read sessions, the registry and its slot. True the first time. */
+    private boolean leaveRegistry() {
         if (readOnly) {
             server.readPool().home(this, null);
         }
-        if (reserved) {
-            reserved = false;
-            server.sessions().remove(this);
-            server.sessions().release();
-            server.metrics().closed();
+        if (!reserved) {
+            return false;
         }
+        reserved = false;
+        server.sessions().remove(this);
+        server.sessions().release();
+        server.metrics().closed();
+        return true;
     }
 
     @Override
@@ -591,14 +598,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         if (b != null) {
             b.close();
         }
-        if (readOnly) {
-            server.readPool().home(this, null);
-        }
-        if (reserved) {
-            reserved = false;
-            server.sessions().remove(this);
-            server.sessions().release();
-            server.metrics().closed();
+        if (leaveRegistry()) {
             log.debug("session {} user '{}' disconnected after {} commands", id, state.user, relay.commands());
         }
         if (first && ch != null && ch.isOpen()) {

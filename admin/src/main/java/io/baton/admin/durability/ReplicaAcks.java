@@ -527,14 +527,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         if (d == Dialect.MARIADB) {
             return applied(mine, MariaDbGtids.parse(conn.scalar("SELECT @@GLOBAL.gtid_binlog_state")));
         }
-        GtidSet executed = GtidSet.parse(conn.scalar("SELECT @@GLOBAL.gtid_executed"));
-        List<Pending> out = new ArrayList<>();
-        for (Pending p : mine) {
-            if (executed.containsAll(GtidSet.parse(p.gtid))) {
-                out.add(p);
-            }
-        }
-        return out;
+        return holding(mine, GtidSet.parse(conn.scalar("SELECT @@GLOBAL.gtid_executed")));
     }
 
     /** The MariaDB commits of {@code mine} that {@code state} (a gtid_binlog_state: last seq per domain and server) holds. */
