@@ -90,16 +90,19 @@ final class ReleasedCommits implements AckedWrites {
 
     /** The last sequence number per domain and server id of a MariaDB server's gtid_binlog_state. */
     private static Map<String, Long> binlogState(ServerState s) {
-        Map<String, Long> has = new HashMap<>();
-        if (s.gtidBinlogState() != null) {
-            for (MariaDbGtids.Gtid g : s.gtidBinlogState().gtids()) {
-                has.merge(key(g), g.seq(), Math::max);
-            }
-        }
-        return has;
+        return s.gtidBinlogState() == null ? new HashMap<>() : lastSeqs(s.gtidBinlogState());
     }
 
-    private static String key(MariaDbGtids.Gtid g) {
+    /** The highest sequence number per "domain-server_id" of {@code gtids}. */
+    static Map<String, Long> lastSeqs(MariaDbGtids gtids) {
+        Map<String, Long> last = new HashMap<>();
+        for (MariaDbGtids.Gtid g : gtids.gtids()) {
+            last.merge(key(g), g.seq(), Math::max);
+        }
+        return last;
+    }
+
+    static String key(MariaDbGtids.Gtid g) {
         return g.domain() + "-" + g.serverId();
     }
 }

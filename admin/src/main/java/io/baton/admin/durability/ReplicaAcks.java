@@ -532,15 +532,12 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
 
     /** The MariaDB commits of {@code mine} that {@code state} (a gtid_binlog_state: last seq per domain and server) holds. */
     static List<Pending> applied(List<Pending> mine, MariaDbGtids state) {
-        Map<String, Long> last = new java.util.HashMap<>();
-        for (MariaDbGtids.Gtid g : state.gtids()) {
-            last.merge(g.domain() + "-" + g.serverId(), g.seq(), Math::max);
-        }
+        Map<String, Long> last = ReleasedCommits.lastSeqs(state);
         List<Pending> out = new ArrayList<>();
         for (Pending p : mine) {
             boolean all = true;
             for (MariaDbGtids.Gtid g : MariaDbGtids.parse(p.gtid).gtids()) {
-                all &= last.getOrDefault(g.domain() + "-" + g.serverId(), -1L) >= g.seq();
+                all &= last.getOrDefault(ReleasedCommits.key(g), -1L) >= g.seq();
             }
             if (all) {
                 out.add(p);
