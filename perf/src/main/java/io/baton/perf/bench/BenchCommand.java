@@ -94,6 +94,12 @@ public final class BenchCommand implements Callable<Integer> {
                     "On a machine where the servers share a few cores, the appliers' hand-offs cost the source CPU."})
     int replicaWorkers;
 
+    @Option(names = "--replica-catch-up", defaultValue = "300", paramLabel = "S",
+            description = {"After each target's window of a writing workload, wait up to S seconds until every replica"
+                    + " has executed what the source wrote, so that no target's round applies another's backlog on the"
+                    + " same cores; the wait is reported per round (0: do not wait) (default: ${DEFAULT-VALUE})."})
+    int replicaCatchUp;
+
     @Option(names = "--haproxy-threads", defaultValue = "0", paramLabel = "N",
             description = "HAProxy's nbthread (default: 0, HAProxy's own default of one thread per CPU).")
     int haproxyThreads;
@@ -105,6 +111,7 @@ public final class BenchCommand implements Callable<Integer> {
         check(duration >= 1 && warmup >= 0 && rounds >= 1, "--duration and --rounds must be at least 1, --warmup at least 0");
         check(tableSize >= 100, "--table-size must be at least 100");
         check(haproxyThreads >= 0 && haproxyThreads <= 64, "--haproxy-threads must be between 0 and 64");
+        check(replicaCatchUp >= 0 && replicaCatchUp <= 3600, "--replica-catch-up must be between 0 and 3600 seconds");
         check(batonMode.equals("in-process") || batonMode.equals("process"), "--baton must be in-process or process");
         if (targets == null || targets.isEmpty()) {
             targets = readPort ? List.of(Target.DIRECT, Target.BATON, Target.BATON_READS, Target.BATON_READS_USER)
@@ -217,17 +224,29 @@ public final class BenchCommand implements Callable<Integer> {
             settings.put("client", "Connector/J, useServerPrepStmts=true, cachePrepStmts=true, sslMode=DISABLED");
             settings.put("command", "baton bench " + String.join(" ", commandLine()));
 
+            boolean catchUp = w.writes() && replicaCatchUp > 0 && topo.servers().size() > 1;
+            settings.put("replicaCatchUpSeconds", catchUp ? replicaCatchUp : null);
+            if (catchUp) {
+                topo.awaitReplication(replicaCatchUp); // the table's preparation
+            }
             List<RoundResult> results = new ArrayList<>();
             for (int r = 1; r <= rounds; r++) {
                 for (String t : order) {
                     Target target = byName.get(t);
                     RoundResult rr = new LoadRound(target, w, threads, tableSize)
                             .run(r, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), cpu.get(t));
+                    if (catchUp) {
+                        long t0 = System.nanoTime();
+                        topo.awaitReplication(replicaCatchUp);
+                        rr = rr.withCatchUp((System.nanoTime() - t0) / 1e9);
+                    }
                     results.add(rr);
-                    System.out.printf(Locale.ROOT, "bench: round %d/%d %-7s %9.0f events/s  p50 %.3f ms  p99 %.3f ms%s%s%n",
+                    System.out.printf(Locale.ROOT, "bench: round %d/%d %-7s %9.0f events/s  p50 %.3f ms  p99 %.3f ms%s%s%s%n",
                             r, rounds, t, rr.eventsPerSecond(), rr.micros(50) / 1000, rr.micros(99) / 1000,
                             Double.isNaN(rr.proxyCpuSeconds()) ? ""
                                     : String.format(Locale.ROOT, "  proxy CPU %.1f µs/event", rr.proxyCpuMicrosPerEvent()),
+                            Double.isNaN(rr.catchUpSeconds()) ? ""
+                                    : String.format(Locale.ROOT, "  replicas caught up in %.1f s", rr.catchUpSeconds()),
                             rr.errors() > 0 ? "  errors " + rr.errors() + " " + rr.errorKinds() : "");
                     res.checkAlive();
                 }

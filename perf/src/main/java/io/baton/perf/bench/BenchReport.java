@@ -56,13 +56,18 @@ final class BenchReport {
 
     /** Per round, {@code a}'s throughput over {@code b}'s. */
     List<Double> roundRatios(String a, String b) {
+        return roundRatios(a, b, RoundResult::eventsPerSecond);
+    }
+
+    /** Per round, {@code a}'s {@code f} over {@code b}'s. */
+    List<Double> roundRatios(String a, String b, ToDoubleFunction<RoundResult> f) {
         List<Double> out = new ArrayList<>();
         for (RoundResult ra : rounds) {
             if (!ra.target().equals(a)) {
                 continue;
             }
             rounds.stream().filter(rb -> rb.target().equals(b) && rb.round() == ra.round()).findFirst()
-                    .ifPresent(rb -> out.add(ra.eventsPerSecond() / rb.eventsPerSecond()));
+                    .ifPresent(rb -> out.add(f.applyAsDouble(ra) / f.applyAsDouble(rb)));
         }
         return out;
     }
@@ -102,8 +107,24 @@ final class BenchReport {
             out.println("proxy CPU per event (median):" + cpu.substring(0, cpu.length() - 1)
                     + (settings.get("baton").toString().startsWith("in-process") ? " (baton: its I/O threads only)" : ""));
         }
+        StringBuilder catchUp = new StringBuilder();
+        for (String t : targets) {
+            double s = median(t, RoundResult::catchUpSeconds);
+            if (!Double.isNaN(s)) {
+                catchUp.append(String.format(Locale.ROOT, " %s %.1f s;", t, s));
+            }
+        }
+        if (catchUp.length() > 0) {
+            out.println("replicas' catch-up after each window, before the next target's round (median):"
+                    + catchUp.substring(0, catchUp.length() - 1));
+        }
         if (has(Target.BATON) && has(Target.BATON_REPLICA)) {
             out.println("baton-replica / baton throughput per round: " + fmt(roundRatios(Target.BATON_REPLICA, Target.BATON)));
+            if (!Double.isNaN(median(Target.BATON, RoundResult::catchUpSeconds))) {
+                out.println("the same, each window counted until the replicas had executed it (events / (window +"
+                        + " catch-up)): " + fmt(roundRatios(Target.BATON_REPLICA, Target.BATON,
+                        RoundResult::replicatedEventsPerSecond)));
+            }
             out.println(String.format(Locale.ROOT, "durability.mode replica adds (median of rounds): p50 %+.0f µs, p99 %+.0f µs",
                     median(Target.BATON_REPLICA, r -> r.micros(50)) - median(Target.BATON, r -> r.micros(50)),
                     median(Target.BATON_REPLICA, r -> r.micros(99)) - median(Target.BATON, r -> r.micros(99))));
@@ -213,6 +234,7 @@ final class BenchReport {
             s.put("medianP99Micros", RoundResult.round2(median(t, r -> r.micros(99))));
             s.put("medianMeanMicros", RoundResult.round2(median(t, RoundResult::meanMicros)));
             s.put("medianProxyCpuMicrosPerEvent", RoundResult.round2(median(t, RoundResult::proxyCpuMicrosPerEvent)));
+            s.put("medianReplicaCatchUpSeconds", RoundResult.round2(median(t, RoundResult::catchUpSeconds)));
             if (has(Target.DIRECT)) {
                 s.put("ratioToDirect", RoundResult.round2(eps / median(Target.DIRECT, RoundResult::eventsPerSecond)));
                 s.put("ratioToDirectPerRound", roundRatios(t, Target.DIRECT));

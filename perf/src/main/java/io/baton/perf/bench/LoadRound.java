@@ -82,7 +82,7 @@ final class LoadRound {
             w.errorKinds.forEach((k, v) -> kinds.merge(k, v, Long::sum));
         }
         return new RoundResult(target.name(), round, threads, measure.toNanos() / 1e9, events, errors, kinds, all,
-                cpuNanos < 0 ? Double.NaN : cpuNanos / 1e9);
+                cpuNanos < 0 ? Double.NaN : cpuNanos / 1e9, Double.NaN);
     }
 
     private static void sleepUntil(long nanoTime) throws InterruptedException {

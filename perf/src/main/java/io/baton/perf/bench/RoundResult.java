@@ -7,10 +7,19 @@ import org.HdrHistogram.Histogram;
 /**
  * One measured round of one target: the events completed inside the measurement window, their
  * latencies (nanoseconds, HdrHistogram, 3 significant digits), the errors by kind, and the CPU the
- * proxy used meanwhile (NaN for direct).
+ * proxy used meanwhile (NaN for direct), and how long the replicas took after the window to execute everything
+ * the source had written (NaN when not waited for): a replica that fell behind in one target's round would otherwise
+ * apply that backlog, on the same cores, in the next target's round.
  */
 public record RoundResult(String target, int round, int threads, double seconds, long events, long errors,
-                          Map<String, Long> errorKinds, Histogram latencyNanos, double proxyCpuSeconds) {
+                          Map<String, Long> errorKinds, Histogram latencyNanos, double proxyCpuSeconds,
+                          double catchUpSeconds) {
+
+    /** This round with the replicas' catch-up time after its window. */
+    public RoundResult withCatchUp(double catchUp) {
+        return new RoundResult(target, round, threads, seconds, events, errors, errorKinds, latencyNanos,
+                proxyCpuSeconds, catchUp);
+    }
 
     /** CPU the proxy used per event, in microseconds (NaN for direct). */
     public double proxyCpuMicrosPerEvent() {
@@ -19,6 +28,15 @@ public record RoundResult(String target, int round, int threads, double seconds,
 
     public double eventsPerSecond() {
         return events / seconds;
+    }
+
+    /**
+     * Events per second counted until the replicas had executed them: the window plus the catch-up after it (the
+     * plain rate when the catch-up was not waited for). A rate that leaves the replicas behind is not one the
+     * topology sustains.
+     */
+    public double replicatedEventsPerSecond() {
+        return events / (seconds + (Double.isNaN(catchUpSeconds) ? 0 : catchUpSeconds));
     }
 
     /** Latency at a percentile, in microseconds. */
@@ -51,6 +69,8 @@ public record RoundResult(String target, int round, int threads, double seconds,
         m.put("latencyMicros", lat);
         m.put("proxyCpuSeconds", round2(proxyCpuSeconds));
         m.put("proxyCpuMicrosPerEvent", round2(proxyCpuMicrosPerEvent()));
+        m.put("replicaCatchUpSeconds", round2(catchUpSeconds));
+        m.put("replicatedEventsPerSecond", round2(replicatedEventsPerSecond()));
         return m;
     }
 

@@ -128,6 +128,11 @@ public enum Workload {
         return statementsPerEvent;
     }
 
+    /** Whether the workload writes (what the replicas then have to apply). */
+    public boolean writes() {
+        return this == READ_WRITE || this == INSERT;
+    }
+
     /** Prepares this workload's statements on {@code c} (autocommit on). */
     abstract Client open(Connection c, int tableSize) throws SQLException;
 
