@@ -157,7 +157,8 @@ public final class BatonNode implements AutoCloseable {
                 c.limits.maxPacketBytes, c.limits.idleTimeout, c.limits.connectTimeout, c.limits.backendConnectTimeout,
                 c.gate.maxWait, c.tls.backend, new ProxySettings.Replay(c.replay.enabled, c.replay.maxBytes,
                 c.replay.attempts), reads(c), new ProxySettings.Pool(c.pool.enabled, c.pool.maxPerServer,
-                c.pool.idleTimeout, c.pool.releaseDelay, c.pool.maxWait, c.pool.loginReuse));
+                c.pool.idleTimeout, c.pool.releaseDelay, c.pool.maxWait, c.pool.loginReuse, c.pool.maxIdle,
+                c.pool.idleTrim));
     }
 
     /** The proxy's read-port settings from reads: and proxy.readPort. */

@@ -404,7 +404,7 @@ final class BackendPool {
         li.idle.computeIfAbsent(e, k -> new ArrayDeque<>()).addLast(p);
         li.count.incrementAndGet();
         if (li.sweeper == null) {
-            long every = Math.max(100, settings().idleTimeout().toMillis() / 4);
+            long every = Math.max(100, Math.min(settings().idleTimeout().toMillis(), settings().idleTrim().toMillis()) / 4);
             li.sweeper = loop.scheduleAtFixedRate(() -> sweep(li), every, every, TimeUnit.MILLISECONDS);
         }
     }
@@ -447,12 +447,23 @@ final class BackendPool {
         }
     }
 
-    /** Closes the connections idle longer than pool.idleTimeout. */
+    /**
+     * Closes the connections idle longer than pool.idleTimeout, and those idle longer than pool.idleTrim beyond the
+     * pool.maxIdle parked last on each server (shared out over the event loops that park connections): after a burst
+     * of logins or statements the pool shrinks within a second or two to what a quiet moment needs, and keeps that
+     * many for the next statements until pool.idleTimeout.
+     */
     private void sweep(LoopIdle li) {
         long limit = settings().idleTimeout().toNanos();
+        long trim = settings().idleTrim().toNanos();
+        int keep = (settings().maxIdle() + loops.size() - 1) / Math.max(1, loops.size());
         long now = System.nanoTime();
         for (ArrayDeque<Parked> q : li.idle.values()) {
-            while (!q.isEmpty() && now - q.peekFirst().since > limit) {
+            while (!q.isEmpty()) { // oldest first
+                long idle = now - q.peekFirst().since;
+                if (idle <= limit && (q.size() <= keep || idle <= trim)) {
+                    break;
+                }
                 Parked p = q.pollFirst();
                 li.count.decrementAndGet();
                 p.b.close();

@@ -45,12 +45,20 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
      *                     then ERR 1040
      */
     public record Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait,
-                       Duration loginReuse) {
+                       Duration loginReuse, int maxIdle, Duration idleTrim) {
         /** What a login that takes an idle connection may skip of the server's own login checks, at most (10 s). */
         public static final Duration LOGIN_REUSE = Duration.ofSeconds(10);
+        /** Idle connections per server kept past {@link #IDLE_TRIM} (the rest close then). */
+        public static final int MAX_IDLE = 8;
+        public static final Duration IDLE_TRIM = Duration.ofSeconds(1);
 
         public Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait) {
             this(enabled, maxPerServer, idleTimeout, releaseDelay, maxWait, LOGIN_REUSE);
+        }
+
+        public Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait,
+                    Duration loginReuse) {
+            this(enabled, maxPerServer, idleTimeout, releaseDelay, maxWait, loginReuse, MAX_IDLE, IDLE_TRIM);
         }
 
         public static Pool defaults() {

@@ -428,6 +428,67 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * After a burst the pool shrinks to pool.maxIdle idle connections once they have been idle pool.idleTrim, long
+     * before pool.idleTimeout, and the ones it keeps are the most recently used; the sessions go on as before.
+     */
+    @Test
+    void afterABurstThePoolKeepsMaxIdleConnections() throws Exception {
+        ProxySettings oneLoop = new ProxySettings("127.0.0.1", 0, 1, 3000, 1024 * 1024 * 1024, Duration.ofHours(8),
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10), false,
+                ProxySettings.Replay.defaults(), ProxySettings.Reads.defaults());
+        try (BatonFixture b = BatonFixture.start(topology, oneLoop.withPool(new ProxySettings.Pool(true, 8,
+                Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(3), Duration.ofSeconds(10), 2,
+                Duration.ofMillis(300))))) {
+            TopologyFile.User u = topology.user("app");
+            String url = "jdbc:mysql://127.0.0.1:" + b.port() + "/app?sslMode=DISABLED&allowPublicKeyRetrieval=true";
+            Connection[] burst = new Connection[6];
+            try {
+                for (int i = 0; i < burst.length; i++) {
+                    burst[i] = DriverManager.getConnection(url, u.user(), u.password());
+                    burst[i].createStatement().execute("BEGIN"); // each holds its own connection
+                }
+                assertEquals(6, b.proxy().poolOpen().get(source), "six sessions in a transaction hold six connections");
+                long[] threads = new long[burst.length];
+                for (int i = 0; i < burst.length; i++) {
+                    threads[i] = b.proxy().sessions().get(((JdbcConnection) burst[i]).getId()).backendThreadId();
+                    burst[i].createStatement().execute("COMMIT");
+                }
+                idle();
+                assertEquals(6, b.proxy().poolIdle(), "given back and parked, none idle pool.idleTrim yet");
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (b.proxy().poolIdle() > 2 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertEquals(2, b.proxy().poolIdle(), "past pool.idleTrim, pool.maxIdle idle connections are kept");
+                assertEquals(2, b.proxy().poolOpen().get(source), "the others are closed, their slots free");
+                Thread.sleep(500);
+                assertEquals(2, b.proxy().poolIdle(), "the kept ones stay until pool.idleTimeout");
+                StringBuilder ids = new StringBuilder();
+                for (long t : threads) {
+                    ids.append(ids.length() == 0 ? "" : ", ").append(t);
+                }
+                try (Connection root = topology.connectRoot(topology.initialSource().name());
+                     ResultSet rs = root.createStatement().executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                             + " WHERE USER = '" + u.user() + "' AND ID IN (" + ids + ")")) {
+                    rs.next();
+                    assertEquals(2, rs.getInt(1), "the server has the two kept connections of the six, no more");
+                }
+                for (Connection c : burst) {
+                    try (ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+                        assertTrue(rs.next(), "every session goes on");
+                    }
+                }
+            } finally {
+                for (Connection c : burst) {
+                    if (c != null) {
+                        c.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Read-port sessions are pooled too; their connections are read-only for the session, so a read-write session of
      * the same user and state never gets one (their state keys differ), and each kind keeps working over releases.
      */

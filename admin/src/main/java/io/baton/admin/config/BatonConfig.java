@@ -68,6 +68,10 @@ public final class BatonConfig {
          * (0: every login logs in to the server): how long a locked or dropped account can still log in through Baton.
          */
         public Duration loginReuse = Duration.ofSeconds(10);
+        /** Idle connections per server kept once idle longer than idleTrim (those closes at idleTimeout). */
+        public int maxIdle = 8;
+        /** Idle connections beyond maxIdle per server close once idle this long. */
+        public Duration idleTrim = Duration.ofSeconds(1);
     }
 
     /** The proxy's ports: the read-write port, and the read-only port over the replicas (docs/reads.md). */
@@ -419,6 +423,12 @@ public final class BatonConfig {
         }
         if (pool.loginReuse == null || pool.loginReuse.isNegative() || pool.loginReuse.toSeconds() > 3600) {
             errors.add("pool.loginReuse must be between 0ms (logins always log in to the server) and 1h");
+        }
+        if (pool.maxIdle < 0 || pool.maxIdle > 100_000) {
+            errors.add("pool.maxIdle must be between 0 and 100000 connections, not " + pool.maxIdle);
+        }
+        if (pool.idleTrim == null || pool.idleTrim.toMillis() < 100 || pool.idleTrim.toSeconds() > 3600) {
+            errors.add("pool.idleTrim must be between 100ms and 1h");
         }
         if (replay.maxBytes < 0) {
             errors.add("replay.maxBytes must be 0 or more bytes (0: no transaction is kept for a replay)");

@@ -71,6 +71,12 @@ class BatonConfigTest {
         e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
         assertTrue(e.getMessage().contains("pool.loginReuse must be between 0ms"), e.getMessage());
 
+        Files.writeString(f, "servers:\n  - name: db1\n    port: 3306\nusers:\n  - user: app\n    password: x\npool:\n"
+                + "  maxIdle: -1\n  idleTrim: 10ms\n");
+        e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
+        assertTrue(e.getMessage().contains("pool.maxIdle must be between 0 and 100000 connections, not -1"), e.getMessage());
+        assertTrue(e.getMessage().contains("pool.idleTrim must be between 100ms and 1h"), e.getMessage());
+
         Files.writeString(f, "servers:\n  - name: db1\nusers:\n  - user: app\n    passwordHash: '*12'\n  - user: b\n"
                 + "    password: x\n    passwordHash: '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9'\n  - user: c\n");
         e = assertThrows(ConfigException.class, () -> BatonConfig.load(f));
