@@ -27,6 +27,30 @@ final class ReleasedCommits implements AckedWrites {
     private final Map<String, Long> mariaDb = new TreeMap<>();
     private final AtomicLong count = new AtomicLong();
 
+    /**
+     * The GTIDs of the OKs about to be released join the set: the MySQL ones in one union for the batch (a union per
+     * commit would copy the set once per commit, on the thread that releases them).
+     */
+    synchronized void addAll(List<String> gtids) {
+        List<String> mysqlGtids = new ArrayList<>(gtids.size());
+        for (String g : gtids) {
+            if (g.indexOf(':') >= 0) {
+                mysqlGtids.add(g);
+            } else {
+                add(g);
+            }
+        }
+        if (mysqlGtids.isEmpty()) {
+            return;
+        }
+        try {
+            mysql = mysql.union(GtidSet.parse(String.join(",", mysqlGtids)));
+            count.addAndGet(mysqlGtids.size());
+        } catch (IllegalArgumentException e) {
+            mysqlGtids.forEach(this::add); // one unreadable GTID: the others still join, that one is logged
+        }
+    }
+
     /** A released OK's GTID ({@code uuid:n}, or MariaDB {@code domain-server-seq}) joins the set. */
     synchronized void add(String gtid) {
         count.incrementAndGet();

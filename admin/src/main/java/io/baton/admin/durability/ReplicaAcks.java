@@ -557,11 +557,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             }
             return String.join(",", last.values().stream().map(MariaDbGtids.Gtid::toString).toList());
         }
-        GtidSet all = GtidSet.EMPTY;
-        for (Pending p : mine) {
-            all = all.union(GtidSet.parse(p.gtid));
-        }
-        return all.toString();
+        return GtidSet.parse(String.join(",", mine.stream().map(p -> p.gtid).toList())).toString();
     }
 
     private void acked(String server, List<Pending> mine) {
@@ -579,9 +575,10 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                 if (p.ackedBy.size() >= config.durability.replicas && (!moved || p.ackedBy.contains(source))) {
                     pending.remove(p);
                     done.add(p);
-                    released.add(p.gtid);
                 }
             }
+            // In the set before their OKs go: a failover's candidate check never misses an acknowledged commit.
+            released.addAll(done.stream().map(p -> p.gtid).toList());
         }
         for (Pending p : done) {
             acknowledged.incrementAndGet();

@@ -25,6 +25,20 @@ class ReplicaAcksTest {
     }
 
     @Test
+    void aBatchOfReleasedCommitsJoinsTheSetAsOne() {
+        String u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        ReleasedCommits r = new ReleasedCommits();
+        r.addAll(List.of(u + ":7", u + ":5", u + ":6"));
+        r.add(u + ":9");
+        var nothing = io.baton.admin.topology.ServerState.unreachable("db2", "127.0.0.1", 3306, "down", 1, 1);
+        assertEquals(4, r.count());
+        assertEquals(u + ":5-7:9", r.missingFrom(nothing));
+        // One unreadable GTID in a batch: the others still join.
+        r.addAll(List.of(u + ":11", "not-a-uuid:3"));
+        assertEquals(u + ":5-7:9:11", r.missingFrom(nothing));
+    }
+
+    @Test
     void aMariaDbCommitCountsOnlyWhereItsServersCommitsReached() {
         var p = pending("0-2-100", "0-2-90");
         // The new source (server 3) went on numbering past 100: the numbers match, the commit 0-2-100 is not there.
