@@ -157,26 +157,9 @@ final class BackendLink implements BackendConnection.Listener {
             backendReady(b);
             return;
         }
-        boolean[] ended = new boolean[1];
-        // A server that does not answer (hung, not dead) must not hold the login longer than a new login's connect.
-        java.util.concurrent.ScheduledFuture<?> guard = s.ch.eventLoop().schedule(() -> {
-            if (!ended[0]) {
-                ended[0] = true;
-                if (b == s.backend) {
-                    s.backend = null;
-                    b.close();
-                    if (s.phase == ClientSession.Phase.CONNECTING) {
-                        reopenAfterReset(); // a new connection, bounded as any login's
-                    }
-                }
-            }
-        }, s.server.settings().backendConnectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        // A server that does not answer (hung, not dead) holds the login no longer than a new login's connect: the reset
+        // is bounded by limits.backendConnectTimeout like every replay, and ends as a lost connection (a new one).
         SessionReplay r = SessionReplay.statement(s.state(), reset, res -> {
-            if (ended[0]) {
-                return;
-            }
-            ended[0] = true;
-            guard.cancel(false);
             if (s.phase == ClientSession.Phase.CLOSED || b != s.backend) {
                 b.close();
                 return;

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -192,6 +194,49 @@ final class SessionReplay implements BackendConnection.Listener {
         }
         b.channel().flush();
         framer.begin(steps.get(0).command(), b.capabilities());
+        lastAnswer = System.nanoTime();
+        watch(b);
+    }
+
+    /** When the server last answered (or the replay was sent); the bound counts from it. */
+    private long lastAnswer;
+    private ScheduledFuture<?> deadline;
+
+    /**
+     * Bounds the wait for the server's answers: no answer for limits.backendConnectTimeout (a server that hangs, or a
+     * pooled connection whose peer went silently while it was parked) ends the replay as a lost connection, so the
+     * session takes another one instead of waiting for TCP to give up. A server that answers slowly but steadily
+     * (many statements to re-prepare) is not cut off: the bound counts from its last answer.
+     */
+    private void watch(BackendConnection b) {
+        long bound = b.settings().backendConnectTimeout().toNanos();
+        long wait = Math.max(1, bound - (System.nanoTime() - lastAnswer));
+        deadline = b.channel().eventLoop().schedule(() -> {
+            if (finished) {
+                return;
+            }
+            if (System.nanoTime() - lastAnswer < bound) {
+                watch(b);
+                return;
+            }
+            log.info("backend {} (thread {}): no answer to Baton's {} within {} ms (limits.backendConnectTimeout): the"
+                    + " connection is closed and the session takes another", b.endpoint(), b.threadId(), what(),
+                    bound / 1_000_000);
+            lost = true;
+            finish(b, MySqlError.CR_SERVER_LOST.withMessage("Lost connection to " + b.endpoint() + ": no answer within "
+                    + bound / 1_000_000 + " ms"));
+        }, wait, TimeUnit.NANOSECONDS);
+    }
+
+    /** What this replay sends, for the log. */
+    private String what() {
+        if (sqlOnly != null) {
+            return "reset of a pooled connection for a login";
+        }
+        if (only != null) {
+            return "prepare of a statement";
+        }
+        return lastInsertIdOnly ? "SET last_insert_id" : "replay of the session's state";
     }
 
     @Override
@@ -200,6 +245,7 @@ final class SessionReplay implements BackendConnection.Listener {
             msg.release();
             return;
         }
+        lastAnswer = System.nanoTime();
         cum = cum == null ? msg : BackendConnection.append(b.channel().alloc(), cum, msg);
         try {
             while (!finished) {
@@ -265,6 +311,10 @@ final class SessionReplay implements BackendConnection.Listener {
             return;
         }
         finished = true;
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
         if (cum != null) {
             cum.release();
             cum = null;

@@ -489,6 +489,78 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * A parked connection whose server stops answering (hung, or the connection dropped silently while it was parked)
+     * does not hold the session that takes it: Baton's SET last_insert_id on it is bounded by
+     * limits.backendConnectTimeout, then the statement runs on another connection, with the session's LAST_INSERT_ID().
+     */
+    @Test
+    void aParkedConnectionThatStopsAnsweringIsLeftForAnother() throws Exception {
+        ProxySettings oneLoop = new ProxySettings("127.0.0.1", 0, 1, 3000, 1024 * 1024 * 1024, Duration.ofHours(8),
+                Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(20), false,
+                ProxySettings.Replay.defaults(), ProxySettings.Reads.defaults());
+        String src = topology.initialSource().name();
+        try (BatonFixture b = BatonFixture.start(topology, oneLoop.withPool(new ProxySettings.Pool(true, 8,
+                Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(3), Duration.ofSeconds(10), 8,
+                Duration.ofSeconds(10))))) {
+            TopologyFile.User u = topology.user("app");
+            Properties p = new Properties();
+            p.setProperty("user", u.user());
+            p.setProperty("password", u.password());
+            p.setProperty("sslMode", "DISABLED");
+            p.setProperty("allowPublicKeyRetrieval", "true");
+            p.setProperty("socketTimeout", "30000");
+            String url = "jdbc:mysql://127.0.0.1:" + b.port() + "/app";
+            try (Connection a = DriverManager.getConnection(url, p); Statement sa = a.createStatement()) {
+                sa.execute("CREATE TABLE IF NOT EXISTS pool_hang (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+                sa.execute("BEGIN");
+                sa.executeUpdate("INSERT INTO pool_hang (v) VALUES (1)");
+                long id;
+                try (ResultSet rs = sa.executeQuery("SELECT LAST_INSERT_ID()")) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+                long parked = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
+                sa.execute("COMMIT");
+                idle();
+                try (Connection o = DriverManager.getConnection(url, p); Statement so = o.createStatement()) {
+                    so.execute("BEGIN");
+                    so.executeUpdate("INSERT INTO pool_hang (v) VALUES (2)");
+                    assertEquals(parked, b.proxy().sessions().get(((JdbcConnection) o).getId()).backendThreadId(),
+                            "the second session took the first one's parked connection");
+                    so.execute("COMMIT");
+                }
+                idle();
+                // The connection is parked again with another LAST_INSERT_ID(): the first session's next statement
+                // takes it and Baton sets the session's value first. The server stops answering now.
+                topology.pause(src);
+                Thread resumer = new Thread(() -> {
+                    try {
+                        Thread.sleep(2500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    topology.resume(src);
+                });
+                try {
+                    resumer.start();
+                    sa.execute("BEGIN");
+                    try (ResultSet rs = sa.executeQuery("SELECT LAST_INSERT_ID()")) {
+                        rs.next();
+                        assertEquals(id, rs.getLong(1), "LAST_INSERT_ID() is the session's own");
+                    }
+                    long now = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
+                    assertTrue(now != 0 && now != parked, "the session left the connection that did not answer"
+                            + " (thread " + parked + ") for another (thread " + now + ")");
+                    sa.execute("COMMIT");
+                } finally {
+                    resumer.join(10_000);
+                    topology.resume(src);
+                }
+            }
+        }
+    }
+
+    /**
      * Read-port sessions are pooled too; their connections are read-only for the session, so a read-write session of
      * the same user and state never gets one (their state keys differ), and each kind keeps working over releases.
      */
