@@ -62,6 +62,11 @@ public abstract class PoolScenarios {
     }
 
     protected Connection connect(String extra) throws SQLException {
+        return connectTo(baton.port(), extra);
+    }
+
+    /** A session of the read-write port of the Baton on {@code port} (the class's, or a test's own). */
+    protected Connection connectTo(int port, String extra) throws SQLException {
         TopologyFile.User u = topology.user("app");
         Properties p = new Properties();
         p.setProperty("user", u.user());
@@ -70,7 +75,15 @@ public abstract class PoolScenarios {
         p.setProperty("allowPublicKeyRetrieval", "true");
         p.setProperty("connectTimeout", "5000");
         p.setProperty("socketTimeout", "30000");
-        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + baton.port() + "/app" + (extra.isEmpty() ? "" : "?" + extra), p);
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + port + "/app" + (extra.isEmpty() ? "" : "?" + extra), p);
+    }
+
+    protected static void closeAll(Connection... cs) throws SQLException {
+        for (Connection c : cs) {
+            if (c != null) {
+                c.close();
+            }
+        }
     }
 
     /** A session of the read-only port. */
@@ -286,11 +299,7 @@ public abstract class PoolScenarios {
                 assertTrue(rs.next(), "a connection came free: the next one gets it");
             }
         } finally {
-            for (Connection h : holders) {
-                if (h != null) {
-                    h.close();
-                }
-            }
+            closeAll(holders);
         }
     }
 
@@ -440,11 +449,10 @@ public abstract class PoolScenarios {
                 Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(3), Duration.ofSeconds(10), 2,
                 Duration.ofMillis(300))))) {
             TopologyFile.User u = topology.user("app");
-            String url = "jdbc:mysql://127.0.0.1:" + b.port() + "/app?sslMode=DISABLED&allowPublicKeyRetrieval=true";
             Connection[] burst = new Connection[6];
             try {
                 for (int i = 0; i < burst.length; i++) {
-                    burst[i] = DriverManager.getConnection(url, u.user(), u.password());
+                    burst[i] = connectTo(b.port(), "");
                     burst[i].createStatement().execute("BEGIN"); // each holds its own connection
                 }
                 assertEquals(6, b.proxy().poolOpen().get(source), "six sessions in a transaction hold six connections");
@@ -479,11 +487,7 @@ public abstract class PoolScenarios {
                     }
                 }
             } finally {
-                for (Connection c : burst) {
-                    if (c != null) {
-                        c.close();
-                    }
-                }
+                closeAll(burst);
             }
         }
     }
@@ -502,15 +506,7 @@ public abstract class PoolScenarios {
         try (BatonFixture b = BatonFixture.start(topology, oneLoop.withPool(new ProxySettings.Pool(true, 8,
                 Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(3), Duration.ofSeconds(10), 8,
                 Duration.ofSeconds(10))))) {
-            TopologyFile.User u = topology.user("app");
-            Properties p = new Properties();
-            p.setProperty("user", u.user());
-            p.setProperty("password", u.password());
-            p.setProperty("sslMode", "DISABLED");
-            p.setProperty("allowPublicKeyRetrieval", "true");
-            p.setProperty("socketTimeout", "30000");
-            String url = "jdbc:mysql://127.0.0.1:" + b.port() + "/app";
-            try (Connection a = DriverManager.getConnection(url, p); Statement sa = a.createStatement()) {
+            try (Connection a = connectTo(b.port(), ""); Statement sa = a.createStatement()) {
                 sa.execute("CREATE TABLE IF NOT EXISTS pool_hang (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
                 sa.execute("BEGIN");
                 sa.executeUpdate("INSERT INTO pool_hang (v) VALUES (1)");
@@ -522,7 +518,7 @@ public abstract class PoolScenarios {
                 long parked = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
                 sa.execute("COMMIT");
                 idle();
-                try (Connection o = DriverManager.getConnection(url, p); Statement so = o.createStatement()) {
+                try (Connection o = connectTo(b.port(), ""); Statement so = o.createStatement()) {
                     so.execute("BEGIN");
                     so.executeUpdate("INSERT INTO pool_hang (v) VALUES (2)");
                     assertEquals(parked, b.proxy().sessions().get(((JdbcConnection) o).getId()).backendThreadId(),

@@ -54,6 +54,18 @@ final class BenchReport {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
+    /** "t1 1.0 unit; t2 2.0 unit": each target's median of one figure, the targets without it left out ("": none). */
+    private String mediansByTarget(ToDoubleFunction<RoundResult> f, String unit) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String t : targets) {
+            double v = median(t, f);
+            if (!Double.isNaN(v)) {
+                out.add(String.format(Locale.ROOT, "%s %.1f %s", t, v, unit));
+            }
+        }
+        return String.join("; ", out);
+    }
+
     /** Per round, {@code a}'s throughput over {@code b}'s. */
     List<Double> roundRatios(String a, String b) {
         return roundRatios(a, b, RoundResult::eventsPerSecond);
@@ -96,27 +108,14 @@ final class BenchReport {
                     median(t, r -> r.micros(99)) / 1000, median(t, RoundResult::meanMicros) / 1000,
                     ratio(eps, Target.DIRECT), ratio(eps, Target.HAPROXY), perRound.toString().trim());
         }
-        StringBuilder cpu = new StringBuilder();
-        for (String t : targets) {
-            double us = median(t, RoundResult::proxyCpuMicrosPerEvent);
-            if (!Double.isNaN(us)) {
-                cpu.append(String.format(Locale.ROOT, " %s %.1f µs;", t, us));
-            }
-        }
-        if (cpu.length() > 0) {
-            out.println("proxy CPU per event (median):" + cpu.substring(0, cpu.length() - 1)
+        String cpu = mediansByTarget(RoundResult::proxyCpuMicrosPerEvent, "µs");
+        if (!cpu.isEmpty()) {
+            out.println("proxy CPU per event (median): " + cpu
                     + (settings.get("baton").toString().startsWith("in-process") ? " (baton: its I/O threads only)" : ""));
         }
-        StringBuilder catchUp = new StringBuilder();
-        for (String t : targets) {
-            double s = median(t, RoundResult::catchUpSeconds);
-            if (!Double.isNaN(s)) {
-                catchUp.append(String.format(Locale.ROOT, " %s %.1f s;", t, s));
-            }
-        }
-        if (catchUp.length() > 0) {
-            out.println("replicas' catch-up after each window, before the next target's round (median):"
-                    + catchUp.substring(0, catchUp.length() - 1));
+        String catchUp = mediansByTarget(RoundResult::catchUpSeconds, "s");
+        if (!catchUp.isEmpty()) {
+            out.println("replicas' catch-up after each window, before the next target's round (median): " + catchUp);
         }
         if (has(Target.BATON) && has(Target.BATON_REPLICA)) {
             out.println("baton-replica / baton throughput per round: " + fmt(roundRatios(Target.BATON_REPLICA, Target.BATON)));
