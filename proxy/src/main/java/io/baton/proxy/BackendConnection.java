@@ -232,11 +232,6 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         return channel;
     }
 
-    /** The settings it was opened with (its bounds). */
-    ProxySettings settings() {
-        return settings;
-    }
-
     /** COM_QUERY: 0x03, the statement's text; one packet (Baton's own short statements), sequence id 0. */
     ByteBuf queryPacket(String text) {
         byte[] sql = text.getBytes(StandardCharsets.UTF_8);

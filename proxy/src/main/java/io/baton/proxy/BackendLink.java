@@ -158,7 +158,7 @@ final class BackendLink implements BackendConnection.Listener {
             return;
         }
         // A server that does not answer (hung, not dead) holds the login no longer than a new login's connect: the reset
-        // is bounded by limits.backendConnectTimeout like every replay, and ends as a lost connection (a new one).
+        // is bounded by limits.backendConnectTimeout, as Baton's every SET is, and ends as a lost connection (a new one).
         SessionReplay r = SessionReplay.statement(s.state(), reset, res -> {
             if (s.phase == ClientSession.Phase.CLOSED || b != s.backend) {
                 b.close();
@@ -175,7 +175,7 @@ final class BackendLink implements BackendConnection.Listener {
             b.listener(this);
             backendReady(b);
         });
-        b.listener(r);
+        b.listener(r.bounded(s.server.settings().backendConnectTimeout()));
         r.backendReady(b);
     }
 

@@ -43,6 +43,10 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
      *                     waits for one
      * @param maxWait      how long a statement waits for a connection when maxPerServer are in use (10 s),
      *                     then ERR 1040
+     * @param loginReuse   a login takes an idle connection only if that connection's server login is at most this
+     *                     old (10 s; 0: never)
+     * @param maxIdle      idle connections per server kept past idleTrim (8), shared out over the event loops
+     * @param idleTrim     idle connections beyond maxIdle close once idle this long (1 s)
      */
     public record Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait,
                        Duration loginReuse, int maxIdle, Duration idleTrim) {
@@ -50,6 +54,7 @@ public record ProxySettings(String host, int port, int ioThreads, int maxConnect
         public static final Duration LOGIN_REUSE = Duration.ofSeconds(10);
         /** Idle connections per server kept past {@link #IDLE_TRIM} (the rest close then). */
         public static final int MAX_IDLE = 8;
+        /** How long an idle connection beyond {@link #MAX_IDLE} stays open (1 s: a burst's connections go soon after it). */
         public static final Duration IDLE_TRIM = Duration.ofSeconds(1);
 
         public Pool(boolean enabled, int maxPerServer, Duration idleTimeout, Duration releaseDelay, Duration maxWait) {

@@ -312,7 +312,8 @@ final class SessionMover {
         s.phase = ClientSession.Phase.MIGRATING;
         moving = b;
         movingDone = f;
-        SessionReplay r = SessionReplay.lastInsertId(s.state(), res -> moved(res, target, t0, f, generation));
+        SessionReplay r = SessionReplay.lastInsertId(s.state(), res -> moved(res, target, t0, f, generation))
+                .bounded(s.server.settings().backendConnectTimeout());
         b.listener(r);
         r.backendReady(b);
     }
@@ -421,7 +422,8 @@ final class SessionMover {
         // From the pool (counted), a session's statements are prepared where they first run; a move prepares them all.
         boolean lazy = counted && s.txLog.lostAt() == null;
         moving = BackendConnection.open(s.ch.eventLoop(), target, l, s.server.settings(), s.server.backendTls(),
-                new SessionReplay(s.state(), !lazy, r -> moved(r, target, t0, f, generation)).shared(s.lease.pooled()).key(s.lease.pooled() ? s.lease.key() : null));
+                new SessionReplay(s.state(), !lazy, r -> moved(r, target, t0, f, generation)).shared(s.lease.pooled()).key(s.lease.pooled() ? s.lease.key() : null)
+                        .bounded(s.server.settings().backendConnectTimeout()));
         if (s.lease.pooled()) {
             if (!counted) {
                 s.server.pool().force(target); // a session that held a connection keeps one, over the bound if need be

@@ -195,36 +195,51 @@ final class SessionReplay implements BackendConnection.Listener {
         b.channel().flush();
         framer.begin(steps.get(0).command(), b.capabilities());
         lastAnswer = System.nanoTime();
-        watch(b);
+        if (bound != null && steps.get(0).command() == Command.COM_QUERY) {
+            watch(b);
+        }
     }
 
     /** When the server last answered (or the replay was sent); the bound counts from it. */
     private long lastAnswer;
     private ScheduledFuture<?> deadline;
+    /** The bound on the server's answers to Baton's SET (limits.backendConnectTimeout as the proxy runs now). */
+    private java.time.Duration bound;
+
+    /** The bound on the server's answers to Baton's own SET statements: every replay that sends one is given one. */
+    SessionReplay bounded(java.time.Duration d) {
+        this.bound = d;
+        return this;
+    }
 
     /**
-     * Bounds the wait for the server's answers: no answer for limits.backendConnectTimeout (a server that hangs, or a
-     * pooled connection whose peer went silently while it was parked) ends the replay as a lost connection, so the
-     * session takes another one instead of waiting for TCP to give up. A server that answers slowly but steadily
-     * (many statements to re-prepare) is not cut off: the bound counts from its last answer.
+     * Bounds the wait for the answers to Baton's own SET statements (a login's reset, the session's variables,
+     * last_insert_id), which nothing on a server makes wait: no answer for limits.backendConnectTimeout (a server that
+     * hangs, or a pooled connection whose peer went away silently while it was parked) ends the replay as a lost
+     * connection, so the session takes another one instead of waiting for TCP to give up. The bound counts from the
+     * last answer, and ends once the SET is answered: a prepare may rightly wait for a table's metadata lock (an ALTER
+     * TABLE under way), as the client's own prepare would, and is not cut off.
      */
     private void watch(BackendConnection b) {
-        long bound = b.settings().backendConnectTimeout().toNanos();
-        long wait = Math.max(1, bound - (System.nanoTime() - lastAnswer));
+        long limit = bound.toNanos();
+        long wait = Math.max(1, limit - (System.nanoTime() - lastAnswer));
         deadline = b.channel().eventLoop().schedule(() -> {
-            if (finished) {
-                return;
+            if (finished || current >= steps.size() || steps.get(current).command() != Command.COM_QUERY) {
+                return; // done, or only prepares are left
             }
-            if (System.nanoTime() - lastAnswer < bound) {
+            if (!b.channel().isActive()) {
+                return; // Baton closed it itself (the session ended, the move was abandoned): its owner moved on
+            }
+            if (System.nanoTime() - lastAnswer < limit) {
                 watch(b);
                 return;
             }
             log.info("backend {} (thread {}): no answer to Baton's {} within {} ms (limits.backendConnectTimeout): the"
                     + " connection is closed and the session takes another", b.endpoint(), b.threadId(), what(),
-                    bound / 1_000_000);
+                    limit / 1_000_000);
             lost = true;
             finish(b, MySqlError.CR_SERVER_LOST.withMessage("Lost connection to " + b.endpoint() + ": no answer within "
-                    + bound / 1_000_000 + " ms"));
+                    + limit / 1_000_000 + " ms"));
         }, wait, TimeUnit.NANOSECONDS);
     }
 
@@ -233,10 +248,7 @@ final class SessionReplay implements BackendConnection.Listener {
         if (sqlOnly != null) {
             return "reset of a pooled connection for a login";
         }
-        if (only != null) {
-            return "prepare of a statement";
-        }
-        return lastInsertIdOnly ? "SET last_insert_id" : "replay of the session's state";
+        return lastInsertIdOnly ? "SET last_insert_id" : "SET of the session's variables";
     }
 
     @Override

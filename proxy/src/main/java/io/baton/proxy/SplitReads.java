@@ -153,7 +153,8 @@ final class SplitReads implements BackendConnection.Listener {
         int generation = ++openGeneration;
         StateKey key = StateKey.of(s.state());
         opening = BackendConnection.open(s.ch.eventLoop(), e, s.backendLogin(true), s.server.settings(),
-                s.server.backendTls(), new SessionReplay(s.state(), false, r -> opened(r, key, generation)));
+                s.server.backendTls(), new SessionReplay(s.state(), false, r -> opened(r, key, generation))
+                        .bounded(s.server.settings().backendConnectTimeout()));
     }
 
     private void opened(SessionReplay.Result r, StateKey key, int generation) {

@@ -447,7 +447,7 @@ public abstract class PoolScenarios {
                 ProxySettings.Replay.defaults(), ProxySettings.Reads.defaults());
         try (BatonFixture b = BatonFixture.start(topology, oneLoop.withPool(new ProxySettings.Pool(true, 8,
                 Duration.ofSeconds(30), Duration.ofMillis(5), Duration.ofSeconds(3), Duration.ofSeconds(10), 2,
-                Duration.ofMillis(300))))) {
+                Duration.ofSeconds(1))))) {
             TopologyFile.User u = topology.user("app");
             Connection[] burst = new Connection[6];
             try {
@@ -464,7 +464,8 @@ public abstract class PoolScenarios {
                 idle();
                 assertEquals(6, b.proxy().poolIdle(), "given back and parked, none idle pool.idleTrim yet");
                 long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-                while (b.proxy().poolIdle() > 2 && System.nanoTime() < deadline) {
+                // Slots come back as the closed connections' channels close, just after they leave the idle ones.
+                while ((b.proxy().poolIdle() > 2 || b.proxy().poolOpen().get(source) > 2) && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
                 assertEquals(2, b.proxy().poolIdle(), "past pool.idleTrim, pool.maxIdle idle connections are kept");
@@ -547,6 +548,12 @@ public abstract class PoolScenarios {
                     long now = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
                     assertTrue(now != 0 && now != parked, "the session left the connection that did not answer"
                             + " (thread " + parked + ") for another (thread " + now + ")");
+                    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                    while (b.proxy().poolOpen().get(source) != 1 && System.nanoTime() < deadline) {
+                        Thread.sleep(50);
+                    }
+                    assertEquals(1, b.proxy().poolOpen().get(source), "no slot kept by the connections given up:"
+                            + " the session's own is the only one open");
                     sa.execute("COMMIT");
                 } finally {
                     resumer.join(10_000);

@@ -68,7 +68,7 @@ public final class BatonConfig {
          * (0: every login logs in to the server): how long a locked or dropped account can still log in through Baton.
          */
         public Duration loginReuse = Duration.ofSeconds(10);
-        /** Idle connections per server kept once idle longer than idleTrim (those closes at idleTimeout). */
+        /** Idle connections per server kept once idle longer than idleTrim (these close at idleTimeout). */
         public int maxIdle = 8;
         /** Idle connections beyond maxIdle per server close once idle this long. */
         public Duration idleTrim = Duration.ofSeconds(1);
