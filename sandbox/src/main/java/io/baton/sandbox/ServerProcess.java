@@ -171,11 +171,47 @@ public final class ServerProcess {
             if (p.waitFor() != 0) {
                 throw new SandboxException("kill -" + name + " " + pid + " failed: " + out);
             }
+            if (name.equals("STOP") && !awaitStopped(pid, 5_000)) {
+                throw new SandboxException("process " + pid + " did not stop within 5 s of SIGSTOP");
+            }
         } catch (IOException e) {
             throw new SandboxException("kill -" + name + " " + pid + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SandboxException("interrupted");
+        }
+    }
+
+    /**
+     * Waits until every thread of the process is stopped (state T), at most {@code millis}. SIGSTOP stops a
+     * multi-threaded process only as each thread next runs: until then, one of its threads may still read a socket
+     * and act on what it read, so a test that pauses a server and then sends it something must wait for this.
+     */
+    public static boolean awaitStopped(long pid, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!allThreadsStopped(pid)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
+    }
+
+    private static boolean allThreadsStopped(long pid) {
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.allMatch(t -> {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    int close = stat.lastIndexOf(')');
+                    char state = close > 0 && stat.length() > close + 2 ? stat.charAt(close + 2) : '?';
+                    return state == 'T' || state == 't';
+                } catch (IOException e) {
+                    return true; // a thread that ended meanwhile
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
         }
     }
 

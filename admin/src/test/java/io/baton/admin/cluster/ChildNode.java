@@ -84,6 +84,10 @@ final class ChildNode implements AutoCloseable {
         if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
             throw new IllegalStateException("kill -" + sig + " " + process.pid() + " failed");
         }
+        // Each thread stops only as it next runs: until all have, the event loop may still take a statement.
+        if (sig.equals("STOP") && !io.baton.sandbox.ServerProcess.awaitStopped(process.pid(), 5_000)) {
+            throw new IllegalStateException("child Baton " + process.pid() + " did not stop within 5 s of SIGSTOP");
+        }
     }
 
     String logTail() {
