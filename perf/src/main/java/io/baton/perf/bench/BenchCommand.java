@@ -237,7 +237,11 @@ public final class BenchCommand implements Callable<Integer> {
                             .run(r, Duration.ofSeconds(warmup), Duration.ofSeconds(duration), cpu.get(t));
                     if (catchUp) {
                         long t0 = System.nanoTime();
-                        topo.awaitReplication(replicaCatchUp);
+                        try {
+                            topo.awaitReplication(replicaCatchUp);
+                        } catch (SQLException e) { // reported; the rounds go on, and the wait counts as it ran
+                            System.out.println("bench: " + e.getMessage() + " (--replica-catch-up); the next round starts anyway");
+                        }
                         rr = rr.withCatchUp((System.nanoTime() - t0) / 1e9);
                     }
                     results.add(rr);
