@@ -161,6 +161,8 @@ final class BackendPool {
         final ArrayDeque<BackendLease> holders = new ArrayDeque<>();
         ScheduledFuture<?> releaser;
         int emptyTicks;
+        /** Sessions of this loop whose split-reads replica connection is idle (proxy.splitReads), for the sweep. */
+        final ArrayDeque<SplitReads> readers = new ArrayDeque<>();
 
         LoopIdle(EventLoop loop) {
             this.loop = loop;
@@ -403,10 +405,26 @@ final class BackendPool {
         b.listener(p);
         li.idle.computeIfAbsent(e, k -> new ArrayDeque<>()).addLast(p);
         li.count.incrementAndGet();
+        sweeping(li);
+    }
+
+    /** Starts the loop's sweep if it does not run yet. On its loop. */
+    private void sweeping(LoopIdle li) {
         if (li.sweeper == null) {
             long every = Math.max(100, Math.min(settings().idleTimeout().toMillis(), settings().idleTrim().toMillis()) / 4);
-            li.sweeper = loop.scheduleAtFixedRate(() -> sweep(li), every, every, TimeUnit.MILLISECONDS);
+            li.sweeper = li.loop.scheduleAtFixedRate(() -> sweep(li), every, every, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * {@code r}'s split-reads replica connection went idle: the loop's sweep closes it once it has been idle
+     * pool.idleTimeout, as a parked connection would be (it is the session's own, not shared: docs/pool.md). On
+     * {@code loop}, the session's.
+     */
+    void watchIdleReader(SplitReads r, EventLoop loop) {
+        LoopIdle li = loop(loop);
+        li.readers.addLast(r);
+        sweeping(li);
     }
 
     private void unpark(Parked p) {
@@ -469,6 +487,7 @@ final class BackendPool {
                 p.b.close();
             }
         }
+        li.readers.removeIf(r -> !r.closeIdleReader(now, limit));
     }
 
     /**

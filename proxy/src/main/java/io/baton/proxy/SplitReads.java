@@ -33,6 +33,9 @@ final class SplitReads implements BackendConnection.Listener {
     private static final long RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
     /** Whether this session committed anything (its mark is then kept in {@link WriteMarks}). */
     private boolean wrote;
+    /** Since when the reader is idle (System.nanoTime), and whether the pool's sweep watches it. */
+    private long readerIdleSince;
+    private boolean watched;
 
     /** The state a backend must carry to answer as the session's own would. */
     private record StateKey(String user, String schema, int characterSet, Map<String, String> variables) {
@@ -122,6 +125,7 @@ final class SplitReads implements BackendConnection.Listener {
         parked = null;
         if (r != null && r.isReady() && r == reader) {
             r.listener(this);
+            readerIdle();
         } else if (r != null) {
             r.close();
             reader = null;
@@ -173,6 +177,36 @@ final class SplitReads implements BackendConnection.Listener {
         reader = r.backend();
         readerState = key;
         reader.listener(this);
+        readerIdle();
+    }
+
+    /**
+     * The reader is idle from now: with the pool on, the pool's sweep closes it once idle pool.idleTimeout, so that
+     * idle sessions hold no replica connection (the next plain read goes to the source and opens one again).
+     */
+    private void readerIdle() {
+        readerIdleSince = System.nanoTime();
+        if (!watched && s.server.pool().enabled()) {
+            watched = true;
+            s.server.pool().watchIdleReader(this, s.ch.eventLoop());
+        }
+    }
+
+    /**
+     * The pool's sweep (on the session's loop): closes the reader if it has been idle {@code limit} nanoseconds;
+     * false once there is no reader left to watch.
+     */
+    boolean closeIdleReader(long now, long limit) {
+        if (reader == null || s.phase == ClientSession.Phase.CLOSED) {
+            watched = false;
+            return false;
+        }
+        if (parked != null || reader == s.backend || now - readerIdleSince < limit) {
+            return true; // serving a read, or not idle long enough
+        }
+        dropReader();
+        watched = false;
+        return false;
     }
 
     private void dropReader() {

@@ -756,6 +756,49 @@ abstract class ReadPortScenarios {
         }
     }
 
+    /** Server connections of the test user on the replicas. */
+    static int userConnectionsOnReplicas(SandboxTopology t) throws SQLException {
+        TopologyFile.User u = t.user("app");
+        int n = 0;
+        for (String replica : replicaNames(t)) {
+            try (Connection root = t.connectRoot(replica)) {
+                n += Integer.parseInt(Sql.scalar(root,
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + u.user() + "'"));
+            }
+        }
+        return n;
+    }
+
+    /**
+     * With the pool on, a session's split-reads replica connection closes once idle pool.idleTimeout (docs/pool.md):
+     * idle sessions hold no replica connection; a later plain read goes to the source and the next to a replica again.
+     */
+    @Test
+    @Order(9)
+    void anIdleSplitReadsConnectionClosesAfterThePoolsIdleTimeout(SandboxTopology t) throws Exception {
+        t.resetData();
+        String source = t.currentSource().name();
+        try (BatonNode n = start(t, c -> {
+            c.proxy.splitReads = true;
+            c.pool.idleTimeout = Duration.ofSeconds(1);
+        })) {
+            awaitServing(n, 2);
+            try (Connection m = writer(n, t)) {
+                Sql.exec(m, "CREATE TABLE app.si (id INT PRIMARY KEY)");
+                Sql.exec(m, "INSERT INTO app.si VALUES (1)");
+                awaitSplit(n, source, m, "SELECT COUNT(*) FROM app.si", "1");
+                assertEquals(1, userConnectionsOnReplicas(t), "the session's split-reads connection");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (userConnectionsOnReplicas(t) > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertEquals(0, userConnectionsOnReplicas(t), "idle pool.idleTimeout (1 s), it is closed");
+                awaitSplit(n, source, m, "SELECT COUNT(*) FROM app.si", "1");
+                assertEquals(1, userConnectionsOnReplicas(t), "reads split off again, on a new connection");
+            }
+        }
+    }
+
     @Test
     @Order(10)
     void aFailoverUnderReadLoadCostsTheReadPortNoError(SandboxTopology t) throws Exception {
