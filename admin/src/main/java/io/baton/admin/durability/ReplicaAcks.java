@@ -624,13 +624,13 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                     }
                     if (async) {
                         pending.remove(p);
-                        released.add(p.gtid);
                         release.add(p);
                     } else if (age >= Math.max(hold, timeout)) {
                         pending.remove(p);
                         fail.add(p);
                     }
                 }
+                released.addAll(release.stream().map(p -> p.gtid).toList()); // in the set before their OKs go
             }
             if (newlyTimedOut > 0) {
                 timeouts.addAndGet(newlyTimedOut);
