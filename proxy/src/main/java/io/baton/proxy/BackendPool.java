@@ -487,7 +487,14 @@ final class BackendPool {
                 p.b.close();
             }
         }
-        li.readers.removeIf(r -> !r.closeIdleReader(now, limit));
+        li.readers.removeIf(r -> {
+            try {
+                return !r.closeIdleReader(now, limit);
+            } catch (RuntimeException e) { // one session's failure must not stop the loop's sweep
+                log.warn("closing an idle split-reads connection of {} failed: {}", r, e.toString());
+                return true;
+            }
+        });
     }
 
     /**

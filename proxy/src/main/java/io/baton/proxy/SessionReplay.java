@@ -227,7 +227,7 @@ final class SessionReplay implements BackendConnection.Listener {
             if (finished || current >= steps.size() || steps.get(current).command() != Command.COM_QUERY) {
                 return; // done, or only prepares are left
             }
-            if (!b.channel().isActive()) {
+            if (!b.isReady()) {
                 return; // Baton closed it itself (the session ended, the move was abandoned): its owner moved on
             }
             if (System.nanoTime() - lastAnswer < limit) {

@@ -198,20 +198,25 @@ public final class ServerProcess {
         return true;
     }
 
+    /** Whether no thread of the process runs: each stopped (T, t) or ended (Z, X, gone); true for a process gone. */
     private static boolean allThreadsStopped(long pid) {
-        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+        Path dir = Path.of("/proc", Long.toString(pid), "task");
+        if (!Files.isDirectory(dir)) {
+            return true; // the process itself is gone: nothing of it runs
+        }
+        try (java.util.stream.Stream<Path> tasks = Files.list(dir)) {
             return tasks.allMatch(t -> {
                 try {
                     String stat = Files.readString(t.resolve("stat"));
                     int close = stat.lastIndexOf(')');
                     char state = close > 0 && stat.length() > close + 2 ? stat.charAt(close + 2) : '?';
-                    return state == 'T' || state == 't';
+                    return state == 'T' || state == 't' || state == 'Z' || state == 'X';
                 } catch (IOException e) {
                     return true; // a thread that ended meanwhile
                 }
             });
         } catch (IOException | java.io.UncheckedIOException e) {
-            return false;
+            return !Files.isDirectory(dir);
         }
     }
 
