@@ -194,14 +194,11 @@ final class SessionReplay implements BackendConnection.Listener {
         }
         b.channel().flush();
         framer.begin(steps.get(0).command(), b.capabilities());
-        lastAnswer = System.nanoTime();
         if (bound != null && steps.get(0).command() == Command.COM_QUERY) {
             watch(b);
         }
     }
 
-    /** When the server last answered (or the replay was sent); the bound counts from it. */
-    private long lastAnswer;
     private ScheduledFuture<?> deadline;
     /** The bound on the server's answers to Baton's SET (limits.backendConnectTimeout as the proxy runs now). */
     private java.time.Duration bound;
@@ -216,23 +213,18 @@ final class SessionReplay implements BackendConnection.Listener {
      * Bounds the wait for the answers to Baton's own SET statements (a login's reset, the session's variables,
      * last_insert_id), which nothing on a server makes wait: no answer for limits.backendConnectTimeout (a server that
      * hangs, or a pooled connection whose peer went away silently while it was parked) ends the replay as a lost
-     * connection, so the session takes another one instead of waiting for TCP to give up. The bound counts from the
-     * last answer, and ends once the SET is answered: a prepare may rightly wait for a table's metadata lock (an ALTER
-     * TABLE under way), as the client's own prepare would, and is not cut off.
+     * connection, so the session takes another one instead of waiting for TCP to give up. The SET is the first step;
+     * once it is answered the bound ends: a prepare may rightly wait for a table's metadata lock (an ALTER TABLE under
+     * way), as the client's own prepare would, and is not cut off.
      */
     private void watch(BackendConnection b) {
         long limit = bound.toNanos();
-        long wait = Math.max(1, limit - (System.nanoTime() - lastAnswer));
         deadline = b.channel().eventLoop().schedule(() -> {
-            if (finished || current >= steps.size() || steps.get(current).command() != Command.COM_QUERY) {
-                return; // done, or only prepares are left
+            if (finished || current > 0) {
+                return; // done, or the SET was answered and only prepares are left
             }
             if (!b.isReady()) {
                 return; // Baton closed it itself (the session ended, the move was abandoned): its owner moved on
-            }
-            if (System.nanoTime() - lastAnswer < limit) {
-                watch(b);
-                return;
             }
             log.info("backend {} (thread {}): no answer to Baton's {} within {} ms (limits.backendConnectTimeout): the"
                     + " connection is closed and the session takes another", b.endpoint(), b.threadId(), what(),
@@ -240,7 +232,7 @@ final class SessionReplay implements BackendConnection.Listener {
             lost = true;
             finish(b, MySqlError.CR_SERVER_LOST.withMessage("Lost connection to " + b.endpoint() + ": no answer within "
                     + limit / 1_000_000 + " ms"));
-        }, wait, TimeUnit.NANOSECONDS);
+        }, limit, TimeUnit.NANOSECONDS);
     }
 
     /** What this replay sends, for the log. */
@@ -257,7 +249,6 @@ final class SessionReplay implements BackendConnection.Listener {
             msg.release();
             return;
         }
-        lastAnswer = System.nanoTime();
         cum = cum == null ? msg : BackendConnection.append(b.channel().alloc(), cum, msg);
         try {
             while (!finished) {

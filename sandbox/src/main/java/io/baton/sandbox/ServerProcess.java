@@ -86,10 +86,15 @@ public final class ServerProcess {
 
     /** The state letter of /proc/PID/stat (R, S, T, Z, ...), '?' when there is no such process. */
     private static char procState(long pid) {
+        return stateIn(Path.of("/proc", Long.toString(pid), "stat"));
+    }
+
+    /** The state letter of a /proc stat file (a process's or one of its threads'), '?' when it cannot be read. */
+    private static char stateIn(Path stat) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int close = stat.lastIndexOf(')');
-            return close > 0 && stat.length() > close + 2 ? stat.charAt(close + 2) : '?';
+            String text = Files.readString(stat);
+            int close = text.lastIndexOf(')');
+            return close > 0 && text.length() > close + 2 ? text.charAt(close + 2) : '?';
         } catch (IOException e) {
             return '?';
         }
@@ -206,14 +211,8 @@ public final class ServerProcess {
         }
         try (java.util.stream.Stream<Path> tasks = Files.list(dir)) {
             return tasks.allMatch(t -> {
-                try {
-                    String stat = Files.readString(t.resolve("stat"));
-                    int close = stat.lastIndexOf(')');
-                    char state = close > 0 && stat.length() > close + 2 ? stat.charAt(close + 2) : '?';
-                    return state == 'T' || state == 't' || state == 'Z' || state == 'X';
-                } catch (IOException e) {
-                    return true; // a thread that ended meanwhile
-                }
+                char state = stateIn(t.resolve("stat")); // '?': a thread that ended meanwhile
+                return state == 'T' || state == 't' || state == 'Z' || state == 'X' || state == '?';
             });
         } catch (IOException | java.io.UncheckedIOException e) {
             return !Files.isDirectory(dir);
