@@ -35,16 +35,22 @@ class Mysql80PoolTest extends PoolScenarios {
         List<RawClient> idle = new ArrayList<>();
         AtomicInteger peak = new AtomicInteger();
         AtomicInteger serverPeak = new AtomicInteger();
+        AtomicInteger transients = new AtomicInteger();
         AtomicBoolean sampling = new AtomicBoolean(true);
         Thread sampler = new Thread(() -> {
             try (Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement()) {
+                String count = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + u.user() + "'";
                 while (sampling.get()) {
                     peak.accumulateAndGet(baton.proxy().poolOpen().getOrDefault(source, 0), Math::max);
-                    try (ResultSet rs = r.executeQuery("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '"
-                            + u.user() + "'")) {
-                        rs.next();
-                        serverPeak.accumulateAndGet(rs.getInt(1), Math::max);
+                    int n = count(r, count);
+                    // A connection Baton closed is gone when the server closes its socket, but the server lists its
+                    // thread until the thread has ended, a moment later: an excess counts if it outlasts that.
+                    for (int look = 0; n > max && look < 10; look++) {
+                        transients.incrementAndGet();
+                        Thread.sleep(20);
+                        n = count(r, count);
                     }
+                    serverPeak.accumulateAndGet(n, Math::max);
                     Thread.sleep(20);
                 }
             } catch (Exception e) {
@@ -118,10 +124,10 @@ class Mysql80PoolTest extends PoolScenarios {
             }
             assertEquals(16 * 40 * 4, checks);
             assertTrue(peak.get() <= max, "Baton's pool never had more than " + max + " connections: " + peak.get());
-            assertTrue(serverPeak.get() <= max, "the server never saw more than " + max + " threads of the user: "
-                    + serverPeak.get());
+            assertTrue(serverPeak.get() <= max, "the server never saw more than " + max
+                    + " threads of the user for longer than 200 ms: " + serverPeak.get());
             System.out.println("pool: peak " + peak.get() + " connections by Baton's count, " + serverPeak.get()
-                    + " threads of the user by the server's");
+                    + " threads of the user by the server's (" + transients.get() + " samples over it while threads ended)");
             Thread.sleep(pool().idleTimeout().toMillis() * 2 + 300);
             assertTrue(baton.proxy().poolOpen().getOrDefault(source, 0) <= 1,
                     "2,000 idle sessions: the idle connections closed after pool.idleTimeout, "
@@ -134,6 +140,13 @@ class Mysql80PoolTest extends PoolScenarios {
             for (RawClient c : idle) {
                 c.close();
             }
+        }
+    }
+
+    private static int count(Statement root, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = root.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
         }
     }
 }
