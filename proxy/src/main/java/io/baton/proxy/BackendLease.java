@@ -160,16 +160,21 @@ final class BackendLease {
                     : head.startsWith("FLUSH") ? "global read lock" : head.startsWith("LOCK") ? "backup lock"
                     : "SET TRANSACTION for the next transaction";
             if (why != null) {
-                s.state().pin(why);
+                pinByText(why);
             }
         }
         if ((found & ConnectionIds.USER_VARIABLE) != 0 && ConnectionIds.userVariable(in, from, len)) {
-            s.state().pin("user variables");
+            pinByText("user variables");
         }
         if ((found & ConnectionIds.LAST_INSERT_ID) != 0
                 && LAST_INSERT_ID_SET.matcher(in.toString(from, len, java.nio.charset.StandardCharsets.UTF_8)).find()) {
-            s.state().pin("LAST_INSERT_ID(expr)");
+            pinByText("LAST_INSERT_ID(expr)");
         }
+    }
+
+    private void pinByText(String why) {
+        s.state().pin(why);
+        s.exchange().stateInText = true;
     }
 
     /** Whether the connection under this statement is not the one the previous statement ran on. */

@@ -225,7 +225,6 @@ final class CommandRelay {
             x.rows = -1;
             x.affected = -1;
             x.stateChangeUnexplained = false;
-            x.call = false;
             x.sentWithLongData = cmd == Command.COM_STMT_EXECUTE && x.longDataPending;
             if (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET) {
                 x.longDataPending = false;
@@ -304,6 +303,8 @@ final class CommandRelay {
     private ByteBuf startCommand(ByteBuf in, int cmd, int payload, int len, boolean whole) {
         x.command = cmd;
         x.sentSql = null;
+        x.call = false; // before the inspection below, which may set them for this statement
+        x.stateInText = false;
         try {
             x.framer.begin(cmd, s.backend.capabilities());
         } catch (ProtocolException e) {
@@ -359,7 +360,9 @@ final class CommandRelay {
                     return rewritten; // the common case: no String, no regex
                 }
                 String head = in.toString(payload + 1, headLen, StandardCharsets.UTF_8);
-                state.inspect(head);
+                if (state.inspect(head)) {
+                    x.stateInText = true;
+                }
                 StatementHead.Kill kill = whole && len - 1 <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
                 if (kill == null) {
                     return rewritten;

@@ -65,6 +65,11 @@ final class Exchange {
     boolean stateChangeUnexplained;
     /** The statement under way is a CALL (BackendLease#inspect). */
     boolean call;
+    /**
+     * The statement's text shows the state it leaves (a temporary table, a lock, a user variable, SQL PREPARE...): a
+     * "state changed" report for it is explained, and the text's own rule (with its own end) pins the session.
+     */
+    boolean stateInText;
 
     // A statement reading the process list: its id column shows Baton's ids (ConnectionIds).
     /** The statement reads the process list; {@code showProcesslist}: it is SHOW [FULL] PROCESSLIST. */

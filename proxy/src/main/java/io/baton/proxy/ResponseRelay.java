@@ -432,9 +432,10 @@ final class ResponseRelay {
             explained |= c instanceof SessionStateChange.Schema || c instanceof SessionStateChange.SystemVariable
                     || c instanceof SessionStateChange.Gtids;
         }
-        if (changed && (!explained || x.call)) {
-            // user variables, SQL PREPARE, temporary tables...: state only this server has. A CALL's changes are never
-            // taken as explained: its procedure may have set more than the variables it reports.
+        if (changed && (x.call || (!explained && !x.stateInText))) {
+            // State only this server has, that neither a tracked variable nor the statement's text (whose own rule pins
+            // then) explains. A CALL's changes are never taken as explained: its procedure may have set more than the
+            // variables it reports, and its text shows nothing of it.
             x.stateChangeUnexplained = true;
         }
         for (SessionStateChange c : ok.sessionStateChanges()) {

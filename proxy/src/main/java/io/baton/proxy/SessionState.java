@@ -129,22 +129,32 @@ public final class SessionState {
         return statements.size();
     }
 
-    /** Light inspection of a statement's text where the session tracker is silent. */
-    void inspect(CharSequence sqlHead) {
+    /**
+     * Light inspection of a statement's text where the session tracker is silent; true if the text takes or ends such
+     * state (a temporary table, a named lock, table locks).
+     */
+    boolean inspect(CharSequence sqlHead) {
+        boolean seen = false;
         if (TEMPORARY_TABLE.matcher(sqlHead).find()) {
             temporaryTables = true;
+            seen = true;
         }
         if (NAMED_LOCK.matcher(sqlHead).find()) {
             namedLocks = true;
+            seen = true;
         }
         if (RELEASE_LOCKS.matcher(sqlHead).find()) {
             namedLocks = false;
+            seen = true;
         }
         if (LOCK_TABLES.matcher(sqlHead).find()) {
             lockedTables = true;
+            seen = true;
         } else if (UNLOCK_TABLES.matcher(sqlHead).find()) {
             lockedTables = false;
+            seen = true;
         }
+        return seen;
     }
 
     /** The session holds state only its connection has: it keeps the connection until a reset (docs/pool.md). */

@@ -187,6 +187,39 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * State that no statement text shows: a procedure that creates a temporary table and sets a user variable. The
+     * server reports that the session's state changed (session_track_state_change), and names only the system
+     * variable the procedure also set: after a CALL that does not explain it. The session keeps its connection, and
+     * its next statements find the table and the variable.
+     */
+    @Test
+    void stateOnlyTheServerReportsPinsTheSession() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("DROP PROCEDURE IF EXISTS pool_hidden_state");
+            s.execute("CREATE PROCEDURE pool_hidden_state() BEGIN CREATE TEMPORARY TABLE pool_ptmp (i INT);"
+                    + " INSERT INTO pool_ptmp VALUES (41); SET @pool_pv = 42; SET SESSION group_concat_max_len = 2048; END");
+        }
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("CALL pool_hidden_state()");
+            long before = thread(c);
+            idle();
+            busyElsewhere();
+            ClientSession cs = session(c);
+            assertEquals("session state the server reported", cs.pinnedBecause());
+            assertEquals(before, thread(c), "the same server thread");
+            try (ResultSet rs = s.executeQuery("SELECT (SELECT i FROM pool_ptmp), @pool_pv")) {
+                rs.next();
+                assertEquals(41, rs.getInt(1), "the procedure's temporary table");
+                assertEquals(42, rs.getInt(2), "the procedure's user variable");
+            }
+            ((JdbcConnection) c).resetServerState(); // COM_RESET_CONNECTION
+            idle();
+            assertNull(cs.pinnedBecause(), "free again after the reset");
+            assertTrue(cs.lease.released(), "gave the connection back");
+        }
+    }
+
+    /**
      * Server-side prepared statements do not pin: a statement is prepared on a connection the first time the session
      * runs it there, the client keeps its ids, and two sessions sharing a connection bind their own parameter types.
      */

@@ -5,7 +5,6 @@ import io.baton.protocol.ProtocolIO;
 import io.baton.protocol.SessionTrackType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -57,7 +56,10 @@ public sealed interface SessionStateChange {
         }
     }
 
-    /** Session state changed (type 2): is_tracked<lenenc>, "1" or "0". */
+    /**
+     * Session state changed (type 2): the entry's data is the bare flag, "1" or "0" (on the wire {@code 02 01 31}: the
+     * manual's is_tracked&lt;lenenc&gt; is the entry's own data field, with no length of its own inside it).
+     */
     record StateChange(boolean tracked) implements SessionStateChange {
         @Override
         public int type() {
@@ -66,7 +68,7 @@ public sealed interface SessionStateChange {
 
         @Override
         public void encodeData(ByteBuf out) {
-            ProtocolIO.writeLenencString(out, tracked ? "1" : "0");
+            out.writeByte(tracked ? '1' : '0');
         }
     }
 
@@ -209,8 +211,11 @@ public sealed interface SessionStateChange {
             case SessionTrackType.SCHEMA:
                 return new Schema(ProtocolIO.readLenencString(data));
             case SessionTrackType.STATE_CHANGE: {
-                String flag = ProtocolIO.readLenencString(data, StandardCharsets.US_ASCII);
-                return flag.equals("1") ? new StateChange(true) : flag.equals("0") ? new StateChange(false) : null;
+                if (data.readableBytes() != 1) {
+                    return null;
+                }
+                byte flag = data.readByte();
+                return flag == '1' ? new StateChange(true) : flag == '0' ? new StateChange(false) : null;
             }
             case SessionTrackType.GTIDS:
                 return new Gtids(ProtocolIO.readInt1(data), ProtocolIO.readLenencString(data));

@@ -98,6 +98,20 @@ class ResponsePacketsTest {
     }
 
     @Test
+    void okWithAStateChangeAsMysqlSendsIt() {
+        // After SET @v = 1 with session_track_state_change = ON (bytes as MySQL 8.0 sends them): the entry's data is
+        // the bare flag, no length inside it.
+        ByteBuf in = buf("00 00 00 02 40 00 00 00 03 02 01 31");
+        OkPacket ok = OkPacket.decode(in, TRACK);
+        assertEquals(List.of(new StateChange(true)), ok.sessionStateChanges());
+        assertFalse(in.isReadable());
+        assertArrayEquals(hex("00 00 00 02 40 00 00 00 03 02 01 31"), encode(out -> ok.encode(out, TRACK)));
+        // A flag that is neither "1" nor "0", or longer than one byte, is kept verbatim.
+        assertEquals(List.of(new Unknown(2, hex("01 31"))),
+                OkPacket.decode(buf("00 00 00 02 40 00 00 00 04 02 02 01 31"), TRACK).sessionStateChanges());
+    }
+
+    @Test
     void everySessionStateTypeRoundTrips() {
         OkPacket ok = new OkPacket(OkPacket.HEADER, 1, 0, SERVER_SESSION_STATE_CHANGED | SERVER_STATUS_IN_TRANS, 0, "",
                 List.of(
