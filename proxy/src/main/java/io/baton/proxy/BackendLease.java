@@ -151,7 +151,7 @@ final class BackendLease {
                 && (in.getByte(i + 3) | 0x20) == 'l' && Character.isWhitespace(in.getByte(i + 4))) {
             s.exchange().call = true;
         }
-        if (first == 'p' || first == 'x' || first == 'h' || first == 's' || first == 'f' || first == 'l') {
+        if (mayPin(in, i, end, first)) {
             String head = in.toString(i, Math.min(end - i, 40), java.nio.charset.StandardCharsets.US_ASCII)
                     .toUpperCase(java.util.Locale.ROOT);
             String why = !STATEMENT_PINS.matcher(head).lookingAt() ? null
@@ -170,6 +170,26 @@ final class BackendLease {
                 && LAST_INSERT_ID_SET.matcher(in.toString(from, len, java.nio.charset.StandardCharsets.UTF_8)).find()) {
             pinByText("LAST_INSERT_ID(expr)");
         }
+    }
+
+    /**
+     * Whether the statement at {@code i} may start with one of {@link #STATEMENT_PINS}' words: PRepare, XA, HAndler,
+     * SET, FLush, LOck. Most statements (SELECT, SHOW, INSERT...) are ruled out here, before any String is made.
+     */
+    private static boolean mayPin(ByteBuf in, int i, int end, int first) {
+        if (end - i < 3) {
+            return false;
+        }
+        int second = in.getByte(i + 1) | 0x20;
+        return switch (first) {
+            case 'p' -> second == 'r';
+            case 'x' -> second == 'a';
+            case 'h' -> second == 'a';
+            case 's' -> second == 'e' && (in.getByte(i + 2) | 0x20) == 't';
+            case 'f' -> second == 'l';
+            case 'l' -> second == 'o';
+            default -> false;
+        };
     }
 
     private void pinByText(String why) {

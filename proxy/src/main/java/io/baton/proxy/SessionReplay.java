@@ -32,7 +32,18 @@ final class SessionReplay implements BackendConnection.Listener {
     /** Variables Baton sets itself, or that the server derives and refuses to have set. */
     /** Whether {@code name} is a session variable Baton sets again on another connection. */
     static boolean replayed(String name) {
-        return !NOT_REPLAYED.contains(name) && name.matches("[a-z0-9_]+");
+        return !NOT_REPLAYED.contains(name) && plainName(name);
+    }
+
+    /** [a-z0-9_]+: a name Baton writes into a SET as it is (a loop: this runs for every variable of every state key). */
+    private static boolean plainName(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return !name.isEmpty();
     }
 
     private static final Set<String> NOT_REPLAYED = Set.of("session_track_schema", "session_track_system_variables",
@@ -132,7 +143,7 @@ final class SessionReplay implements BackendConnection.Listener {
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<String, String> v : variables.entrySet()) {
             String name = v.getKey().toLowerCase(Locale.ROOT);
-            if (NOT_REPLAYED.contains(name) || !name.matches("[a-z0-9_]+")) {
+            if (NOT_REPLAYED.contains(name) || !plainName(name)) {
                 continue;
             }
             sb.append(sb.length() == 0 ? "SET SESSION " : ", ").append(name).append(" = ").append(literal(name, v.getValue()));

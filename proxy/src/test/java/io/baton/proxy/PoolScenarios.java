@@ -161,9 +161,15 @@ public abstract class PoolScenarios {
                 {"SELECT GET_LOCK('pool_lock', 1)", "named locks (GET_LOCK)"},
                 {"SET @pool_marker = 7", "user variables"},
                 {"PREPARE pool_ps FROM 'SELECT 1'", "SQL prepared statements"},
+                {"  prepare pool_ps2 from 'SELECT 2'", "SQL prepared statements"},
+                {"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION for the next transaction"},
+                {"HANDLER pool_h OPEN", "open HANDLER"},
                 {"SELECT LAST_INSERT_ID(99)", "LAST_INSERT_ID(expr)"},
                 {"BEGIN", "transaction"},
         };
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_h (i INT)");
+        }
         for (String[] rule : rules) {
             try (Connection c = connect(""); Statement s = c.createStatement()) {
                 s.execute(rule[0]);
