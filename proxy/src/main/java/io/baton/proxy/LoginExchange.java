@@ -98,8 +98,9 @@ final class LoginExchange {
 
     private static byte[] newScramble() {
         byte[] b = new byte[20];
+        RANDOM.nextBytes(b); // one call: a SecureRandom call per byte costs a lock and a buffer each
         for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) (0x21 + RANDOM.nextInt(0x7E - 0x21)); // printable, never NUL (it is NUL-terminated)
+            b[i] = (byte) (0x21 + (b[i] & 0xFF) % (0x7E - 0x21)); // printable, never NUL (it is NUL-terminated)
         }
         return b;
     }

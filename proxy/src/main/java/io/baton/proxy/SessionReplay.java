@@ -16,7 +16,6 @@ import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SessionReplay implements BackendConnection.Listener {
     private static final Logger log = LoggerFactory.getLogger(SessionReplay.class);
-    private static final Pattern NUMBER = Pattern.compile("^-?\\d+(\\.\\d+)?$");
     /** Variables Baton sets itself, or that the server derives and refuses to have set. */
     /** Whether {@code name} is a session variable Baton sets again on another connection. */
     static boolean replayed(String name) {
@@ -151,11 +149,34 @@ final class SessionReplay implements BackendConnection.Listener {
         return sb.length() == 0 ? null : sb.toString();
     }
 
+    /** -?[0-9]+(.[0-9]+)?: written into a SET unquoted (a loop: this runs for every variable of every state key). */
+    static boolean number(String v) {
+        int i = v.startsWith("-") ? 1 : 0;
+        int digits = 0;
+        while (i < v.length() && v.charAt(i) >= '0' && v.charAt(i) <= '9') {
+            i++;
+            digits++;
+        }
+        if (digits == 0) {
+            return false;
+        }
+        if (i == v.length()) {
+            return true;
+        }
+        if (v.charAt(i++) != '.' || i == v.length()) {
+            return false;
+        }
+        while (i < v.length() && v.charAt(i) >= '0' && v.charAt(i) <= '9') {
+            i++;
+        }
+        return i == v.length();
+    }
+
     private static String literal(String name, String value) {
         if (value == null || (value.isEmpty() && name.startsWith("character_set_"))) {
             return "NULL";
         }
-        if (NUMBER.matcher(value).matches()) {
+        if (number(value)) {
             return value;
         }
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";

@@ -8,21 +8,29 @@ final class Digests {
 
     private Digests() {}
 
+    // One instance per thread and algorithm: MessageDigest.getInstance looks the provider up and allocates on each call,
+    // and every login digests several times. digest() leaves an instance reset for the next use.
+    private static final ThreadLocal<MessageDigest> SHA1 = ThreadLocal.withInitial(() -> instance("SHA-1"));
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> instance("SHA-256"));
+
     static byte[] sha1(byte[]... parts) {
-        return digest("SHA-1", parts);
+        return digest(SHA1.get(), parts);
     }
 
     static byte[] sha256(byte[]... parts) {
-        return digest("SHA-256", parts);
+        return digest(SHA256.get(), parts);
     }
 
-    private static byte[] digest(String algorithm, byte[]... parts) {
-        MessageDigest md;
+    private static MessageDigest instance(String algorithm) {
         try {
-            md = MessageDigest.getInstance(algorithm);
+            return MessageDigest.getInstance(algorithm);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(algorithm + " is a required JCA algorithm", e);
         }
+    }
+
+    private static byte[] digest(MessageDigest md, byte[]... parts) {
+        md.reset();
         for (byte[] p : parts) {
             md.update(p);
         }

@@ -8,6 +8,18 @@ public record Endpoint(String name, String host, int port) {
         }
     }
 
+    /** By hand: the pool looks its slots up by endpoint for every statement, and this allocates nothing. */
+    @Override
+    public int hashCode() {
+        return (31 * java.util.Objects.hashCode(name) + host.hashCode()) * 31 + port;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || o instanceof Endpoint e && port == e.port && host.equals(e.host)
+                && java.util.Objects.equals(name, e.name);
+    }
+
     public String address() {
         return host + ":" + port;
     }
