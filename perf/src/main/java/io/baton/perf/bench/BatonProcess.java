@@ -31,6 +31,7 @@ final class BatonProcess implements AutoCloseable {
         int port = LoopbackPort.free();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(io.baton.admin.cli.ProxyCommand.JVM_OPTIONS); // as ./baton proxy runs; --baton-java-opts win
         cmd.addAll(javaOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

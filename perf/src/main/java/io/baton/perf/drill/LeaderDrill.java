@@ -110,10 +110,12 @@ final class LeaderDrill {
     }
 
     private void start(Node n) throws IOException, InterruptedException {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp",
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(io.baton.admin.cli.ProxyCommand.JVM_OPTIONS); // as ./baton proxy runs
+        cmd.addAll(List.of("-Xmx256m", "-cp",
                 System.getProperty("java.class.path"), BatonCli.class.getName(), "proxy", "--config", config.toString(),
                 "--port", Integer.toString(n.port), "--read-port", Integer.toString(n.readPort), "--admin-port", Integer.toString(n.adminPort), "--metrics-port",
-                Integer.toString(n.metricsPort));
+                Integer.toString(n.metricsPort)));
         n.process = ChildProcess.start("baton-node" + (n.index + 1), cmd, dir.resolve("node" + (n.index + 1) + ".log"));
         n.process.awaitListening(n.metricsPort, 60_000);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
