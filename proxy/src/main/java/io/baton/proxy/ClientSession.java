@@ -323,9 +323,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
     /** As {@link #backendLogin()}, read-only for the session when {@code readOnly} (a replica serving reads). */
     BackendConnection.Login backendLogin(boolean readOnly) {
         UserDirectory.Account account = auth.account();
-        HandshakeResponse41 login = auth.login();
         return new BackendConnection.Login(account.user(), account.password(), auth.nativeStage1(), state.schema,
-                state.characterSet, capabilities, login.maxPacketSize(), login.connectAttributes(), id,
+                state.characterSet, capabilities, auth.maxPacketSize(), auth.connectAttributes(), id,
                 server.tracksCommitGtids(), readOnly);
     }
 
@@ -336,6 +335,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         state.user = account.user();
         state.schema = (capabilities & Capabilities.CLIENT_CONNECT_WITH_DB) != 0 ? login.database() : null;
         state.characterSet = login.characterSet();
+        auth.done();
         phase = Phase.CONNECTING;
         link.open();
     }

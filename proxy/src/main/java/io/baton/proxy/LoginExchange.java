@@ -45,6 +45,9 @@ final class LoginExchange {
     private byte[] scramble;
     private String authPlugin;
     private HandshakeResponse41 login;
+    /** What the session's server logins need of {@link #login}, kept once the login is done (the rest is dropped). */
+    private long maxPacketSize;
+    private java.util.Map<String, String> connectAttributes;
     private UserDirectory.Account account;
     /** SHA1(password) from the client's native login, for an account configured with its *HEX hash only. */
     private byte[] nativeStage1;
@@ -66,9 +69,24 @@ final class LoginExchange {
         return account;
     }
 
-    /** The client's HandshakeResponse41 (null before it arrived). */
+    /** The client's HandshakeResponse41 (null before it arrived, and after {@link #done}). */
     HandshakeResponse41 login() {
         return login;
+    }
+
+    /** The client's max_packet_size, sent on the session's server logins. */
+    long maxPacketSize() {
+        return maxPacketSize;
+    }
+
+    /** The client's connection attributes (shared with sessions that sent the same), sent on its server logins. */
+    java.util.Map<String, String> connectAttributes() {
+        return connectAttributes;
+    }
+
+    /** The client is logged in: what only the login needed goes (an idle session keeps less). */
+    void done() {
+        login = null; // (the scramble stays: COM_CHANGE_USER is checked with it)
     }
 
     /** For an account known by its *HEX hash only: SHA1(password) recovered from the native login, else null. */
@@ -152,6 +170,8 @@ final class LoginExchange {
         }
         HandshakeResponse41 r = HandshakeResponse41.decode(p);
         login = r;
+        maxPacketSize = r.maxPacketSize();
+        connectAttributes = s.server.sharedAttributes().of(r.connectAttributes());
         s.capabilities &= r.capabilities();
         if ((s.capabilities & Capabilities.CLIENT_PROTOCOL_41) == 0) {
             throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake: the client lacks CLIENT_PROTOCOL_41"));

@@ -71,6 +71,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     private final ReadPool readPool = new ReadPool(this);
     /** The read-write port's server connections, shared by its sessions (docs/pool.md). */
     private final BackendPool pool = new BackendPool(this);
+    private final SharedAttributes sharedAttributes = new SharedAttributes();
 
     /** What clients are greeted with, mirrored from the source. */
     private record Greeting(String version, String plugin, int capabilityExtras, int characterSet) {
@@ -268,6 +269,10 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
     /** The limits in force now. */
     public ProxySettings settings() {
         return settings;
+    }
+
+    SharedAttributes sharedAttributes() {
+        return sharedAttributes;
     }
 
     UserDirectory users() {
