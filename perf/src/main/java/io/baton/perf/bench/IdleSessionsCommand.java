@@ -172,7 +172,9 @@ public final class IdleSessionsCommand implements Callable<Integer> {
             json.put("failures", failures.size());
             json.put("openSeconds", RoundResult.round2(openSeconds));
             json.put("idleSeconds", idleSeconds);
-            json.put("batonJavaOpts", opts);
+            List<String> effective = new ArrayList<>(io.baton.admin.cli.ProxyCommand.JVM_OPTIONS); // as BatonProcess runs it
+            effective.addAll(opts);
+            json.put("batonJavaOpts", effective);
             json.put("rssMibBefore", RoundResult.round2(before.rssMib()));
             json.put("rssMib", RoundResult.round2(after.rssMib()));
             json.put("hwmMib", RoundResult.round2(after.hwmMib()));
