@@ -313,8 +313,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
                 ByteBuf quit = channel.alloc().buffer(5);
                 Packets.writeHeader(quit, 1, 0);
                 quit.writeByte(0x01);
-                // The server ends its thread and then closes the socket: the channel (and a pool slot with it) is
-                // done when the server is, so the server never counts more connections than Baton does.
+                // The server closes the socket as its thread ends: the channel (and a pool slot with it) is done when
+                // the server has let the session go (it lists the thread a moment longer: docs/pool.md).
                 channel.writeAndFlush(quit).addListener(f -> {
                     if (!f.isSuccess()) {
                         channel.close();

@@ -147,8 +147,7 @@ final class BackendLease {
             i++;
         }
         int first = i < end ? in.getByte(i) | 0x20 : 0;
-        if (first == 'c' && end - i >= 5 && (in.getByte(i + 1) | 0x20) == 'a' && (in.getByte(i + 2) | 0x20) == 'l'
-                && (in.getByte(i + 3) | 0x20) == 'l' && Character.isWhitespace(in.getByte(i + 4))) {
+        if ((found & ConnectionIds.CALL_WORD) != 0) {
             s.exchange().call = true;
         }
         if (mayPin(in, i, end, first)) {
@@ -190,6 +189,15 @@ final class BackendLease {
             case 'l' -> second == 'o';
             default -> false;
         };
+    }
+
+    /** Whether the word CALL stands in {@code sql} ({@link ConnectionIds#CALL_WORD}). */
+    static boolean mentionsCall(String sql) {
+        if (sql == null) {
+            return false;
+        }
+        byte[] b = sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return (ConnectionIds.mentions(io.netty.buffer.Unpooled.wrappedBuffer(b), 0, b.length) & ConnectionIds.CALL_WORD) != 0;
     }
 
     private void pinByText(String why) {

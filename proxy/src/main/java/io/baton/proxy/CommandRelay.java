@@ -428,6 +428,7 @@ final class CommandRelay {
                 in.setIntLE(payload + 1, ps.serverId);
                 if (cmd == Command.COM_STMT_EXECUTE) {
                     x.sentSql = ps.sql;
+                    x.call = ps.call;
                 }
                 if (cmd == Command.COM_STMT_CLOSE) {
                     state.closeStatement(clientId);

@@ -37,10 +37,16 @@ final class ConnectionIds {
     static final int USER_VARIABLE = 16;
     /** The statement mentions LAST_INSERT_ID. */
     static final int LAST_INSERT_ID = 32;
+    /**
+     * The word CALL stands in the statement: a procedure call, maybe after a comment or as a later statement of a
+     * multi-statement (or a name, or in a string: then a state change the server reports pins where it need not).
+     */
+    static final int CALL_WORD = 64;
     /** Statements longer than this are relayed untouched (their rewrite would be copied whole). */
     static final int MAX_REWRITE = 1 << 20;
 
     private static final byte[] CONNECTION_ID = "connection_id".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CALL_STATEMENT = "call".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROCESSLIST_WORD = "processlist".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ROW_COUNT = "row_count".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FOUND_ROWS = "found_rows".getBytes(StandardCharsets.US_ASCII);
@@ -59,7 +65,9 @@ final class ConnectionIds {
         for (int i = from; i < end; i++) {
             int c = b.getByte(i) | 0x20;
             switch (c) {
-                case 'c' -> found |= matchesAt(b, i, end, CONNECTION_ID) ? CALL : 0;
+                case 'c' -> found |= matchesAt(b, i, end, CONNECTION_ID) ? CALL
+                        : matchesAt(b, i, end, CALL_STATEMENT) && (i == from || !identifierByte(b.getByte(i - 1)))
+                        && (i + 4 == end || !identifierByte(b.getByte(i + 4))) ? CALL_WORD : 0;
                 case 'p' -> found |= matchesAt(b, i, end, PROCESSLIST_WORD) ? PROCESSLIST : 0;
                 case 'r' -> found |= matchesAt(b, i, end, ROW_COUNT) ? PREVIOUS_VALUES : 0;
                 case 'f' -> found |= matchesAt(b, i, end, FOUND_ROWS) ? PREVIOUS_VALUES : 0;

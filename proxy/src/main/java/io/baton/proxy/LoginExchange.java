@@ -87,6 +87,8 @@ final class LoginExchange {
     /** The client is logged in: what only the login needed goes (an idle session keeps less). */
     void done() {
         login = null; // (the scramble stays: COM_CHANGE_USER is checked with it)
+        // Only now: a client that never logs in must not fill the shared table (and make it start over).
+        connectAttributes = s.server.sharedAttributes().of(connectAttributes);
     }
 
     /** For an account known by its *HEX hash only: SHA1(password) recovered from the native login, else null. */
@@ -115,10 +117,19 @@ final class LoginExchange {
     }
 
     private static byte[] newScramble() {
+        // Printable, never NUL (it is NUL-terminated): 93 values, each from two of the byte values below 186 (the others
+        // are drawn again), so all equally likely. Drawn 32 at a time: a SecureRandom call costs a lock and a buffer.
         byte[] b = new byte[20];
-        RANDOM.nextBytes(b); // one call: a SecureRandom call per byte costs a lock and a buffer each
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) (0x21 + (b[i] & 0xFF) % (0x7E - 0x21)); // printable, never NUL (it is NUL-terminated)
+        byte[] r = new byte[32];
+        int n = 0;
+        while (n < b.length) {
+            RANDOM.nextBytes(r);
+            for (int i = 0; i < r.length && n < b.length; i++) {
+                int v = r[i] & 0xFF;
+                if (v < 2 * (0x7E - 0x21)) {
+                    b[n++] = (byte) (0x21 + v % (0x7E - 0x21));
+                }
+            }
         }
         return b;
     }
@@ -171,7 +182,7 @@ final class LoginExchange {
         HandshakeResponse41 r = HandshakeResponse41.decode(p);
         login = r;
         maxPacketSize = r.maxPacketSize();
-        connectAttributes = s.server.sharedAttributes().of(r.connectAttributes());
+        connectAttributes = r.connectAttributes(); // shared once the client has proved who it is (done)
         s.capabilities &= r.capabilities();
         if ((s.capabilities & Capabilities.CLIENT_PROTOCOL_41) == 0) {
             throw new ProtocolException(MySqlError.ER_HANDSHAKE_ERROR.withMessage("Bad handshake: the client lacks CLIENT_PROTOCOL_41"));

@@ -52,6 +52,8 @@ public final class SessionState {
         byte[] types;
         /** False after a move until the new server has been sent the types once. */
         boolean typesSent = true;
+        /** Its text may CALL a procedure ({@link BackendLease#mentionsCall}): a state change it reports is never explained. */
+        final boolean call;
 
         PreparedStatement(int clientId, int serverId, String sql, int params, int columns) {
             this.clientId = clientId;
@@ -59,6 +61,7 @@ public final class SessionState {
             this.sql = sql;
             this.params = params;
             this.columns = columns;
+            this.call = BackendLease.mentionsCall(sql);
         }
 
         public int clientId() {
@@ -130,31 +133,29 @@ public final class SessionState {
     }
 
     /**
-     * Light inspection of a statement's text where the session tracker is silent; true if the text takes or ends such
-     * state (a temporary table, a named lock, table locks).
+     * Light inspection of a statement's text where the session tracker is silent. True if the text made a temporary
+     * table: a state change the server reports for the statement is explained, since that pin lasts until a reset
+     * anyway. Locks are not: their pins end with their release, and another statement of the same query (a
+     * multi-statement) may have left state that must outlast it.
      */
     boolean inspect(CharSequence sqlHead) {
-        boolean seen = false;
+        boolean temporary = false;
         if (TEMPORARY_TABLE.matcher(sqlHead).find()) {
             temporaryTables = true;
-            seen = true;
+            temporary = true;
         }
         if (NAMED_LOCK.matcher(sqlHead).find()) {
             namedLocks = true;
-            seen = true;
         }
         if (RELEASE_LOCKS.matcher(sqlHead).find()) {
             namedLocks = false;
-            seen = true;
         }
         if (LOCK_TABLES.matcher(sqlHead).find()) {
             lockedTables = true;
-            seen = true;
         } else if (UNLOCK_TABLES.matcher(sqlHead).find()) {
             lockedTables = false;
-            seen = true;
         }
-        return seen;
+        return temporary;
     }
 
     /** The session holds state only its connection has: it keeps the connection until a reset (docs/pool.md). */

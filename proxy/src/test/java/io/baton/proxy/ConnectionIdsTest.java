@@ -1,6 +1,7 @@
 package io.baton.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,5 +121,22 @@ class ConnectionIdsTest {
                 out.release();
             }
         }
+    }
+
+    @Test
+    void theWordCallAnywhereMarksAProcedureCall() {
+        for (String sql : new String[] {"CALL p()", "call p()", "/* c */ CALL p()", "SELECT 1; call p()", "\tCALL\np()",
+                "SELECT `call` FROM t"}) {
+            io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.copiedBuffer(sql, java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue((ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.CALL_WORD) != 0, sql);
+        }
+        for (String sql : new String[] {"SELECT recall FROM t", "SELECT callback()", "SELECT 1", "SELECT call_id FROM t",
+                "SELECT CONNECTION_ID()", "cal"}) {
+            io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.copiedBuffer(sql, java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.CALL_WORD, sql);
+        }
+        assertTrue(BackendLease.mentionsCall("CALL p(?)"));
+        assertFalse(BackendLease.mentionsCall("SELECT ?"));
+        assertFalse(BackendLease.mentionsCall(null));
     }
 }

@@ -196,7 +196,8 @@ public abstract class PoolScenarios {
      * State that no statement text shows: a procedure that creates a temporary table and sets a user variable. The
      * server reports that the session's state changed (session_track_state_change), and names only the system
      * variable the procedure also set: after a CALL that does not explain it. The session keeps its connection, and
-     * its next statements find the table and the variable.
+     * its next statements find the table and the variable: with the CALL after a comment, and as a server-side
+     * prepared statement (COM_STMT_EXECUTE).
      */
     @Test
     void stateOnlyTheServerReportsPinsTheSession() throws Exception {
@@ -206,23 +207,45 @@ public abstract class PoolScenarios {
                     + " INSERT INTO pool_ptmp VALUES (41); SET @pool_pv = 42; SET SESSION group_concat_max_len = 2048; END");
         }
         try (Connection c = connect(""); Statement s = c.createStatement()) {
-            s.execute("CALL pool_hidden_state()");
-            long before = thread(c);
-            idle();
-            busyElsewhere();
-            ClientSession cs = session(c);
-            assertEquals("session state the server reported", cs.pinnedBecause());
-            assertEquals(before, thread(c), "the same server thread");
-            try (ResultSet rs = s.executeQuery("SELECT (SELECT i FROM pool_ptmp), @pool_pv")) {
-                rs.next();
-                assertEquals(41, rs.getInt(1), "the procedure's temporary table");
-                assertEquals(42, rs.getInt(2), "the procedure's user variable");
-            }
-            ((JdbcConnection) c).resetServerState(); // COM_RESET_CONNECTION
-            idle();
-            assertNull(cs.pinnedBecause(), "free again after the reset");
-            assertTrue(cs.lease.released(), "gave the connection back");
+            s.execute("/* hidden state */ CALL pool_hidden_state()");
+            keepsItsConnection(c, "SELECT (SELECT i FROM pool_ptmp), @pool_pv", 41, 42);
         }
+        try (Connection c = connect("useServerPrepStmts=true");
+             PreparedStatement call = c.prepareStatement("CALL pool_hidden_state()")) {
+            call.execute();
+            keepsItsConnection(c, "SELECT (SELECT i FROM pool_ptmp), @pool_pv", 41, 42);
+        }
+    }
+
+    /**
+     * A multi-statement whose first statement ends a lock (a rule of the text, with a shorter life) and whose second
+     * leaves state only the server reports (a SQL prepared statement the text sees only at the start): it pins.
+     */
+    @Test
+    void aLaterStatementOfAMultiStatementPinsByWhatTheServerReports() throws Exception {
+        try (Connection c = connect("allowMultiQueries=true"); Statement s = c.createStatement()) {
+            s.execute("SELECT RELEASE_ALL_LOCKS(); PREPARE pool_mps FROM 'SELECT 7, 8'");
+            keepsItsConnection(c, "EXECUTE pool_mps", 7, 8);
+        }
+    }
+
+    /** {@code c}'s session kept its connection past an idle moment, {@code check} answers {@code a, b}, and a reset frees it. */
+    private void keepsItsConnection(Connection c, String check, int a, int b) throws Exception {
+        long before = thread(c);
+        idle();
+        busyElsewhere();
+        ClientSession cs = session(c);
+        assertEquals("session state the server reported", cs.pinnedBecause());
+        assertEquals(before, thread(c), "the same server thread");
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(check)) {
+            rs.next();
+            assertEquals(a, rs.getInt(1), check);
+            assertEquals(b, rs.getInt(2), check);
+        }
+        ((JdbcConnection) c).resetServerState(); // COM_RESET_CONNECTION
+        idle();
+        assertNull(cs.pinnedBecause(), "free again after the reset");
+        assertTrue(cs.lease.released(), "gave the connection back");
     }
 
     /**
