@@ -60,8 +60,13 @@ class DockerFilesTest {
         assertTrue(dockerfile.contains("FROM eclipse-temurin:17-jre"));
         assertTrue(dockerfile.contains("\nUSER baton\n"));
         assertTrue(dockerfile.contains("COPY perf/target/baton.jar"));
-        assertTrue(dockerfile.contains(
-                "ENTRYPOINT [\"java\", \"-jar\", \"baton.jar\", \"proxy\", \"--config\", \"/etc/baton/baton.yml\"]"));
+        // The proxy's JVM options (ProxyCommand.JVM_OPTIONS), then the documented command.
+        StringBuilder jvm = new StringBuilder();
+        for (String o : io.baton.admin.cli.ProxyCommand.JVM_OPTIONS) {
+            jvm.append('"').append(o).append("\", ");
+        }
+        assertTrue(dockerfile.contains("ENTRYPOINT [\"java\", " + jvm
+                + "\"-jar\", \"baton.jar\", \"proxy\", \"--config\", \"/etc/baton/baton.yml\"]"), dockerfile);
         assertTrue(Files.isExecutable(docker.resolve("mysql-init/10-topology.sh")),
                 "the init script is executable (the mysql entrypoint runs it rather than sourcing it)");
     }
