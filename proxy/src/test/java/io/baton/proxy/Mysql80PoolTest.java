@@ -42,13 +42,13 @@ class Mysql80PoolTest extends PoolScenarios {
                 String count = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + u.user() + "'";
                 while (sampling.get()) {
                     peak.accumulateAndGet(baton.proxy().poolOpen().getOrDefault(source, 0), Math::max);
-                    int n = count(r, count);
+                    int n = (int) scalar(r, count);
                     // A connection Baton closed is gone when the server closes its socket, but the server lists its
                     // thread until the thread has ended, a moment later: an excess counts if it outlasts that.
                     for (int look = 0; n > max && look < 10; look++) {
                         transients.incrementAndGet();
                         Thread.sleep(20);
-                        n = count(r, count);
+                        n = (int) scalar(r, count);
                     }
                     serverPeak.accumulateAndGet(n, Math::max);
                     Thread.sleep(20);
@@ -140,13 +140,6 @@ class Mysql80PoolTest extends PoolScenarios {
             for (RawClient c : idle) {
                 c.close();
             }
-        }
-    }
-
-    private static int count(Statement root, String sql) throws java.sql.SQLException {
-        try (ResultSet rs = root.executeQuery(sql)) {
-            rs.next();
-            return rs.getInt(1);
         }
     }
 }

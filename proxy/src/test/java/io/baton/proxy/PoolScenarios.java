@@ -97,6 +97,14 @@ public abstract class PoolScenarios {
         return baton.proxy().sessions().get(((JdbcConnection) c).getId());
     }
 
+    /** The first column of the first row of {@code sql}, as a number. */
+    protected static long scalar(Statement s, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** Waits past pool.releaseDelay and a little more: an unpinned idle session has given its connection back. */
     protected static void idle() throws InterruptedException {
         Thread.sleep(60);
@@ -122,11 +130,7 @@ public abstract class PoolScenarios {
             s.execute("SET SESSION group_concat_max_len = 4321");
             s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
             s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2)");
-            long id;
-            try (ResultSet rs = s.executeQuery("SELECT LAST_INSERT_ID()")) {
-                rs.next();
-                id = rs.getLong(1);
-            }
+            long id = scalar(s, "SELECT LAST_INSERT_ID()");
             assertEquals(2, s.executeUpdate("UPDATE pool_ai SET v = v + 1"));
             idle();
             ClientSession cs = session(c);
@@ -573,11 +577,7 @@ public abstract class PoolScenarios {
                 sa.execute("CREATE TABLE IF NOT EXISTS pool_hang (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
                 sa.execute("BEGIN");
                 sa.executeUpdate("INSERT INTO pool_hang (v) VALUES (1)");
-                long id;
-                try (ResultSet rs = sa.executeQuery("SELECT LAST_INSERT_ID()")) {
-                    rs.next();
-                    id = rs.getLong(1);
-                }
+                long id = scalar(sa, "SELECT LAST_INSERT_ID()");
                 long parked = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
                 sa.execute("COMMIT");
                 idle();
@@ -603,10 +603,7 @@ public abstract class PoolScenarios {
                 try {
                     resumer.start();
                     sa.execute("BEGIN");
-                    try (ResultSet rs = sa.executeQuery("SELECT LAST_INSERT_ID()")) {
-                        rs.next();
-                        assertEquals(id, rs.getLong(1), "LAST_INSERT_ID() is the session's own");
-                    }
+                    assertEquals(id, scalar(sa, "SELECT LAST_INSERT_ID()"), "LAST_INSERT_ID() is the session's own");
                     long now = b.proxy().sessions().get(((JdbcConnection) a).getId()).backendThreadId();
                     assertTrue(now != 0 && now != parked, "the session left the connection that did not answer"
                             + " (thread " + parked + ") for another (thread " + now + ")");
