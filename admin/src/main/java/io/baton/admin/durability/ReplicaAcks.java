@@ -200,6 +200,11 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                 int lane = i;
                 Thread t = new Thread(() -> run(lane), "baton-durability-" + server.name + "-" + i);
                 t.setDaemon(true);
+                t.setUncaughtExceptionHandler((th, e) -> {
+                    lastError = "its waiter stopped: " + e;
+                    log.error("durability: {} stopped: the replica {} no longer acknowledges commits", th.getName(),
+                            server.name, e);
+                });
                 threads.add(t);
             }
         }
@@ -607,11 +612,15 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                     if (source != null && !source.equals(p.origin) && p.orphanedAt == 0) {
                         p.orphanedAt = now;
                     }
-                    if (p.orphanedAt != 0 && now - p.orphanedAt >= timeout) {
-                        // Made on a source Baton no longer routes to, and not on the servers since: a failover chose a
-                        // server without it. Its OK is never released, whatever onTimeout says: the write is lost there.
-                        pending.remove(p);
-                        fail.add(p);
+                    if (p.orphanedAt != 0) {
+                        // Made on a source Baton no longer routes to: only the server routed now having it releases the
+                        // OK (acked). Not there within durability.timeout, a failover chose a server without it: its OK
+                        // is never released, whatever onTimeout says (not even by the fallback below, which would
+                        // otherwise come first): the write is lost there.
+                        if (now - p.orphanedAt >= timeout) {
+                            pending.remove(p);
+                            fail.add(p);
+                        }
                         continue;
                     }
                     long age = now - p.t0;
@@ -655,7 +664,8 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                 }
                 fail.forEach(p -> p.result.complete(Outcome.UNKNOWN));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Never let it escape: the executor would stop sweeping, and held OKs would never time out.
             log.warn("durability: sweep failed: {}", e.toString());
         }
     }

@@ -57,4 +57,32 @@ class ReplicaAcksTest {
         CompletableFuture<CommitAcks.Outcome> f = acks.acknowledged("db1", "0-1-1");
         assertEquals(CommitAcks.Outcome.UNKNOWN, f.getNow(null));
     }
+
+    @Test
+    void aCommitWhoseSourceIsNoLongerRoutedNeverGetsTheFallbacksOk() throws Exception {
+        // onTimeout async releases an unacknowledged OK after durability.timeout; not so for a commit made on a source
+        // Baton no longer routes to (a failover chose a server that may lack it): that one gets "outcome unknown".
+        io.baton.admin.config.BatonConfig c = new io.baton.admin.config.BatonConfig();
+        c.durability.timeout = java.time.Duration.ofMillis(200);
+        c.durability.onTimeout = "async";
+        try (ReplicaAcks acks = new ReplicaAcks(c).routedBy(() -> "db2").start()) {
+            CompletableFuture<CommitAcks.Outcome> f = acks.acknowledged("db1", "3e11fa47-71ca-11e1-9e33-c80aa9429562:7");
+            assertEquals(CommitAcks.Outcome.UNKNOWN, f.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, acks.fallbacks());
+            assertEquals(0, acks.released().count());
+        }
+    }
+
+    @Test
+    void aCommitStillOnTheRoutedSourceGetsTheFallbacksOk() throws Exception {
+        io.baton.admin.config.BatonConfig c = new io.baton.admin.config.BatonConfig();
+        c.durability.timeout = java.time.Duration.ofMillis(200);
+        c.durability.onTimeout = "async";
+        try (ReplicaAcks acks = new ReplicaAcks(c).routedBy(() -> "db1").start()) {
+            CompletableFuture<CommitAcks.Outcome> f = acks.acknowledged("db1", "3e11fa47-71ca-11e1-9e33-c80aa9429562:7");
+            assertEquals(CommitAcks.Outcome.RELEASED_UNACKNOWLEDGED, f.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(1, acks.fallbacks());
+            assertEquals(1, acks.released().count());
+        }
+    }
 }
