@@ -95,6 +95,7 @@ public final class BatonNode implements AutoCloseable {
                     return routedNow == null ? null : routedNow.name();
                 }).start();
                 acks.bind(meters);
+                monitor.addListener(acks::forgetWhatAllHave);
                 proxy.commitAcks(acks);
             }
             proxy.onSourceConnectionLost(monitor::checkSoon);

@@ -92,6 +92,28 @@ final class ReleasedCommits implements AckedWrites {
         return "";
     }
 
+    /**
+     * Forgets the released MySQL GTIDs that every server a failover could promote has executed ({@code executed}: one
+     * set per such server): they can no longer tell two candidates apart. Without it the set would grow by one interval
+     * per commit whenever this node's commits interleave with commits it did not release (a cluster's other nodes,
+     * writers that bypass Baton), and every release copies it.
+     */
+    synchronized void forgetHeldByAll(List<GtidSet> executed) {
+        if (mysql.isEmpty() || executed.isEmpty()) {
+            return;
+        }
+        GtidSet everywhere = executed.get(0);
+        for (int i = 1; i < executed.size(); i++) {
+            everywhere = everywhere.intersect(executed.get(i));
+        }
+        mysql = mysql.subtract(everywhere);
+    }
+
+    /** Intervals of the MySQL set kept now (baton_durability_released_intervals). */
+    synchronized int intervals() {
+        return mysql.intervals();
+    }
+
     @Override
     public synchronized void settle(ServerState source) {
         if (source == null) {

@@ -708,8 +708,37 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         io.micrometer.core.instrument.FunctionCounter.builder("baton.durability.unknown", unknown, AtomicLong::get)
                 .description("Commits whose client got an error, outcome unknown (onTimeout hold, past gate.maxWait)")
                 .register(r);
+        io.micrometer.core.instrument.Gauge.builder("baton.durability.released.intervals", released,
+                        ReleasedCommits::intervals)
+                .description("Intervals of the released commits' GTID set kept for the failover's check (those every"
+                        + " promotable server executed are forgotten)").register(r);
         io.micrometer.core.instrument.Gauge.builder("baton.durability.degraded", this, a -> a.degraded ? 1 : 0)
                 .description("1 while OKs are released without a replica's acknowledgement (onTimeout async)").register(r);
+    }
+
+    /**
+     * With each round of the monitor: forgets the released GTIDs that every server a failover could promote (all but
+     * never-promote ones) has executed. Only when each of them answered this round: a server that is down may come
+     * back lacking them, and the set is what a failover would check it against.
+     */
+    public void forgetWhatAllHave(io.baton.admin.topology.TopologySnapshot snapshot) {
+        List<GtidSet> executed = new ArrayList<>();
+        for (BatonConfig.Server s : config.servers) {
+            if (s.neverPromote) {
+                continue;
+            }
+            var st = snapshot.server(s.name).orElse(null);
+            if (st == null || !st.reachable() || st.gtidExecuted() == null) {
+                return;
+            }
+            executed.add(st.gtidExecuted());
+        }
+        released.forgetHeldByAll(executed);
+    }
+
+    /** Intervals of the released commits' GTID set kept now. */
+    public int releasedIntervals() {
+        return released.intervals();
     }
 
     /** OKs held now. */

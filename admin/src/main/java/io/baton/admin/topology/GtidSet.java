@@ -92,6 +92,20 @@ public final class GtidSet {
         return n;
     }
 
+    /** Number of intervals in the set: what it costs to keep and to compare. */
+    public int intervals() {
+        int n = 0;
+        for (List<long[]> ivs : sets.values()) {
+            n += ivs.size();
+        }
+        return n;
+    }
+
+    /** The transactions that are in this set and in {@code other}. */
+    public GtidSet intersect(GtidSet other) {
+        return subtract(subtract(other));
+    }
+
     /** The UUIDs (with tags) that have transactions in this set. */
     public List<String> uuids() {
         return List.copyOf(sets.keySet());

@@ -85,4 +85,22 @@ class ReplicaAcksTest {
             assertEquals(1, acks.released().count());
         }
     }
+
+    @Test
+    void whatEveryPromotableServerExecutedIsForgotten() {
+        String u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        ReleasedCommits r = new ReleasedCommits();
+        List<String> odd = new java.util.ArrayList<>();
+        for (int i = 1; i < 100; i += 2) {
+            odd.add(u + ":" + i); // interleaved with commits released elsewhere: one interval each
+        }
+        r.addAll(odd);
+        assertEquals(50, r.intervals());
+        r.forgetHeldByAll(List.of(io.baton.admin.topology.GtidSet.parse(u + ":1-80"),
+                io.baton.admin.topology.GtidSet.parse(u + ":1-60:62-90")));
+        var nothing = io.baton.admin.topology.ServerState.unreachable("db2", "127.0.0.1", 3306, "down", 1, 1);
+        // 61 is missing on the second server; 81..99 on the first: still checked.
+        assertEquals(u + ":61:81:83:85:87:89:91:93:95:97:99", r.missingFrom(nothing));
+        assertEquals(50, r.count(), "forgotten, still counted as checked");
+    }
 }
