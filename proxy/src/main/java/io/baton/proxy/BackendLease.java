@@ -27,7 +27,8 @@ final class BackendLease {
 
     /** Statements whose effect lives in the connection and is not reported by the session tracker. */
     private static final Pattern STATEMENT_PINS = Pattern.compile(
-            "(PREPARE\\s|XA\\s|HANDLER\\s|SET\\s+TRANSACTION\\s|FLUSH\\s.*\\bREAD\\s+LOCK|LOCK\\s+INSTANCE\\s)");
+            "(PREPARE\\s|XA\\s|HANDLER\\s|SET\\s+TRANSACTION\\s|FLUSH\\s.*\\b(?:READ\\s+LOCK|FOR\\s+EXPORT)\\b"
+                    + "|LOCK\\s+INSTANCE\\s)", Pattern.DOTALL);
 
     private final ClientSession s;
     /**
@@ -120,6 +121,10 @@ final class BackendLease {
         if (unmovable != null) {
             return unmovable.replace("the session has ", "").replace("the session holds ", "");
         }
+        if (st.previousValueStatements > 0) {
+            // Its execute reads the previous statement's values where it runs: they must be this connection's.
+            return "prepared ROW_COUNT()/FOUND_ROWS()";
+        }
         if (s.relay.longDataPending()) {
             return "long data pending";
         }
@@ -141,17 +146,15 @@ final class BackendLease {
      */
     void inspect(ByteBuf in, int from, int len, int found) {
         calcFoundRows = (found & ConnectionIds.CALC_FOUND_ROWS) != 0;
-        int i = from;
         int end = from + len;
-        while (i < end && Character.isWhitespace(in.getByte(i))) {
-            i++;
-        }
+        int i = StatementHead.skipLeading(in, from, end);
         int first = i < end ? in.getByte(i) | 0x20 : 0;
         if ((found & ConnectionIds.CALL_WORD) != 0) {
             s.exchange().call = true;
         }
         if (mayPin(in, i, end, first)) {
-            String head = in.toString(i, Math.min(end - i, 40), java.nio.charset.StandardCharsets.US_ASCII)
+            // FLUSH TABLES a, b, c WITH READ LOCK names its tables first: the whole head, not its first words.
+            String head = in.toString(i, Math.min(end - i, StatementHead.LENGTH), java.nio.charset.StandardCharsets.US_ASCII)
                     .toUpperCase(java.util.Locale.ROOT);
             String why = !STATEMENT_PINS.matcher(head).lookingAt() ? null
                     : head.startsWith("PREPARE") ? "SQL prepared statements"
@@ -191,13 +194,27 @@ final class BackendLease {
         };
     }
 
-    /** Whether the word CALL stands in {@code sql} ({@link ConnectionIds#CALL_WORD}). */
-    static boolean mentionsCall(String sql) {
-        if (sql == null) {
-            return false;
+    /**
+     * A COM_STMT_EXECUTE of {@code ps} is about to go: the rules of {@link #inspect} for its text (SQL_CALC_FOUND_ROWS,
+     * user variables, LAST_INSERT_ID(expr)...), as for a COM_QUERY. Its text is looked at again only when it mentions
+     * one of them.
+     */
+    void executing(SessionState.PreparedStatement ps) {
+        calcFoundRows = false;
+        int rules = ConnectionIds.CALC_FOUND_ROWS | ConnectionIds.USER_VARIABLE | ConnectionIds.LAST_INSERT_ID
+                | ConnectionIds.CALL_WORD;
+        String sql = ps.sql();
+        if (sql == null || ((ps.mentions & rules) == 0 && !ps.mayPin)) {
+            return;
         }
         byte[] b = sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return (ConnectionIds.mentions(io.netty.buffer.Unpooled.wrappedBuffer(b), 0, b.length) & ConnectionIds.CALL_WORD) != 0;
+        inspect(io.netty.buffer.Unpooled.wrappedBuffer(b), 0, b.length, ps.mentions);
+    }
+
+    /** Whether the statement in {@code in} from {@code from} to {@code end} may start with a word of {@link #STATEMENT_PINS}. */
+    static boolean mayPin(ByteBuf in, int from, int end) {
+        int i = StatementHead.skipLeading(in, from, end);
+        return i < end && mayPin(in, i, end, in.getByte(i) | 0x20);
     }
 
     private void pinByText(String why) {
@@ -219,22 +236,43 @@ final class BackendLease {
         return foundRows;
     }
 
+    /**
+     * Whether {@code command} is a statement: what sets ROW_COUNT(), FOUND_ROWS() and clears the server's warnings.
+     * COM_PING, COM_STMT_PREPARE, COM_STMT_RESET and the like leave them as the last statement left them.
+     */
+    private static boolean statement(int command) {
+        return command == io.baton.protocol.Command.COM_QUERY || command == io.baton.protocol.Command.COM_STMT_EXECUTE;
+    }
+
     /** A command went to the server. */
-    void started() {
+    void started(int command) {
         stamp++;
         released = false;
-        BackendConnection b = s.backend;
-        previous = b == null ? 0 : b.serial;
-        previousUses = b == null ? 0 : b.uses;
+        if (statement(command)) {
+            BackendConnection b = s.backend;
+            previous = b == null ? 0 : b.serial;
+            previousUses = b == null ? 0 : b.uses;
+        }
     }
 
     /**
      * The response completed: what it leaves for the next statement. {@code rows} is the last result set's row count
      * (-1: the response was an OK or ERR), {@code affected} the OK's affected rows.
      */
-    void responded(boolean error, int warnings, long rows, long affected, boolean stateChangeUnexplained) {
+    void responded(int command, boolean error, int warnings, long rows, long affected, boolean stateChangeUnexplained) {
         if (stateChangeUnexplained) {
             s.state().pin("session state the server reported");
+        }
+        if (s.exchange().call) {
+            // A procedure's INSERTs change LAST_INSERT_ID() while CALL's OK says 0: asked before the connection goes.
+            s.state().insertIdUnsure = true;
+        }
+        boolean statement = statement(command);
+        if (!statement) {
+            if (error || warnings > 0) {
+                holdForNext = "warnings of the last statement"; // a failed prepare's error is in SHOW WARNINGS too
+            }
+            return; // ROW_COUNT(), FOUND_ROWS() and the warnings of the last statement stay as they were
         }
         if (error) {
             rowCount = -1;
@@ -282,6 +320,11 @@ final class BackendLease {
     /** KILL QUERY while the session's statement waits for a connection (from another loop). */
     void interruptWaiting() {
         interruptAt = stamp;
+    }
+
+    /** The statement that waited was answered otherwise (refused): a KILL QUERY for it must not hit the next one. */
+    void clearInterrupt() {
+        interruptAt = -1;
     }
 
     /** Whether the statement about to start was killed while it waited (once). */

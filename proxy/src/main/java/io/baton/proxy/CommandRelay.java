@@ -208,7 +208,7 @@ final class CommandRelay {
             }
             x.replySeq = 1;
             commands++;
-            s.lease.started();
+            s.lease.started(cmd);
             if (s.readOnly()) {
                 s.server.metrics().read(b.endpoint().name());
             }
@@ -278,6 +278,7 @@ final class CommandRelay {
      * arrives) and answers it with {@code e}: the statement was not run.
      */
     void refuse(MySqlError e) {
+        s.lease.clearInterrupt();
         ByteBuf in = s.in;
         int cmd = in != null && in.readableBytes() > Packets.HEADER_SIZE ? in.getUnsignedByte(in.readerIndex()
                 + Packets.HEADER_SIZE) : Command.COM_QUERY;
@@ -359,7 +360,10 @@ final class CommandRelay {
                 if (!StatementHead.mayChangeUnmovableState(in, payload + 1, headLen)) {
                     return rewritten; // the common case: no String, no regex
                 }
-                String head = in.toString(payload + 1, headLen, StandardCharsets.UTF_8);
+                // From its first word: a leading comment (/* app */ LOCK TABLES...) hides nothing.
+                int start = StatementHead.skipLeading(in, payload + 1, payload + 1 + headLen);
+                String head = in.toString(start, Math.min(StatementHead.LENGTH,
+                        Math.min(len - 1, in.writerIndex() - payload - 1) - (start - payload - 1)), StandardCharsets.UTF_8);
                 if (state.inspect(head)) {
                     x.stateInText = true;
                 }
@@ -429,6 +433,13 @@ final class CommandRelay {
                 if (cmd == Command.COM_STMT_EXECUTE) {
                     x.sentSql = ps.sql;
                     x.call = ps.call;
+                    // Its text follows the rules of a COM_QUERY's: pins by what it mentions, state that cannot move.
+                    if (pooled) {
+                        s.lease.executing(ps);
+                    }
+                    if (ps.head != null && state.inspect(ps.head)) {
+                        x.stateInText = true;
+                    }
                 }
                 if (cmd == Command.COM_STMT_CLOSE) {
                     state.closeStatement(clientId);
@@ -694,7 +705,8 @@ final class CommandRelay {
         if (connection) {
             target.killed = true;
             target.channel().eventLoop().execute(target::close);
-        } else if (target.phase != ClientSession.Phase.IDLE) {
+        } else if (target.phase != ClientSession.Phase.IDLE && target.phase != ClientSession.Phase.GREETING
+                && target.phase != ClientSession.Phase.AUTH_SWITCH) {
             // Its statement waits for a connection (or for its last one's LAST_INSERT_ID): it is not run.
             target.lease.interruptWaiting();
         }

@@ -50,7 +50,8 @@ public final class ProxyMetrics {
             "named locks (GET_LOCK)", "table locks (LOCK TABLES)", "open cursor", "long data pending",
             "warnings of the last statement",
             "SQL_CALC_FOUND_ROWS", "no session tracker", "SQL prepared statements", "XA transaction", "open HANDLER",
-            "SET TRANSACTION for the next transaction", "session tracker changed", "global read lock", "backup lock");
+            "SET TRANSACTION for the next transaction", "session tracker changed", "global read lock", "backup lock",
+            "prepared ROW_COUNT()/FOUND_ROWS()");
     private Timer poolWait;
     private Counter poolWaitsGranted;
     private Counter poolWaitsTimedOut;

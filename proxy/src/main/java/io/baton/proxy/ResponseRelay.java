@@ -526,7 +526,7 @@ final class ResponseRelay {
         if (x.command == Command.COM_INIT_DB && x.framer.isSuccess() && s.backend != null && !s.backend.tracksSession()) {
             state.schema = null; // unknown without the tracker; the next OK with a schema sets it
         }
-        s.lease.responded(x.framer.isError(), x.framer.warnings(), x.rows, x.affected, x.stateChangeUnexplained);
+        s.lease.responded(x.command, x.framer.isError(), x.framer.warnings(), x.rows, x.affected, x.stateChangeUnexplained);
         x.forget();
         s.split.responseComplete(); // a read on the session's replica: the source backend is its own again
         s.phase = ClientSession.Phase.IDLE;

@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  * and whether the session holds state that cannot move. Touched only on the session's event loop.
  */
 public final class SessionState {
+    private static final Pattern PREVIOUS_VALUE_CALL = Pattern.compile("(?<![\\w$])(?:ROW_COUNT|FOUND_ROWS)\\s*\\(",
+            Pattern.CASE_INSENSITIVE);
     private static final Pattern TEMPORARY_TABLE = Pattern.compile("^\\s*CREATE\\s+TEMPORARY\\s+TABLE", Pattern.CASE_INSENSITIVE);
     private static final Pattern NAMED_LOCK = Pattern.compile("\\bGET_LOCK\\s*\\(", Pattern.CASE_INSENSITIVE);
     private static final Pattern RELEASE_LOCKS = Pattern.compile("\\bRELEASE_ALL_LOCKS\\s*\\(", Pattern.CASE_INSENSITIVE);
@@ -52,8 +54,20 @@ public final class SessionState {
         byte[] types;
         /** False after a move until the new server has been sent the types once. */
         boolean typesSent = true;
-        /** Its text may CALL a procedure ({@link BackendLease#mentionsCall}): a state change it reports is never explained. */
+        /** Its text may CALL a procedure ({@link ConnectionIds#CALL_WORD}): a state change it reports is never explained. */
         final boolean call;
+        /**
+         * What its text mentions ({@link ConnectionIds#mentions}: user variables, LAST_INSERT_ID, SQL_CALC_FOUND_ROWS,
+         * ROW_COUNT()/FOUND_ROWS()...), found once when it is prepared: each execute applies the rules of a COM_QUERY
+         * with that text.
+         */
+        final int mentions;
+        /** Its head may take or release state that cannot move (GET_LOCK...: {@link StatementHead#mayChangeUnmovableState}). */
+        final boolean mayChangeUnmovableState;
+        /** Its text from its first word (past leading comments), as {@link SessionState#inspect} reads it, or null. */
+        final String head;
+        /** It may start with a word that pins (PREPARE, XA, HANDLER, SET TRANSACTION, FLUSH, LOCK: {@link BackendLease#mayPin}). */
+        final boolean mayPin;
 
         PreparedStatement(int clientId, int serverId, String sql, int params, int columns) {
             this.clientId = clientId;
@@ -61,8 +75,31 @@ public final class SessionState {
             this.sql = sql;
             this.params = params;
             this.columns = columns;
-            this.call = BackendLease.mentionsCall(sql);
+            byte[] b = sql == null ? new byte[0] : sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            io.netty.buffer.ByteBuf text = io.netty.buffer.Unpooled.wrappedBuffer(b);
+            this.mentions = ConnectionIds.mentions(text, 0, b.length);
+            this.call = (mentions & ConnectionIds.CALL_WORD) != 0;
+            this.mayChangeUnmovableState = StatementHead.mayChangeUnmovableState(text, 0,
+                    Math.min(b.length, StatementHead.LENGTH));
+            this.mayPin = BackendLease.mayPin(text, 0, b.length);
+            // The byte-level flag also sees SQL_CALC_FOUND_ROWS: the functions themselves are asked for here.
+            this.readsPreviousValues = (mentions & ConnectionIds.PREVIOUS_VALUES) != 0
+                    && PREVIOUS_VALUE_CALL.matcher(sql).find();
+            if (mayChangeUnmovableState) {
+                int at = StatementHead.skipLeading(text, 0, b.length);
+                String from = sql.substring(new String(b, 0, at, java.nio.charset.StandardCharsets.UTF_8).length());
+                this.head = from.length() > StatementHead.LENGTH ? from.substring(0, StatementHead.LENGTH) : from;
+            } else {
+                this.head = null;
+            }
         }
+
+        /** It reads the previous statement's ROW_COUNT() or FOUND_ROWS(), which a prepared text cannot be given. */
+        boolean readsPreviousValues() {
+            return readsPreviousValues;
+        }
+
+        private final boolean readsPreviousValues;
 
         public int clientId() {
             return clientId;
@@ -112,16 +149,28 @@ public final class SessionState {
             nextStatementId = 1;
         }
         PreparedStatement ps = new PreparedStatement(id, serverId, sql, params, columns);
-        statements.put(id, ps);
+        PreparedStatement was = statements.put(id, ps);
+        if (was != null && was.readsPreviousValues()) {
+            previousValueStatements--;
+        }
+        if (ps.readsPreviousValues()) {
+            previousValueStatements++;
+        }
         return ps;
     }
+
+    /** Prepared statements that read ROW_COUNT() or FOUND_ROWS(): while there are any, the session keeps its connection. */
+    int previousValueStatements;
 
     PreparedStatement statement(int clientId) {
         return statements.get(clientId);
     }
 
     void closeStatement(int clientId) {
-        statements.remove(clientId);
+        PreparedStatement was = statements.remove(clientId);
+        if (was != null && was.readsPreviousValues()) {
+            previousValueStatements--;
+        }
     }
 
     java.util.Collection<PreparedStatement> statements() {
@@ -178,6 +227,7 @@ public final class SessionState {
         insertIdUnsure = false;
         variables.clear();
         statements.clear();
+        previousValueStatements = 0;
         temporaryTables = false;
         namedLocks = false;
         lockedTables = false;

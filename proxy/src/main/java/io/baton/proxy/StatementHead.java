@@ -28,11 +28,8 @@ final class StatementHead {
      * RELEASE_ALL_LOCKS), can matter. Everything else skips the decoding and the regexes.
      */
     static boolean mayChangeUnmovableState(ByteBuf b, int from, int len) {
-        int i = from;
         int end = from + len;
-        while (i < end && Character.isWhitespace(b.getByte(i))) {
-            i++;
-        }
+        int i = skipLeading(b, from, end);
         if (i == end) {
             return false;
         }
@@ -49,6 +46,39 @@ final class StatementHead {
             }
         }
         return false;
+    }
+
+    /**
+     * The index of the first byte at or after {@code i} that is neither white space nor a comment ({@code /* *}{@code /},
+     * {@code -- }, {@code #}), so that the rules that look at how a statement starts see {@code /* app *}{@code / LOCK
+     * TABLES} as LOCK TABLES. An executable comment ({@code /*!}, {@code /*+}) is part of the statement: it stops
+     * here, as does an unterminated comment.
+     */
+    static int skipLeading(ByteBuf b, int i, int end) {
+        while (i < end) {
+            byte c = b.getByte(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '/' && i + 2 < end && b.getByte(i + 1) == '*' && b.getByte(i + 2) != '!'
+                    && b.getByte(i + 2) != '+') {
+                int j = i + 2;
+                while (j + 1 < end && !(b.getByte(j) == '*' && b.getByte(j + 1) == '/')) {
+                    j++;
+                }
+                if (j + 1 >= end) {
+                    return i;
+                }
+                i = j + 2;
+            } else if (c == '#' || (c == '-' && i + 2 < end && b.getByte(i + 1) == '-'
+                    && Character.isWhitespace(b.getByte(i + 2)))) {
+                while (i < end && b.getByte(i) != '\n') {
+                    i++;
+                }
+            } else {
+                return i;
+            }
+        }
+        return i;
     }
 
     /** The KILL this whole statement is, or null when it is something else. */

@@ -135,8 +135,8 @@ class ConnectionIdsTest {
             io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.copiedBuffer(sql, java.nio.charset.StandardCharsets.UTF_8);
             assertEquals(0, ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.CALL_WORD, sql);
         }
-        assertTrue(BackendLease.mentionsCall("CALL p(?)"));
-        assertFalse(BackendLease.mentionsCall("SELECT ?"));
-        assertFalse(BackendLease.mentionsCall(null));
+        assertTrue(new SessionState.PreparedStatement(1, 1, "CALL p(?)", 1, 0).call);
+        assertFalse(new SessionState.PreparedStatement(1, 1, "SELECT ?", 1, 1).call);
+        assertFalse(new SessionState.PreparedStatement(1, 1, null, 0, 0).call);
     }
 }

@@ -170,6 +170,8 @@ public abstract class PoolScenarios {
                 {"HANDLER pool_h OPEN", "open HANDLER"},
                 {"SELECT LAST_INSERT_ID(99)", "LAST_INSERT_ID(expr)"},
                 {"BEGIN", "transaction"},
+                {"/* app */ LOCK TABLES pool_h WRITE", "table locks (LOCK TABLES)"},
+                {"-- app\n# more\n  /* and */ SET TRANSACTION READ ONLY", "SET TRANSACTION for the next transaction"},
         };
         try (Connection c = connect(""); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS pool_h (i INT)");
@@ -341,6 +343,114 @@ public abstract class PoolScenarios {
                 assertTrue(rs.next(), "the session's own warning");
                 assertEquals(1264, rs.getInt("Code"));
             }
+        }
+    }
+
+    /**
+     * A COM_PING (a pool's validation) is not a statement: ROW_COUNT() after it is still the last statement's, though
+     * the ping took another connection, and it does not end the hold of the last statement's warnings.
+     */
+    @Test
+    void aPingLeavesTheLastStatementsValues() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2)");
+            long updated = s.executeUpdate("UPDATE pool_ai SET v = v + 1");
+            idle();
+            assertTrue(session(c).lease.released(), "unpinned: " + session(c).pinnedBecause());
+            busyElsewhere();
+            assertTrue(c.isValid(5)); // COM_PING, on whichever connection the session gets now
+            assertEquals(updated, scalar(s, "SELECT ROW_COUNT()"), "ROW_COUNT() of the UPDATE, not of the ping");
+        }
+        try (Connection c = connect("jdbcCompliantTruncation=false"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_w (v TINYINT)");
+            s.execute("SET SESSION sql_mode = ''");
+            s.executeUpdate("INSERT INTO pool_w VALUES (1000)"); // out of range: a warning
+            assertTrue(c.isValid(5)); // COM_PING
+            idle();
+            assertEquals("warnings of the last statement", session(c).pinnedBecause());
+            busyElsewhere();
+            try (ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
+                assertTrue(rs.next(), "the session's own warning, past the ping");
+                assertEquals(1264, rs.getInt("Code"));
+            }
+        }
+    }
+
+    /**
+     * CALL's OK says insert id 0 whatever the procedure inserted: LAST_INSERT_ID() is asked of the connection before it
+     * goes back, so the session keeps the procedure's id and the next session on that connection does not see it.
+     */
+    @Test
+    void aProcedureThatInsertsKeepsItsLastInsertIdToItsSession() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            s.execute("DROP PROCEDURE IF EXISTS pool_ins");
+            s.execute("CREATE PROCEDURE pool_ins() BEGIN INSERT INTO pool_ai (v) VALUES (7); END");
+        }
+        for (int round = 0; round < 3; round++) {
+            try (Connection c = connect(""); Statement s = c.createStatement()) {
+                s.execute("CALL pool_ins()");
+                long id = scalar(s, "SELECT MAX(id) FROM pool_ai");
+                idle();
+                assertTrue(session(c).lease.released(), "unpinned: " + session(c).pinnedBecause());
+                try (Connection o = connect(""); Statement os = o.createStatement()) {
+                    assertEquals(0, scalar(os, "SELECT LAST_INSERT_ID()"), "another session's LAST_INSERT_ID()");
+                }
+                busyElsewhere();
+                assertEquals(id, scalar(s, "SELECT LAST_INSERT_ID()"), "the procedure's insert id, on another connection");
+            }
+        }
+    }
+
+    /** A server-side prepared statement follows the rules of its text as a COM_QUERY does. */
+    @Test
+    void preparedStatementsPinByTheirTextAsQueriesDo() throws Exception {
+        try (Connection c = connect(""); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2), (3)");
+        }
+        try (Connection c = connect("useServerPrepStmts=true");
+             PreparedStatement lock = c.prepareStatement("SELECT GET_LOCK(?, 1)")) {
+            lock.setString(1, "pool_prepared_lock");
+            lock.executeQuery().close();
+            long before = thread(c);
+            idle();
+            busyElsewhere();
+            assertEquals("named locks (GET_LOCK)", session(c).pinnedBecause());
+            assertEquals(before, thread(c), "the lock's server thread");
+            try (Connection o = connect(""); Statement os = o.createStatement()) {
+                assertEquals(0, scalar(os, "SELECT IS_FREE_LOCK('pool_prepared_lock')"), "held by the first session");
+            }
+        }
+        try (Connection c = connect("useServerPrepStmts=true");
+             PreparedStatement calc = c.prepareStatement("SELECT SQL_CALC_FOUND_ROWS id FROM pool_ai LIMIT 1");
+             Statement s = c.createStatement()) {
+            long all = scalar(s, "SELECT COUNT(*) FROM pool_ai");
+            calc.executeQuery().close();
+            idle();
+            busyElsewhere();
+            assertEquals("SQL_CALC_FOUND_ROWS", session(c).pinnedBecause());
+            try (PreparedStatement found = c.prepareStatement("SELECT FOUND_ROWS()");
+                 ResultSet rs = found.executeQuery()) {
+                rs.next();
+                assertEquals(all, rs.getLong(1), "FOUND_ROWS() of the prepared SQL_CALC_FOUND_ROWS");
+            }
+        }
+        try (Connection c = connect("useServerPrepStmts=true");
+             PreparedStatement rowCount = c.prepareStatement("SELECT ROW_COUNT()");
+             Statement s = c.createStatement()) {
+            assertEquals("prepared ROW_COUNT()/FOUND_ROWS()", session(c).pinnedBecause());
+            long updated = s.executeUpdate("UPDATE pool_ai SET v = v + 1");
+            idle();
+            busyElsewhere();
+            try (ResultSet rs = rowCount.executeQuery()) {
+                rs.next();
+                assertEquals(updated, rs.getLong(1), "ROW_COUNT() of the session's UPDATE");
+            }
+            rowCount.close();
+            idle();
+            assertNull(session(c).pinnedBecause(), "free once the statement is closed");
         }
     }
 
