@@ -479,6 +479,37 @@ public abstract class PoolScenarios {
         }
     }
 
+    /** A KILL QUERY for a statement that then timed out waiting for a connection does not refuse the next one. */
+    @Test
+    void aKillQueryOfAStatementThatTimedOutWaitingEndsWithIt() throws Exception {
+        int max = pool().maxPerServer();
+        Connection[] holders = new Connection[max];
+        try (Connection w = connect(""); Statement ws = w.createStatement()) {
+            ws.executeQuery("SELECT 1").close();
+            idle(); // w gives its connection back
+            for (int i = 0; i < max; i++) {
+                holders[i] = connect("");
+                holders[i].createStatement().execute("BEGIN"); // pinned: a transaction
+            }
+            java.util.concurrent.CompletableFuture<SQLException> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    ws.executeQuery("SELECT 2").close();
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(300);
+            holders[1].createStatement().execute("KILL QUERY " + ((JdbcConnection) w).getId());
+            SQLException e = waiting.get(pool().maxWait().toSeconds() + 10, java.util.concurrent.TimeUnit.SECONDS);
+            assertNotNull(e, "the statement did not run");
+            holders[0].createStatement().execute("COMMIT"); // a connection comes free
+            assertEquals(3, scalar(ws, "SELECT 3"), "the next statement runs: the KILL was for the one before");
+        } finally {
+            closeAll(holders);
+        }
+    }
+
     @Test
     void aConnectionThatDiesWhileParkedIsNotHandedOut() throws Exception {
         try (Connection c = connect(""); Statement s = c.createStatement();
