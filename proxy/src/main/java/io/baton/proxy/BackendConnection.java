@@ -113,7 +113,10 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     // Pooled connections (BackendPool, BackendLease): touched on the connection's loop only.
     /** What LAST_INSERT_ID() answers on this connection now. */
     long lastInsertId;
-    /** MariaDB: a statement here left warnings or an error, which may outlive the next statements: never shared. */
+    /**
+     * Never shared again (closed when its session gives it back): MariaDB, a statement here left warnings or an error,
+     * which may outlive the next statements; or a statement closed by its session holds a parameter sent as long data.
+     */
     boolean diagnostics;
     /** The session variables its last session had changed when it was parked (names): what a login here resets. */
     java.util.List<String> parkedVariables = java.util.List.of();

@@ -156,6 +156,7 @@ final class CommandRelay {
                 // A pooled session's statement lives on connections: the session forgets it, no connection needed.
                 if (len >= 5 && whole) {
                     s.state().closeStatement(in.getIntLE(ri + Packets.HEADER_SIZE + 1));
+                    x.longDataDone(in.getIntLE(ri + Packets.HEADER_SIZE + 1)); // its connection is gone already
                 }
                 skipCommand();
                 continue;
@@ -225,12 +226,11 @@ final class CommandRelay {
             x.rows = -1;
             x.affected = -1;
             x.stateChangeUnexplained = false;
-            x.sentWithLongData = cmd == Command.COM_STMT_EXECUTE && x.longDataPending;
-            if (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET) {
-                x.longDataPending = false;
-            }
+            boolean hadLongData = (cmd == Command.COM_STMT_EXECUTE || cmd == Command.COM_STMT_RESET)
+                    && x.longDataDone(x.sentStatementId);
+            x.sentWithLongData = cmd == Command.COM_STMT_EXECUTE && hadLongData;
             if (cmd == Command.COM_STMT_SEND_LONG_DATA) {
-                x.longDataPending = true; // the next execute's packet lacks that parameter: it cannot be sent again
+                x.longDataSent(x.sentStatementId); // its execute's packet lacks that parameter: it cannot be sent again
                 if (state.inTransaction) {
                     s.txLog.spoil("a prepared statement's parameter sent as long data");
                 }
@@ -412,6 +412,10 @@ final class CommandRelay {
                     // never have seen it (docs/pool.md).
                     if (cmd == Command.COM_STMT_CLOSE) {
                         state.closeStatement(clientId);
+                        if (x.longDataDone(clientId)) {
+                            // The server still holds the parameter sent as long data: never for another session.
+                            s.backend.diagnostics = true;
+                        }
                         return CONSUMED; // the connection keeps it for the next session of its state (bounded)
                     }
                     String key = s.lease.key();
@@ -638,7 +642,7 @@ final class CommandRelay {
 
     /** Whether a prepared statement's parameter was sent as long data and its execute has not come yet. */
     boolean longDataPending() {
-        return x.longDataPending;
+        return x.longDataPending();
     }
 
     /**

@@ -53,9 +53,29 @@ final class Exchange {
     boolean digesting;
     /** A packet of the response streamed through unseen: its digest is incomplete. */
     boolean digestBroken;
-    /** COM_STMT_SEND_LONG_DATA was sent since the last execute; the execute under way used such a parameter. */
-    boolean longDataPending;
+    /**
+     * Client ids of the statements COM_STMT_SEND_LONG_DATA was sent for since their last execute or reset (null:
+     * none): the server holds those parameters on the connection until then. Also whether the execute under way
+     * used such a parameter.
+     */
+    java.util.Set<Integer> longData;
     boolean sentWithLongData;
+    boolean longDataPending() {
+        return longData != null && !longData.isEmpty();
+    }
+
+    /** Long data was sent for {@code statement} (a client id). */
+    void longDataSent(int statement) {
+        if (longData == null) {
+            longData = new java.util.HashSet<>(4);
+        }
+        longData.add(statement);
+    }
+
+    /** {@code statement} was executed, reset or closed: whether long data was pending for it (the server's is gone). */
+    boolean longDataDone(int statement) {
+        return longData != null && longData.remove(statement);
+    }
 
     // What the response leaves for the session's next statement (BackendLease).
     /** Rows of the last result set (-1: none yet), affected rows of the last OK (-1: none). */

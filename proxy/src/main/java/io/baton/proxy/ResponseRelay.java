@@ -511,6 +511,7 @@ final class ResponseRelay {
         }
         if (x.pendingReset && x.framer.isSuccess()) {
             state.reset();
+            x.longData = null; // the server dropped every statement's long data
             if (s.backend != null) {
                 s.backend.statementsReset();
             }

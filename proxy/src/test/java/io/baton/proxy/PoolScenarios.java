@@ -479,6 +479,96 @@ public abstract class PoolScenarios {
         }
     }
 
+    /**
+     * A session sends a parameter as long data for a statement, closes the statement without running it, and runs
+     * another: the server still holds that parameter on the connection's statement, which is cached there for every
+     * session of the same state. That connection is never handed to another session: sessions (of the same client,
+     * so of the same state) that prepared the same text before and run it now get their own values.
+     */
+    @Test
+    void longDataOfAClosedStatementNeverReachesAnotherSession() throws Exception {
+        TopologyFile.User u = topology.user("app");
+        int others = 4;
+        RawClient[] bs = new RawClient[others];
+        int[] bStmt = new int[others];
+        try (RawClient a = new RawClient(baton.port())) {
+            for (int i = 0; i < others; i++) {
+                bs[i] = new RawClient(baton.port());
+                assertEquals(0, bs[i].login(u.user(), u.password(), "app")[0]);
+                bStmt[i] = prepare(bs[i], "SELECT ?");
+                assertEquals("mine" + i, executeString(bs[i], bStmt[i], "mine" + i));
+            }
+            idle(); // their connections are parked, "SELECT ?" cached on each
+            assertEquals(0, a.login(u.user(), u.password(), "app")[0]);
+            int stmt = prepare(a, "SELECT ?");
+            // COM_STMT_SEND_LONG_DATA: 0x18, statement_id<4>, param_id<2>, data (no answer)
+            byte[] secret = "a-secret".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            java.nio.ByteBuffer ld = java.nio.ByteBuffer.allocate(7 + secret.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            a.writePacket(0, ld.put((byte) 0x18).putInt(stmt).putShort((short) 0).put(secret).array());
+            // COM_STMT_CLOSE: 0x19, statement_id<4> (no answer)
+            a.writePacket(0, java.nio.ByteBuffer.allocate(5).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0x19)
+                    .putInt(stmt).array());
+            int one = prepare(a, "SELECT 'x'");
+            assertEquals("x", executeString(a, one, null));
+            idle(); // the raw session gives its connection back
+            for (int i = 0; i < others; i++) {
+                assertEquals("again" + i, executeString(bs[i], bStmt[i], "again" + i), "session " + i + "'s own value");
+            }
+        } finally {
+            for (RawClient b : bs) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * COM_STMT_EXECUTE of a statement with one string parameter ({@code value}) or none (null), on a raw session (no
+     * DEPRECATE_EOF): the first column of its one row, a string.
+     */
+    private static String executeString(RawClient c, int stmt, String value) throws Exception {
+        byte[] v = value == null ? new byte[0] : value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + (value == null ? 0 : 4 + 1 + v.length))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // 0x17, statement_id<4>, flags<1>, iteration_count<4>[, null_bitmap<1>, new_params_bound<1>, type<2>, value]
+        b.put((byte) 0x17).putInt(stmt).put((byte) 0).putInt(1);
+        if (value != null) {
+            b.put((byte) 0).put((byte) 1).put((byte) 0xFD).put((byte) 0).put((byte) v.length).put(v);
+        }
+        c.writePacket(0, b.array());
+        byte[] p = c.readPacket();
+        assertTrue(p != null && (p[0] & 0xFF) != 0xFF, "execute answered with a result set");
+        do {
+            p = c.readPacket(); // column definitions up to their EOF
+        } while ((p[0] & 0xFF) != 0xFE);
+        byte[] row = c.readPacket(); // 0x00, null_bitmap<1>, lenenc string
+        assertEquals(0, row[0]);
+        String out = new String(row, 3, row[2] & 0xFF, java.nio.charset.StandardCharsets.UTF_8);
+        p = c.readPacket();
+        assertEquals(0xFE, p[0] & 0xFF, "one row");
+        return out;
+    }
+
+    /** COM_STMT_PREPARE of {@code sql} on a raw session (no DEPRECATE_EOF): the statement id, its answer read. */
+    private static int prepare(RawClient c, String sql) throws Exception {
+        byte[] text = sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] cmd = new byte[1 + text.length];
+        cmd[0] = 0x16;
+        System.arraycopy(text, 0, cmd, 1, text.length);
+        c.writePacket(0, cmd);
+        byte[] ok = c.readPacket();
+        assertEquals(0, ok[0], "prepare OK");
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(ok).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int id = b.getInt(1);
+        int columns = b.getShort(5);
+        int params = b.getShort(7);
+        for (int i = 0; i < params + (params > 0 ? 1 : 0) + columns + (columns > 0 ? 1 : 0); i++) {
+            c.readPacket(); // definitions, each list ending with an EOF
+        }
+        return id;
+    }
+
     /** A KILL QUERY for a statement that then timed out waiting for a connection does not refuse the next one. */
     @Test
     void aKillQueryOfAStatementThatTimedOutWaitingEndsWithIt() throws Exception {
