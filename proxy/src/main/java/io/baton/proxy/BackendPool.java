@@ -405,6 +405,12 @@ final class BackendPool {
         b.listener(p);
         li.idle.computeIfAbsent(e, k -> new ArrayDeque<>()).addLast(p);
         li.count.incrementAndGet();
+        if (!s.waiters.isEmpty()) {
+            // A statement on another loop queued between the look above and the count: it looked for idle
+            // connections before this one counted. Parked first, looked again after (as await queues, then looks):
+            // one of the two always sees the other, so the slot goes to the waiter instead of idling past maxWait.
+            closeOneIdle(li, e);
+        }
         sweeping(li);
     }
 
