@@ -26,6 +26,8 @@ final class ReleasedCommits implements AckedWrites {
     /** MariaDB: the highest released seq per "domain-server_id" (a gtid_binlog_state's key). Guarded by this. */
     private final Map<String, Long> mariaDb = new TreeMap<>();
     private final AtomicLong count = new AtomicLong();
+    /** The source a failover under way replaces (null: none): see {@link AckedWrites#fence}. */
+    private volatile String fenced;
 
     /**
      * The GTIDs of the OKs about to be released join the set: the MySQL ones in one union for the batch (a union per
@@ -112,6 +114,26 @@ final class ReleasedCommits implements AckedWrites {
     /** Intervals of the MySQL set kept now (baton_durability_released_intervals). */
     synchronized int intervals() {
         return mysql.intervals();
+    }
+
+    @Override
+    public void fence(String lostSource) {
+        fenced = lostSource;
+        if (lostSource != null) {
+            log.info("durability: commits made on {} wait for the failover's end before a replica's word releases them",
+                    lostSource);
+        }
+    }
+
+    @Override
+    public void unfence() {
+        fenced = null;
+    }
+
+    /** Whether a failover under way replaces {@code origin}: its commits' OKs wait for its end. */
+    boolean fenced(String origin) {
+        String f = fenced;
+        return f != null && f.equals(origin);
     }
 
     @Override

@@ -565,7 +565,20 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         return GtidSet.parse(String.join(",", mine.stream().map(p -> p.gtid).toList())).toString();
     }
 
-    private void acked(String server, List<Pending> mine) {
+    /**
+     * Whether {@code p}'s OK may go now, Baton routing to {@code source}; under the lock. Once Baton routes elsewhere
+     * than where it committed, only the new source having it counts: the failover may have promoted a server without
+     * it, and a replica's copy is then an errant transaction. While a failover from its source is under way, nothing
+     * counts: the replica that has it may be the one the failover leaves out.
+     */
+    private boolean releasable(Pending p, String source) {
+        boolean moved = source != null && !source.equals(p.origin);
+        return !released.fenced(p.origin) && p.ackedBy.size() >= config.durability.replicas
+                && (!moved || p.ackedBy.contains(source));
+    }
+
+    /** Package-private for tests: {@code server} has the commits {@code mine}. */
+    void acked(String server, List<Pending> mine) {
         List<Pending> done = new ArrayList<>();
         String source = routed.get();
         synchronized (lock) {
@@ -574,10 +587,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                     continue; // decided meanwhile (the sweeper)
                 }
                 p.ackedBy.add(server);
-                // Once Baton routes elsewhere than where it committed, only the new source having it counts: the
-                // failover may have promoted a server without it, and a replica's copy is then an errant transaction.
-                boolean moved = source != null && !source.equals(p.origin);
-                if (p.ackedBy.size() >= config.durability.replicas && (!moved || p.ackedBy.contains(source))) {
+                if (releasable(p, source)) {
                     pending.remove(p);
                     done.add(p);
                 }
@@ -585,6 +595,11 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             // In the set before their OKs go: a failover's candidate check never misses an acknowledged commit.
             released.addAll(done.stream().map(p -> p.gtid).toList());
         }
+        complete(done);
+    }
+
+    /** The OKs of {@code done} (already in the released set) go. */
+    private void complete(List<Pending> done) {
         for (Pending p : done) {
             acknowledged.incrementAndGet();
             if (!p.timedOut) {
@@ -606,9 +621,17 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             String source = routed.get();
             List<Pending> release = new ArrayList<>();
             List<Pending> fail = new ArrayList<>();
+            List<Pending> acknowledgedNow = new ArrayList<>();
             int newlyTimedOut = 0;
             synchronized (lock) {
                 for (Pending p : List.copyOf(pending)) {
+                    if (!p.ackedBy.isEmpty() && releasable(p, source)) {
+                        // Acknowledged while a failover held it, and it counts now (the new source has it, or the
+                        // failover stopped and Baton routes where it committed): no further acknowledgement will come.
+                        pending.remove(p);
+                        acknowledgedNow.add(p);
+                        continue;
+                    }
                     if (source != null && !source.equals(p.origin) && p.orphanedAt == 0) {
                         p.orphanedAt = now;
                     }
@@ -631,7 +654,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                         p.timedOut = true;
                         newlyTimedOut++;
                     }
-                    if (async) {
+                    if (async && !released.fenced(p.origin)) {
                         pending.remove(p);
                         release.add(p);
                     } else if (age >= Math.max(hold, timeout)) {
@@ -640,7 +663,9 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                     }
                 }
                 released.addAll(release.stream().map(p -> p.gtid).toList()); // in the set before their OKs go
+                released.addAll(acknowledgedNow.stream().map(p -> p.gtid).toList());
             }
+            complete(acknowledgedNow);
             if (newlyTimedOut > 0) {
                 timeouts.addAndGet(newlyTimedOut);
             }
@@ -734,6 +759,13 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             executed.add(st.gtidExecuted());
         }
         released.forgetHeldByAll(executed);
+    }
+
+    /** Package-private for tests: the commits whose OK is held now, oldest first. */
+    List<Pending> pendingNow() {
+        synchronized (lock) {
+            return List.copyOf(pending);
+        }
     }
 
     /** Intervals of the released commits' GTID set kept now. */

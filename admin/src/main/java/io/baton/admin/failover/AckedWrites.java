@@ -20,4 +20,16 @@ public interface AckedWrites {
      * longer checked, or every later failover would find no replica complete and check nothing at all.
      */
     void settle(ServerState source);
+
+    /**
+     * A failover from {@code lostSource} is under way (from its closed gate to its end): no OK of a commit made there is
+     * released on a replica's word until it ends, since the replica that has it may be the one the failover leaves
+     * out. Once Baton routes to the new source, only that source having the commit releases its OK.
+     */
+    default void fence(String lostSource) {
+    }
+
+    /** The failover ended (routed, or stopped): OKs held by {@link #fence} are decided again. */
+    default void unfence() {
+    }
 }

@@ -103,4 +103,36 @@ class ReplicaAcksTest {
         assertEquals(u + ":61:81:83:85:87:89:91:93:95:97:99", r.missingFrom(nothing));
         assertEquals(50, r.count(), "forgotten, still counted as checked");
     }
+
+    /**
+     * While a failover from the commit's source is under way, a replica's word does not release its OK (the failover
+     * may leave that replica out); once routed, only the new source having it does.
+     */
+    @Test
+    void aFailoverUnderWayHoldsOksUntilTheNewSourceHasTheCommit() throws Exception {
+        io.baton.admin.config.BatonConfig c = new io.baton.admin.config.BatonConfig();
+        c.durability.timeout = java.time.Duration.ofMillis(300);
+        c.durability.onTimeout = "async";
+        java.util.concurrent.atomic.AtomicReference<String> routed = new java.util.concurrent.atomic.AtomicReference<>("db1");
+        String u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        try (ReplicaAcks acks = new ReplicaAcks(c).routedBy(routed::get).start()) {
+            CompletableFuture<CommitAcks.Outcome> onNew = acks.acknowledged("db1", u + ":7");
+            CompletableFuture<CommitAcks.Outcome> onLeftOut = acks.acknowledged("db1", u + ":8");
+            List<ReplicaAcks.Pending> both = acks.pendingNow();
+            acks.released().fence("db1"); // the failover closed the gate
+            acks.acked("db3", List.of(both.get(1))); // db3 has :8, and will be left out
+            acks.acked("db2", List.of(both.get(0))); // db2 has :7, and will be promoted
+            Thread.sleep(500); // past durability.timeout: no fallback while fenced either
+            assertEquals(null, onNew.getNow(null), "no OK while the failover is under way");
+            assertEquals(null, onLeftOut.getNow(null), "no OK while the failover is under way");
+            routed.set("db2"); // routed to db2, then the procedure ends
+            acks.released().unfence();
+            assertEquals(CommitAcks.Outcome.ACKNOWLEDGED, onNew.get(5, java.util.concurrent.TimeUnit.SECONDS),
+                    "the new source has it");
+            assertEquals(CommitAcks.Outcome.UNKNOWN, onLeftOut.get(5, java.util.concurrent.TimeUnit.SECONDS),
+                    "only a replica left out had it");
+            assertEquals(u + ":7", ((ReleasedCommits) acks.released()).missingFrom(
+                    io.baton.admin.topology.ServerState.unreachable("x", "127.0.0.1", 1, "", 1, 1)));
+        }
+    }
 }
