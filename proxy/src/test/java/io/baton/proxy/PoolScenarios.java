@@ -110,6 +110,17 @@ public abstract class PoolScenarios {
         Thread.sleep(60);
     }
 
+    /** The tests' table with an AUTO_INCREMENT key, {@code pool_ai (id, v)}. */
+    protected static void autoIncrementTable(Statement s) throws SQLException {
+        s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+    }
+
+    /** {@code c}'s session, idle past pool.releaseDelay, gave its connection back: nothing pins it. */
+    protected void givesItsConnectionBack(Connection c) throws InterruptedException {
+        idle();
+        assertTrue(session(c).lease.released(), "unpinned: " + session(c).pinnedBecause());
+    }
+
     /** The server thread that serves {@code c} now (0: none). */
     protected long thread(Connection c) {
         return session(c).backendThreadId();
@@ -128,7 +139,7 @@ public abstract class PoolScenarios {
     void anIdleSessionGivesItsConnectionBackAndGetsItsStateOnTheNext() throws Exception {
         try (Connection c = connect(""); Statement s = c.createStatement()) {
             s.execute("SET SESSION group_concat_max_len = 4321");
-            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            autoIncrementTable(s);
             s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2)");
             long id = scalar(s, "SELECT LAST_INSERT_ID()");
             assertEquals(2, s.executeUpdate("UPDATE pool_ai SET v = v + 1"));
@@ -330,50 +341,42 @@ public abstract class PoolScenarios {
         }
     }
 
+    /** Also past a COM_PING (a pool's validation), which is not a statement: it leaves the server's warnings. */
     @Test
     void warningsStayWithTheSessionUntilItsNextStatement() throws Exception {
-        try (Connection c = connect("jdbcCompliantTruncation=false"); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS pool_w (v TINYINT)");
-            s.execute("SET SESSION sql_mode = ''");
-            s.executeUpdate("INSERT INTO pool_w VALUES (1000)"); // out of range: a warning
-            idle();
-            assertEquals("warnings of the last statement", session(c).pinnedBecause());
-            busyElsewhere();
-            try (ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
-                assertTrue(rs.next(), "the session's own warning");
-                assertEquals(1264, rs.getInt("Code"));
+        for (boolean ping : new boolean[] {false, true}) {
+            try (Connection c = connect("jdbcCompliantTruncation=false"); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS pool_w (v TINYINT)");
+                s.execute("SET SESSION sql_mode = ''");
+                s.executeUpdate("INSERT INTO pool_w VALUES (1000)"); // out of range: a warning
+                if (ping) {
+                    assertTrue(c.isValid(5)); // COM_PING
+                }
+                idle();
+                assertEquals("warnings of the last statement", session(c).pinnedBecause());
+                busyElsewhere();
+                try (ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
+                    assertTrue(rs.next(), "the session's own warning" + (ping ? ", past the ping" : ""));
+                    assertEquals(1264, rs.getInt("Code"));
+                }
             }
         }
     }
 
     /**
      * A COM_PING (a pool's validation) is not a statement: ROW_COUNT() after it is still the last statement's, though
-     * the ping took another connection, and it does not end the hold of the last statement's warnings.
+     * the ping took another connection.
      */
     @Test
     void aPingLeavesTheLastStatementsValues() throws Exception {
         try (Connection c = connect(""); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            autoIncrementTable(s);
             s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2)");
             long updated = s.executeUpdate("UPDATE pool_ai SET v = v + 1");
-            idle();
-            assertTrue(session(c).lease.released(), "unpinned: " + session(c).pinnedBecause());
+            givesItsConnectionBack(c);
             busyElsewhere();
             assertTrue(c.isValid(5)); // COM_PING, on whichever connection the session gets now
             assertEquals(updated, scalar(s, "SELECT ROW_COUNT()"), "ROW_COUNT() of the UPDATE, not of the ping");
-        }
-        try (Connection c = connect("jdbcCompliantTruncation=false"); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS pool_w (v TINYINT)");
-            s.execute("SET SESSION sql_mode = ''");
-            s.executeUpdate("INSERT INTO pool_w VALUES (1000)"); // out of range: a warning
-            assertTrue(c.isValid(5)); // COM_PING
-            idle();
-            assertEquals("warnings of the last statement", session(c).pinnedBecause());
-            busyElsewhere();
-            try (ResultSet rs = s.executeQuery("SHOW WARNINGS")) {
-                assertTrue(rs.next(), "the session's own warning, past the ping");
-                assertEquals(1264, rs.getInt("Code"));
-            }
         }
     }
 
@@ -384,7 +387,7 @@ public abstract class PoolScenarios {
     @Test
     void aProcedureThatInsertsKeepsItsLastInsertIdToItsSession() throws Exception {
         try (Connection c = connect(""); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            autoIncrementTable(s);
             s.execute("DROP PROCEDURE IF EXISTS pool_ins");
             s.execute("CREATE PROCEDURE pool_ins() BEGIN INSERT INTO pool_ai (v) VALUES (7); END");
         }
@@ -392,8 +395,7 @@ public abstract class PoolScenarios {
             try (Connection c = connect(""); Statement s = c.createStatement()) {
                 s.execute("CALL pool_ins()");
                 long id = scalar(s, "SELECT MAX(id) FROM pool_ai");
-                idle();
-                assertTrue(session(c).lease.released(), "unpinned: " + session(c).pinnedBecause());
+                givesItsConnectionBack(c);
                 try (Connection o = connect(""); Statement os = o.createStatement()) {
                     assertEquals(0, scalar(os, "SELECT LAST_INSERT_ID()"), "another session's LAST_INSERT_ID()");
                 }
@@ -407,7 +409,7 @@ public abstract class PoolScenarios {
     @Test
     void preparedStatementsPinByTheirTextAsQueriesDo() throws Exception {
         try (Connection c = connect(""); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS pool_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+            autoIncrementTable(s);
             s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2), (3)");
         }
         try (Connection c = connect("useServerPrepStmts=true");
