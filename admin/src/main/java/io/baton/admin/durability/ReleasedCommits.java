@@ -130,10 +130,9 @@ final class ReleasedCommits implements AckedWrites {
         fenced = null;
     }
 
-    /** Whether a failover under way replaces {@code origin}: its commits' OKs wait for its end. */
-    boolean fenced(String origin) {
-        String f = fenced;
-        return f != null && f.equals(origin);
+    /** The source a failover under way replaces (its commits' OKs wait for its end), or null. */
+    String fencedOrigin() {
+        return fenced;
     }
 
     @Override

@@ -568,18 +568,23 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
     /**
      * Whether {@code p}'s OK may go now, Baton routing to {@code source}; under the lock. Once Baton routes elsewhere
      * than where it committed, only the new source having it counts: the failover may have promoted a server without
-     * it, and a replica's copy is then an errant transaction. While a failover from its source is under way, nothing
-     * counts: the replica that has it may be the one the failover leaves out.
+     * it, and a replica's copy is then an errant transaction. While a failover from its source is under way and Baton
+     * still routes there, nothing counts: the replica that has it may be the one the failover leaves out. Callers read
+     * {@code fenced} before {@code source}: a failover switches the route before it lifts the fence, so a stale fence
+     * with a fresh route is safe, the other way round it would not be.
      */
-    private boolean releasable(Pending p, String source) {
+    private boolean releasable(Pending p, String source, boolean fenced) {
+        if (p.ackedBy.size() < config.durability.replicas) {
+            return false;
+        }
         boolean moved = source != null && !source.equals(p.origin);
-        return !released.fenced(p.origin) && p.ackedBy.size() >= config.durability.replicas
-                && (!moved || p.ackedBy.contains(source));
+        return moved ? p.ackedBy.contains(source) : !fenced;
     }
 
     /** Package-private for tests: {@code server} has the commits {@code mine}. */
     void acked(String server, List<Pending> mine) {
         List<Pending> done = new ArrayList<>();
+        String fencedOrigin = released.fencedOrigin();
         String source = routed.get();
         synchronized (lock) {
             for (Pending p : mine) {
@@ -587,7 +592,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                     continue; // decided meanwhile (the sweeper)
                 }
                 p.ackedBy.add(server);
-                if (releasable(p, source)) {
+                if (releasable(p, source, p.origin.equals(fencedOrigin))) {
                     pending.remove(p);
                     done.add(p);
                 }
@@ -618,6 +623,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             long timeout = config.durability.timeout.toNanos();
             long hold = config.gate.maxWait.toNanos();
             boolean async = "async".equals(config.durability.onTimeout);
+            String fencedOrigin = released.fencedOrigin(); // before the route: see releasable
             String source = routed.get();
             List<Pending> release = new ArrayList<>();
             List<Pending> fail = new ArrayList<>();
@@ -625,7 +631,8 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             int newlyTimedOut = 0;
             synchronized (lock) {
                 for (Pending p : List.copyOf(pending)) {
-                    if (!p.ackedBy.isEmpty() && releasable(p, source)) {
+                    boolean fenced = p.origin.equals(fencedOrigin);
+                    if (!p.ackedBy.isEmpty() && releasable(p, source, fenced)) {
                         // Acknowledged while a failover held it, and it counts now (the new source has it, or the
                         // failover stopped and Baton routes where it committed): no further acknowledgement will come.
                         pending.remove(p);
@@ -654,7 +661,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                         p.timedOut = true;
                         newlyTimedOut++;
                     }
-                    if (async && !released.fenced(p.origin)) {
+                    if (async && !fenced) {
                         pending.remove(p);
                         release.add(p);
                     } else if (age >= Math.max(hold, timeout)) {

@@ -269,6 +269,14 @@ public final class FailoverEngine implements AutoCloseable {
                 afterAttempt(report);
                 monitor.holdFencing(false);
             }
+            // A failover fenced its lost source's held OKs (AckedWrites#fence): lifted once it ended routed, or without
+            // promoting anyone. Promoted but not routed, the fence stays: Baton still routes to the lost source, and a
+            // replica's word must not release a commit the promoted server may lack (once routing follows it, only
+            // its own acknowledgement counts); the next procedure that ends lifts it.
+            if (ackedWrites != null && !(report.kind() == FailoverReport.Kind.FAILOVER && report.newSource() != null
+                    && !report.isRouted())) {
+                ackedWrites.unfence();
+            }
             history.add(report);
             log.info("{}", report.describe().strip());
             try {

@@ -184,7 +184,7 @@ final class FailoverProcedure extends Procedure {
 
     private String closeGate() {
         if (acked != null) {
-            acked.fence(oldSource.name()); // until this procedure ends (close)
+            acked.fence(oldSource.name()); // until the engine sees this procedure end (routed, or stopped unpromoted)
         }
         routing.closeGate("failover: source " + oldSource.name() + " lost");
         return "closed: new statements wait (at most gate.maxWait " + config.gate.maxWait.toMillis() + " ms)";
@@ -819,13 +819,5 @@ final class FailoverProcedure extends Procedure {
             return candidate + " does not answer (" + message(e) + "): it is left out of a second attempt, and fenced by"
                     + " the monitor if it comes back writable";
         }
-    }
-
-    @Override
-    public void close() {
-        if (acked != null) {
-            acked.unfence(); // routed or stopped: the OKs the fence held are decided again
-        }
-        super.close();
     }
 }

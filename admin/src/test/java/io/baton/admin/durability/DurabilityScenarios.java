@@ -436,16 +436,13 @@ abstract class DurabilityScenarios {
     }
 
     /**
-     * kill -9 of the source under 8 writer sessions (autocommit inserts, reconnecting after an error), over
-     * rounds: every write acknowledged through Baton must be on the new source. The killed source comes back
-     * and rejoins (forced: the commits it made and never got acknowledged stay on it, outside the checked set).
+     * Commits Baton did not release (here: written directly on the source, as a cluster's other nodes' are) leave a
+     * gap between each two it released: one interval per commit, for the life of the process, unless what every
+     * promotable server executed is forgotten with each monitor round.
      */
     @Test
     @Order(6)
     void theReleasedSetForgetsWhatEveryServerHas(SandboxTopology t) throws Exception {
-        // Commits Baton did not release (here: written directly on the source, as a cluster's other nodes' are) leave a
-        // gap between each two it released: one interval per commit, for the life of the process, unless what every
-        // promotable server executed is forgotten with each monitor round.
         Assumptions.assumeFalse(t.dialect().isMariaDb(), "MariaDB keeps one sequence number per domain and server");
         t.resetData();
         // No monitor round until the gaps are made (its first is at the start): the set keeps them all.
@@ -471,6 +468,11 @@ abstract class DurabilityScenarios {
         }
     }
 
+    /**
+     * kill -9 of the source under 8 writer sessions (autocommit inserts, reconnecting after an error), over
+     * rounds: every write acknowledged through Baton must be on the new source. The killed source comes back
+     * and rejoins (forced: the commits it made and never got acknowledged stay on it, outside the checked set).
+     */
     @Test
     @Order(10)
     void noAcknowledgedWriteIsLostWhenTheSourceIsKilled(SandboxTopology t) throws Exception {

@@ -119,12 +119,12 @@ class ReplicaAcksTest {
             Thread.sleep(500); // past durability.timeout: no fallback while fenced either
             assertEquals(null, onNew.getNow(null), "no OK while the failover is under way");
             assertEquals(null, onLeftOut.getNow(null), "no OK while the failover is under way");
-            routed.set("db2"); // routed to db2, then the procedure ends
-            acks.released().unfence();
+            routed.set("db2"); // routed to db2; the procedure goes on (opens the gate, a post-hook...)
             assertEquals(CommitAcks.Outcome.ACKNOWLEDGED, onNew.get(5, java.util.concurrent.TimeUnit.SECONDS),
-                    "the new source has it");
+                    "the new source has it: its OK goes though the fence is still up");
             assertEquals(CommitAcks.Outcome.UNKNOWN, onLeftOut.get(5, java.util.concurrent.TimeUnit.SECONDS),
                     "only a replica left out had it");
+            acks.released().unfence(); // the procedure ended
             assertEquals(u + ":7", ((ReleasedCommits) acks.released()).missingFrom(
                     io.baton.admin.topology.ServerState.unreachable("x", "127.0.0.1", 1, "", 1, 1)));
         }
