@@ -146,12 +146,24 @@ final class BackendLease {
      */
     void inspect(ByteBuf in, int from, int len, int found) {
         calcFoundRows = (found & ConnectionIds.CALC_FOUND_ROWS) != 0;
-        int end = from + len;
-        int i = StatementHead.skipLeading(in, from, end);
-        int first = i < end ? in.getByte(i) | 0x20 : 0;
         if ((found & ConnectionIds.CALL_WORD) != 0) {
             s.exchange().call = true;
         }
+        String why = textPin(in, from, len, found);
+        if (why != null) {
+            pinByText(why);
+        }
+    }
+
+    /**
+     * Why the statement's text pins its session until a reset (the first rule that applies: a statement of
+     * {@link #STATEMENT_PINS}, user variables, LAST_INSERT_ID(expr)), or null. {@code found}: what
+     * {@link ConnectionIds#mentions} found in it.
+     */
+    static String textPin(ByteBuf in, int from, int len, int found) {
+        int end = from + len;
+        int i = StatementHead.skipLeading(in, from, end);
+        int first = i < end ? in.getByte(i) | 0x20 : 0;
         if (mayPin(in, i, end, first)) {
             // FLUSH TABLES a, b, c WITH READ LOCK names its tables first: the whole head, not its first words.
             String head = in.toString(i, Math.min(end - i, StatementHead.LENGTH), java.nio.charset.StandardCharsets.US_ASCII)
@@ -162,16 +174,17 @@ final class BackendLease {
                     : head.startsWith("FLUSH") ? "global read lock" : head.startsWith("LOCK") ? "backup lock"
                     : "SET TRANSACTION for the next transaction";
             if (why != null) {
-                pinByText(why);
+                return why;
             }
         }
         if ((found & ConnectionIds.USER_VARIABLE) != 0 && ConnectionIds.userVariable(in, from, len)) {
-            pinByText("user variables");
+            return "user variables";
         }
         if ((found & ConnectionIds.LAST_INSERT_ID) != 0
                 && LAST_INSERT_ID_SET.matcher(in.toString(from, len, java.nio.charset.StandardCharsets.UTF_8)).find()) {
-            pinByText("LAST_INSERT_ID(expr)");
+            return "LAST_INSERT_ID(expr)";
         }
+        return null;
     }
 
     /**
@@ -196,25 +209,13 @@ final class BackendLease {
 
     /**
      * A COM_STMT_EXECUTE of {@code ps} is about to go: the rules of {@link #inspect} for its text (SQL_CALC_FOUND_ROWS,
-     * user variables, LAST_INSERT_ID(expr)...), as for a COM_QUERY. Its text is looked at again only when it mentions
-     * one of them.
+     * user variables, LAST_INSERT_ID(expr)...), as for a COM_QUERY, found once when it was prepared.
      */
     void executing(SessionState.PreparedStatement ps) {
-        calcFoundRows = false;
-        int rules = ConnectionIds.CALC_FOUND_ROWS | ConnectionIds.USER_VARIABLE | ConnectionIds.LAST_INSERT_ID
-                | ConnectionIds.CALL_WORD;
-        String sql = ps.sql();
-        if (sql == null || ((ps.mentions & rules) == 0 && !ps.mayPin)) {
-            return;
+        calcFoundRows = (ps.mentions & ConnectionIds.CALC_FOUND_ROWS) != 0;
+        if (ps.pinsBecause != null) {
+            pinByText(ps.pinsBecause);
         }
-        byte[] b = sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        inspect(io.netty.buffer.Unpooled.wrappedBuffer(b), 0, b.length, ps.mentions);
-    }
-
-    /** Whether the statement in {@code in} from {@code from} to {@code end} may start with a word of {@link #STATEMENT_PINS}. */
-    static boolean mayPin(ByteBuf in, int from, int end) {
-        int i = StatementHead.skipLeading(in, from, end);
-        return i < end && mayPin(in, i, end, in.getByte(i) | 0x20);
     }
 
     private void pinByText(String why) {
@@ -237,22 +238,20 @@ final class BackendLease {
     }
 
     /**
-     * Whether {@code command} is a statement: what sets ROW_COUNT(), FOUND_ROWS() and clears the server's warnings.
-     * COM_PING, COM_STMT_PREPARE, COM_STMT_RESET and the like leave them as the last statement left them.
+     * Whether {@code command} is a statement: what clears the server's warnings and sets FOUND_ROWS(). COM_PING,
+     * COM_STMT_PREPARE, COM_STMT_RESET and the like leave them as the last statement left them.
      */
     private static boolean statement(int command) {
         return command == io.baton.protocol.Command.COM_QUERY || command == io.baton.protocol.Command.COM_STMT_EXECUTE;
     }
 
     /** A command went to the server. */
-    void started(int command) {
+    void started() {
         stamp++;
         released = false;
-        if (statement(command)) {
-            BackendConnection b = s.backend;
-            previous = b == null ? 0 : b.serial;
-            previousUses = b == null ? 0 : b.uses;
-        }
+        BackendConnection b = s.backend;
+        previous = b == null ? 0 : b.serial;
+        previousUses = b == null ? 0 : b.uses;
     }
 
     /**
@@ -267,13 +266,7 @@ final class BackendLease {
             // A procedure's INSERTs change LAST_INSERT_ID() while CALL's OK says 0: asked before the connection goes.
             s.state().insertIdUnsure = true;
         }
-        boolean statement = statement(command);
-        if (!statement) {
-            if (error || warnings > 0) {
-                holdForNext = "warnings of the last statement"; // a failed prepare's error is in SHOW WARNINGS too
-            }
-            return; // ROW_COUNT(), FOUND_ROWS() and the warnings of the last statement stay as they were
-        }
+        // As the server counts: any OK sets ROW_COUNT() to its affected rows (a COM_PING's too: 0), an error to -1.
         if (error) {
             rowCount = -1;
         } else if (rows >= 0) {
@@ -282,8 +275,11 @@ final class BackendLease {
         } else if (affected >= 0) {
             rowCount = affected;
         }
-        holdForNext = error || warnings > 0 ? "warnings of the last statement"
-                : calcFoundRows ? "SQL_CALC_FOUND_ROWS" : null;
+        if (error || warnings > 0) {
+            holdForNext = "warnings of the last statement";
+        } else if (statement(command)) {
+            holdForNext = calcFoundRows ? "SQL_CALC_FOUND_ROWS" : null;
+        } // else a COM_PING, a prepare...: the last statement's warnings and FOUND_ROWS() stay the server's, held
         if (error || warnings > 0) {
             BackendConnection b = s.backend;
             if (b != null && b.isMariaDb()) {

@@ -396,6 +396,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         BackendConnection old = backend;
         state.reset();
+        exchange().longData = null; // its connection closes below, with whatever long data it held
         txLog.clear();
         sessionWaitTimeout(null);
         state.user = auth.account().user();

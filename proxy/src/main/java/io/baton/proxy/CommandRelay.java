@@ -209,7 +209,7 @@ final class CommandRelay {
             }
             x.replySeq = 1;
             commands++;
-            s.lease.started(cmd);
+            s.lease.started();
             if (s.readOnly()) {
                 s.server.metrics().read(b.endpoint().name());
             }
@@ -441,7 +441,7 @@ final class CommandRelay {
                     if (pooled) {
                         s.lease.executing(ps);
                     }
-                    if (ps.head != null && state.inspect(ps.head)) {
+                    if (ps.headEffects != 0 && state.apply(ps.headEffects)) {
                         x.stateInText = true;
                     }
                 }

@@ -62,12 +62,10 @@ public final class SessionState {
          * with that text.
          */
         final int mentions;
-        /** Its head may take or release state that cannot move (GET_LOCK...: {@link StatementHead#mayChangeUnmovableState}). */
-        final boolean mayChangeUnmovableState;
-        /** Its text from its first word (past leading comments), as {@link SessionState#inspect} reads it, or null. */
-        final String head;
-        /** It may start with a word that pins (PREPARE, XA, HANDLER, SET TRANSACTION, FLUSH, LOCK: {@link BackendLease#mayPin}). */
-        final boolean mayPin;
+        /** What its text does to state that cannot move ({@link SessionState#headEffects}), found once: 0 for most. */
+        final int headEffects;
+        /** Why its text pins a pooled session until a reset ({@link BackendLease#textPin}), found once, or null. */
+        final String pinsBecause;
 
         PreparedStatement(int clientId, int serverId, String sql, int params, int columns) {
             this.clientId = clientId;
@@ -79,19 +77,18 @@ public final class SessionState {
             io.netty.buffer.ByteBuf text = io.netty.buffer.Unpooled.wrappedBuffer(b);
             this.mentions = ConnectionIds.mentions(text, 0, b.length);
             this.call = (mentions & ConnectionIds.CALL_WORD) != 0;
-            this.mayChangeUnmovableState = StatementHead.mayChangeUnmovableState(text, 0,
-                    Math.min(b.length, StatementHead.LENGTH));
-            this.mayPin = BackendLease.mayPin(text, 0, b.length);
             // The byte-level flag also sees SQL_CALC_FOUND_ROWS: the functions themselves are asked for here.
             this.readsPreviousValues = (mentions & ConnectionIds.PREVIOUS_VALUES) != 0
                     && PREVIOUS_VALUE_CALL.matcher(sql).find();
-            if (mayChangeUnmovableState) {
+            if (StatementHead.mayChangeUnmovableState(text, 0, Math.min(b.length, StatementHead.LENGTH))) {
                 int at = StatementHead.skipLeading(text, 0, b.length);
                 String from = sql.substring(new String(b, 0, at, java.nio.charset.StandardCharsets.UTF_8).length());
-                this.head = from.length() > StatementHead.LENGTH ? from.substring(0, StatementHead.LENGTH) : from;
+                this.headEffects = headEffects(from.length() > StatementHead.LENGTH
+                        ? from.substring(0, StatementHead.LENGTH) : from);
             } else {
-                this.head = null;
+                this.headEffects = 0;
             }
+            this.pinsBecause = b.length == 0 ? null : BackendLease.textPin(text, 0, b.length, mentions);
         }
 
         /** It reads the previous statement's ROW_COUNT() or FOUND_ROWS(), which a prepared text cannot be given. */
@@ -188,23 +185,52 @@ public final class SessionState {
      * multi-statement) may have left state that must outlast it.
      */
     boolean inspect(CharSequence sqlHead) {
-        boolean temporary = false;
+        return apply(headEffects(sqlHead));
+    }
+
+    private static final int TEMPORARY = 1;
+    private static final int GETS_LOCK = 2;
+    private static final int RELEASES_LOCKS = 4;
+    private static final int LOCKS_TABLES = 8;
+    private static final int UNLOCKS_TABLES = 16;
+
+    /** What a statement's head does to state that cannot move, as bits for {@link #apply} (0: nothing). */
+    static int headEffects(CharSequence sqlHead) {
+        int e = 0;
         if (TEMPORARY_TABLE.matcher(sqlHead).find()) {
-            temporaryTables = true;
-            temporary = true;
+            e |= TEMPORARY;
         }
         if (NAMED_LOCK.matcher(sqlHead).find()) {
-            namedLocks = true;
+            e |= GETS_LOCK;
         }
         if (RELEASE_LOCKS.matcher(sqlHead).find()) {
-            namedLocks = false;
+            e |= RELEASES_LOCKS;
         }
         if (LOCK_TABLES.matcher(sqlHead).find()) {
-            lockedTables = true;
+            e |= LOCKS_TABLES;
         } else if (UNLOCK_TABLES.matcher(sqlHead).find()) {
+            e |= UNLOCKS_TABLES;
+        }
+        return e;
+    }
+
+    /** Applies {@link #headEffects}; true if the statement made a temporary table (see {@link #inspect}). */
+    boolean apply(int effects) {
+        if ((effects & TEMPORARY) != 0) {
+            temporaryTables = true;
+        }
+        if ((effects & GETS_LOCK) != 0) {
+            namedLocks = true;
+        }
+        if ((effects & RELEASES_LOCKS) != 0) {
+            namedLocks = false;
+        }
+        if ((effects & LOCKS_TABLES) != 0) {
+            lockedTables = true;
+        } else if ((effects & UNLOCKS_TABLES) != 0) {
             lockedTables = false;
         }
-        return temporary;
+        return (effects & TEMPORARY) != 0;
     }
 
     /** The session holds state only its connection has: it keeps the connection until a reset (docs/pool.md). */

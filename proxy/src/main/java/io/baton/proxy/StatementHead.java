@@ -51,8 +51,9 @@ final class StatementHead {
     /**
      * The index of the first byte at or after {@code i} that is neither white space nor a comment ({@code /* *}{@code /},
      * {@code -- }, {@code #}), so that the rules that look at how a statement starts see {@code /* app *}{@code / LOCK
-     * TABLES} as LOCK TABLES. An executable comment ({@code /*!}, {@code /*+}) is part of the statement: it stops
-     * here, as does an unterminated comment.
+     * TABLES} as LOCK TABLES. An executable comment ({@code /*!}, MariaDB's {@code /*M!}) is part of the statement:
+     * it stops here, as does an unterminated comment. (Optimizer hints, {@code /*+}, count only after a statement's
+     * first word: at its start they are a comment.)
      */
     static int skipLeading(ByteBuf b, int i, int end) {
         while (i < end) {
@@ -60,7 +61,7 @@ final class StatementHead {
             if (Character.isWhitespace(c)) {
                 i++;
             } else if (c == '/' && i + 2 < end && b.getByte(i + 1) == '*' && b.getByte(i + 2) != '!'
-                    && b.getByte(i + 2) != '+') {
+                    && !(b.getByte(i + 2) == 'M' && i + 3 < end && b.getByte(i + 3) == '!')) {
                 int j = i + 2;
                 while (j + 1 < end && !(b.getByte(j) == '*' && b.getByte(j + 1) == '/')) {
                     j++;

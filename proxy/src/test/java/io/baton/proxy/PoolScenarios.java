@@ -364,23 +364,6 @@ public abstract class PoolScenarios {
     }
 
     /**
-     * A COM_PING (a pool's validation) is not a statement: ROW_COUNT() after it is still the last statement's, though
-     * the ping took another connection.
-     */
-    @Test
-    void aPingLeavesTheLastStatementsValues() throws Exception {
-        try (Connection c = connect(""); Statement s = c.createStatement()) {
-            autoIncrementTable(s);
-            s.executeUpdate("INSERT INTO pool_ai (v) VALUES (1), (2)");
-            long updated = s.executeUpdate("UPDATE pool_ai SET v = v + 1");
-            givesItsConnectionBack(c);
-            busyElsewhere();
-            assertTrue(c.isValid(5)); // COM_PING, on whichever connection the session gets now
-            assertEquals(updated, scalar(s, "SELECT ROW_COUNT()"), "ROW_COUNT() of the UPDATE, not of the ping");
-        }
-    }
-
-    /**
      * CALL's OK says insert id 0 whatever the procedure inserted: LAST_INSERT_ID() is asked of the connection before it
      * goes back, so the session keeps the procedure's id and the next session on that connection does not see it.
      */
@@ -591,10 +574,16 @@ public abstract class PoolScenarios {
                     return e;
                 }
             });
-            Thread.sleep(300);
+            ClientSession ws0 = session(w);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (ws0.phase == ClientSession.Phase.IDLE && System.nanoTime() < deadline) {
+                Thread.sleep(10); // until its statement waits for a connection: the KILL must find it waiting
+            }
+            assertTrue(ws0.phase != ClientSession.Phase.IDLE, "the statement waits for a connection");
             holders[1].createStatement().execute("KILL QUERY " + ((JdbcConnection) w).getId());
             SQLException e = waiting.get(pool().maxWait().toSeconds() + 10, java.util.concurrent.TimeUnit.SECONDS);
             assertNotNull(e, "the statement did not run");
+            assertEquals(1040, e.getErrorCode(), "it waited pool.maxWait: " + e.getMessage());
             holders[0].createStatement().execute("COMMIT"); // a connection comes free
             assertEquals(3, scalar(ws, "SELECT 3"), "the next statement runs: the KILL was for the one before");
         } finally {
