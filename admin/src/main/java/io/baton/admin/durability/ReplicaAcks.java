@@ -632,7 +632,7 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
             synchronized (lock) {
                 for (Pending p : List.copyOf(pending)) {
                     boolean fenced = p.origin.equals(fencedOrigin);
-                    if (!p.ackedBy.isEmpty() && releasable(p, source, fenced)) {
+                    if (releasable(p, source, fenced)) {
                         // Acknowledged while a failover held it, and it counts now (the new source has it, or the
                         // failover stopped and Baton routes where it committed): no further acknowledgement will come.
                         pending.remove(p);

@@ -390,7 +390,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    static String scalar(Connection c, String sql) throws SQLException {
+    public static String scalar(Connection c, String sql) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }

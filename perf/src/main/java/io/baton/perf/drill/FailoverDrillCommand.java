@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.baton.admin.BatonNode;
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.failover.FailoverReport;
+import io.baton.admin.topology.GtidSet;
+import io.baton.perf.bench.BenchCommand;
 import io.baton.sandbox.Sandbox;
 import io.baton.sandbox.SandboxOptions;
 import io.baton.sandbox.SandboxTopology;
@@ -421,18 +423,9 @@ public final class FailoverDrillCommand implements Callable<Integer> {
      * {@code from} can follow {@code to} again; the set committed, or null when there was nothing to do or it failed.
      */
     static String commitEmpty(SandboxTopology t, String from, String to) {
-        try (Connection a = t.connectRoot(from); Connection b = t.connectRoot(to);
-             Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
-            String mine = scalar(sa, "SELECT @@GLOBAL.gtid_executed");
-            String theirs = scalar(sb, "SELECT @@GLOBAL.gtid_executed");
-            try (PreparedStatement ps = b.prepareStatement("SELECT GTID_SUBTRACT(?, ?)")) {
-                ps.setString(1, mine);
-                ps.setString(2, theirs);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    mine = rs.getString(1).replaceAll("\\s", "");
-                }
-            }
+        try (Connection a = t.connectRoot(from); Connection b = t.connectRoot(to); Statement sb = b.createStatement()) {
+            String mine = GtidSet.parse(BenchCommand.scalar(a, "SELECT @@GLOBAL.gtid_executed"))
+                    .subtract(GtidSet.parse(BenchCommand.scalar(b, "SELECT @@GLOBAL.gtid_executed"))).toString();
             List<String> gtids = gtids(mine, 1000);
             if (gtids.isEmpty()) {
                 return null;
@@ -467,13 +460,6 @@ public final class FailoverDrillCommand implements Callable<Integer> {
             }
         }
         return out;
-    }
-
-    private static String scalar(Statement s, String sql) throws SQLException {
-        try (ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 
     /** --kind leader: every node its own JVM, kill -9 of the leading one each round (see {@link LeaderDrill}). */
