@@ -702,8 +702,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      * server's connect_timeout for a connection opened meanwhile).
      */
     static ByteBuf append(io.netty.buffer.ByteBufAllocator alloc, ByteBuf cum, ByteBuf in) {
-        if (cum.refCnt() == 1 && cum.readerIndex() > 0 && in.readableBytes() > cum.maxFastWritableBytes()) {
-            cum.discardReadBytes(); // room from the bytes already consumed first (nothing else refers to them)
+        if (cum.refCnt() == 1 && cum.unwrap() == null && cum.readerIndex() > 0
+                && in.readableBytes() > cum.maxFastWritableBytes()) {
+            // Room from the bytes already consumed first: a retained view of them would count in refCnt (callers keep
+            // no unretained view across reads); a derived buffer (a slice) shares memory its refCnt does not count.
+            cum.discardReadBytes();
         }
         return io.netty.handler.codec.ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, cum, in);
     }
