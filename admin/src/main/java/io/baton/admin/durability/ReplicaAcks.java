@@ -143,6 +143,9 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
     @Override
     public CompletableFuture<Outcome> acknowledged(String server, String gtid) {
         Pending p = new Pending(server, gtid.trim());
+        if (!readable(p)) {
+            return unreadable(p);
+        }
         synchronized (lock) {
             if (closed) {
                 p.result.complete(Outcome.UNKNOWN);
@@ -479,6 +482,49 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         return cannot == null;
     }
 
+    /** Whether {@code p}'s GTID reads as one ({@code uuid[:tag]:n} or MariaDB {@code domain-server-seq}); parsed then. */
+    private static boolean readable(Pending p) {
+        try {
+            if (p.gtid.indexOf(':') >= 0) {
+                p.parsed = GtidSet.parse(p.gtid);
+                return !p.parsed.isEmpty();
+            }
+            return !MariaDbGtids.parse(p.gtid).isEmpty();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A commit whose GTID Baton cannot read: no server can be asked for it, and it must not join a wait (whose
+     * question it would spoil for every commit in it). Decided at once as a commit no replica acknowledged in time:
+     * onTimeout async releases it while Baton routes where it was made and no failover from there is under way; else
+     * the client is told the outcome is unknown.
+     */
+    private CompletableFuture<Outcome> unreadable(Pending p) {
+        String fencedOrigin = released.fencedOrigin(); // before the route: see releasable
+        String source = routed.get();
+        boolean release = "async".equals(config.durability.onTimeout) && !closed && !p.origin.equals(fencedOrigin)
+                && (source == null || source.equals(p.origin));
+        if (!warnedUnreadable) {
+            warnedUnreadable = true;
+            log.warn("durability: {} reported a commit GTID Baton cannot read ('{}'): its OK is {} (logged once)",
+                    p.origin, p.gtid, release ? "released unacknowledged (onTimeout async)" : "an outcome-unknown error");
+        }
+        timeouts.incrementAndGet();
+        if (release) {
+            fallbacks.incrementAndGet();
+            degraded = true; // as a fallback after a timeout: health says so until a commit is acknowledged in time
+            p.result.complete(Outcome.RELEASED_UNACKNOWLEDGED);
+        } else {
+            unknown.incrementAndGet();
+            p.result.complete(Outcome.UNKNOWN);
+        }
+        return p.result;
+    }
+
+    private volatile boolean warnedUnreadable;
+
     /** The commits of {@code mine} (oldest first) that {@code has} holds. */
     private static List<Pending> holding(List<Pending> mine, GtidSet has) {
         List<Pending> out = new ArrayList<>();
@@ -503,15 +549,23 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         return 0;
     }
 
-    /** Records a wait's time and re-ranks the servers: the durability.replicas fastest are the primaries. */
+    /**
+     * Records a wait's time and re-ranks the servers: the durability.replicas fastest are the primaries. One at a time
+     * (every lane of every server calls it): each lane's update counts, and a ranking is made of one set of paces.
+     */
     private void observe(Waiter w, long nanos) {
-        w.ewmaNanos = (w.ewmaNanos * 7 + Math.min(nanos, SLOW_NANOS)) / 8;
-        List<Waiter> byPace = new ArrayList<>(waiters.values());
-        byPace.sort(java.util.Comparator.comparingLong(x -> x.ewmaNanos));
-        for (int i = 0; i < byPace.size(); i++) {
-            byPace.get(i).primary = i < config.durability.replicas + (sourceIsAmong(byPace, i) ? 1 : 0);
+        synchronized (ranking) {
+            w.ewmaNanos = (w.ewmaNanos * 7 + Math.min(nanos, SLOW_NANOS)) / 8;
+            List<Waiter> byPace = new ArrayList<>(waiters.values());
+            byPace.sort(java.util.Comparator.comparingLong(x -> x.ewmaNanos));
+            for (int i = 0; i < byPace.size(); i++) {
+                byPace.get(i).primary = i < config.durability.replicas + (sourceIsAmong(byPace, i) ? 1 : 0);
+            }
         }
     }
+
+    /** Guards the servers' paces and ranks ({@link #observe}); taken before {@link #lock}, never inside it. */
+    private final Object ranking = new Object();
 
     /** Whether one of the first {@code i + 1} servers is the one the commits come from (it never waits for them). */
     private boolean sourceIsAmong(List<Waiter> byPace, int i) {

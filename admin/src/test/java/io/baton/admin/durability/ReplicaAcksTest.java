@@ -67,6 +67,36 @@ class ReplicaAcksTest {
     }
 
     @Test
+    void aCommitWhoseGtidCannotBeReadIsDecidedAtOnceAndWaitsForNothing() throws Exception {
+        // Held, it would join the replicas' next wait and spoil its question for every commit in it, and its own OK
+        // would wait the whole durability.timeout for an answer no server can give.
+        String u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        for (String onTimeout : List.of("async", "hold")) {
+            io.baton.admin.config.BatonConfig c = asyncFallback(60_000);
+            c.durability.onTimeout = onTimeout;
+            try (ReplicaAcks acks = new ReplicaAcks(c).routedBy(() -> "db1").start()) {
+                List<String> bad = List.of("not-a-gtid", u + ":x", u.substring(1) + ":3", "0-1", "0-1-x", "");
+                for (String g : bad) {
+                    assertEquals(onTimeout.equals("async") ? CommitAcks.Outcome.RELEASED_UNACKNOWLEDGED
+                            : CommitAcks.Outcome.UNKNOWN, acks.acknowledged("db1", g).getNow(null), "'" + g + "'");
+                }
+                assertEquals(onTimeout.equals("async") ? bad.size() : 0, acks.fallbacks(), onTimeout);
+                assertEquals(onTimeout.equals("async"), acks.degraded(), onTimeout);
+                assertEquals(onTimeout.equals("async") ? 0 : bad.size(), acks.unknownOutcomes(), onTimeout);
+                assertEquals(0, acks.released().count());
+                // A readable one waits for a replica (there is none here, and the timeout is a minute away).
+                assertEquals(null, acks.acknowledged("db1", u + ":7").getNow(null));
+                assertEquals(null, acks.acknowledged("db1", "0-1-7").getNow(null));
+            }
+        }
+        // A failover from where it was made is under way: not released, whatever onTimeout says.
+        try (ReplicaAcks acks = new ReplicaAcks(asyncFallback(60_000)).routedBy(() -> "db1").start()) {
+            acks.released().fence("db1");
+            assertEquals(CommitAcks.Outcome.UNKNOWN, acks.acknowledged("db1", "garbage").getNow(null));
+        }
+    }
+
+    @Test
     void theFallbacksOkGoesOnlyWhileBatonRoutesWhereTheCommitWasMade() throws Exception {
         // onTimeout async releases an unacknowledged OK after durability.timeout; not so for a commit made on a source
         // Baton no longer routes to (a failover chose a server that may lack it): that one gets "outcome unknown".
