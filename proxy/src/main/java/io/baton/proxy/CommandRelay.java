@@ -327,8 +327,19 @@ final class CommandRelay {
                     }
                 }
                 ByteBuf rewritten = null;
+                if (!whole && (ConnectionIds.mentions(in, payload + 1, have) & ConnectionIds.NAMED_LOCKS) != 0) {
+                    // A statement relayed as it arrives (64 KiB and more): a GET_LOCK in what is here is assumed to
+                    // take its lock (a release would be read in a statement of its own).
+                    state.apply(SessionState.GETS_LOCK);
+                }
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
+                    if ((ids & ConnectionIds.NAMED_LOCKS) != 0 && len - 1 > StatementHead.LENGTH) {
+                        // GET_LOCK past the head below (a long select list, a later statement of a multi-statement).
+                        // Past MAX_REWRITE the text is not decoded: the lock is assumed, as an unsure pin would be.
+                        state.apply(len - 1 > ConnectionIds.MAX_REWRITE ? SessionState.GETS_LOCK
+                                : SessionState.namedLockEffects(in.toString(payload + 1, len - 1, StandardCharsets.UTF_8)));
+                    }
                     if (s.lease.pooled()) {
                         s.lease.inspect(in, payload + 1, len - 1, ids);
                         if ((ids & ConnectionIds.PREVIOUS_VALUES) != 0 && s.lease.connectionChanged()) {
@@ -356,18 +367,27 @@ final class CommandRelay {
                                 s.id());
                     }
                 }
-                int headLen = Math.min(Math.min(len - 1, StatementHead.LENGTH), in.writerIndex() - payload - 1);
-                if (!StatementHead.mayChangeUnmovableState(in, payload + 1, headLen)) {
+                int end = payload + 1 + Math.min(len - 1, in.writerIndex() - payload - 1); // what is here of it
+                if (!StatementHead.mayChangeUnmovableState(in, payload + 1, end - payload - 1)) {
                     return rewritten; // the common case: no String, no regex
                 }
-                // From its first word: a leading comment (/* app */ LOCK TABLES...) hides nothing.
-                int start = StatementHead.skipLeading(in, payload + 1, payload + 1 + headLen);
-                String head = in.toString(start, Math.min(StatementHead.LENGTH,
-                        Math.min(len - 1, in.writerIndex() - payload - 1) - (start - payload - 1)), StandardCharsets.UTF_8);
+                // From its first word: a leading comment (/* app */ LOCK TABLES...), however long, hides nothing.
+                int start = StatementHead.skipLeading(in, payload + 1, end);
+                String head = in.toString(start, Math.min(StatementHead.LENGTH, end - start), StandardCharsets.UTF_8);
                 if (state.inspect(head)) {
                     x.stateInText = true;
                 }
-                StatementHead.Kill kill = whole && len - 1 <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
+                StatementHead.Kill kill = whole && end - start <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
+                if (kill == null && StatementHead.startsWithKill(head)) {
+                    // Its id is Baton's: sent as it is, the server would read it as one of its own threads.
+                    if (rewritten != null) {
+                        rewritten.release();
+                    }
+                    s.replyErr(MySqlError.ER_NOT_SUPPORTED_YET.withMessage("Baton reads KILL [QUERY | CONNECTION] id"
+                            + " with one numeric id, as a statement of its own (comments around it may stay); it did"
+                            + " not run this one"));
+                    return CONSUMED;
+                }
                 if (kill == null) {
                     return rewritten;
                 }

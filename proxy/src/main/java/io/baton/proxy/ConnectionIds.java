@@ -42,6 +42,8 @@ final class ConnectionIds {
      * multi-statement (or a name, or in a string: then a state change the server reports pins where it need not).
      */
     static final int CALL_WORD = 64;
+    /** The statement mentions GET_LOCK or RELEASE_ALL_LOCKS (anywhere: past the head Baton inspects too). */
+    static final int NAMED_LOCKS = 128;
     /** Statements longer than this are relayed untouched (their rewrite would be copied whole). */
     static final int MAX_REWRITE = 1 << 20;
 
@@ -52,13 +54,15 @@ final class ConnectionIds {
     private static final byte[] FOUND_ROWS = "found_rows".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SQL_CALC_FOUND_ROWS = "sql_calc_found_rows".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LAST_INSERT_ID_WORD = "last_insert_id".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] GET_LOCK = "get_lock".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RELEASE_ALL_LOCKS = "release_all_locks".getBytes(StandardCharsets.US_ASCII);
     private static final byte[][] CONNECTION_ID_ONLY = {CONNECTION_ID};
     private static final byte[][] PREVIOUS = {ROW_COUNT, FOUND_ROWS};
 
     private ConnectionIds() {
     }
 
-    /** Byte-level prefilter: {@link #CALL} and/or {@link #PROCESSLIST}, or 0 for the common statement. */
+    /** Byte-level prefilter: which of the words above the statement mentions ({@link #CALL}...), 0 for the common one. */
     static int mentions(ByteBuf b, int from, int len) {
         int found = 0;
         int end = from + len;
@@ -69,7 +73,9 @@ final class ConnectionIds {
                         : matchesAt(b, i, end, CALL_STATEMENT) && (i == from || !identifierByte(b.getByte(i - 1)))
                         && (i + 4 == end || !identifierByte(b.getByte(i + 4))) ? CALL_WORD : 0;
                 case 'p' -> found |= matchesAt(b, i, end, PROCESSLIST_WORD) ? PROCESSLIST : 0;
-                case 'r' -> found |= matchesAt(b, i, end, ROW_COUNT) ? PREVIOUS_VALUES : 0;
+                case 'r' -> found |= matchesAt(b, i, end, ROW_COUNT) ? PREVIOUS_VALUES
+                        : matchesAt(b, i, end, RELEASE_ALL_LOCKS) && wordStart(b, from, i) ? NAMED_LOCKS : 0;
+                case 'g' -> found |= matchesAt(b, i, end, GET_LOCK) && wordStart(b, from, i) ? NAMED_LOCKS : 0;
                 case 'f' -> found |= matchesAt(b, i, end, FOUND_ROWS) ? PREVIOUS_VALUES : 0;
                 case 's' -> found |= matchesAt(b, i, end, SQL_CALC_FOUND_ROWS) ? CALC_FOUND_ROWS : 0;
                 case 'l' -> found |= matchesAt(b, i, end, LAST_INSERT_ID_WORD) ? LAST_INSERT_ID : 0;
@@ -96,6 +102,11 @@ final class ConnectionIds {
             }
         }
         return true;
+    }
+
+    /** A word starts at {@code i} (budget_lock is not GET_LOCK). */
+    private static boolean wordStart(ByteBuf b, int from, int i) {
+        return i == from || !identifierByte(b.getByte(i - 1));
     }
 
     private static boolean identifierByte(int c) {

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -80,13 +81,14 @@ public final class SessionState {
             // The byte-level flag also sees SQL_CALC_FOUND_ROWS: the functions themselves are asked for here.
             this.readsPreviousValues = (mentions & ConnectionIds.PREVIOUS_VALUES) != 0
                     && PREVIOUS_VALUE_CALL.matcher(sql).find();
-            if (StatementHead.mayChangeUnmovableState(text, 0, Math.min(b.length, StatementHead.LENGTH))) {
+            if (StatementHead.mayChangeUnmovableState(text, 0, b.length)) {
                 int at = StatementHead.skipLeading(text, 0, b.length);
                 String from = sql.substring(new String(b, 0, at, java.nio.charset.StandardCharsets.UTF_8).length());
                 this.headEffects = headEffects(from.length() > StatementHead.LENGTH
-                        ? from.substring(0, StatementHead.LENGTH) : from);
+                        ? from.substring(0, StatementHead.LENGTH) : from)
+                        | ((mentions & ConnectionIds.NAMED_LOCKS) != 0 ? namedLockEffects(sql) : 0);
             } else {
-                this.headEffects = 0;
+                this.headEffects = (mentions & ConnectionIds.NAMED_LOCKS) != 0 ? namedLockEffects(sql) : 0;
             }
             this.pinsBecause = b.length == 0 ? null : BackendLease.textPin(text, 0, b.length, mentions);
         }
@@ -189,7 +191,7 @@ public final class SessionState {
     }
 
     private static final int TEMPORARY = 1;
-    private static final int GETS_LOCK = 2;
+    static final int GETS_LOCK = 2;
     private static final int RELEASES_LOCKS = 4;
     private static final int LOCKS_TABLES = 8;
     private static final int UNLOCKS_TABLES = 16;
@@ -200,18 +202,32 @@ public final class SessionState {
         if (TEMPORARY_TABLE.matcher(sqlHead).find()) {
             e |= TEMPORARY;
         }
-        if (NAMED_LOCK.matcher(sqlHead).find()) {
-            e |= GETS_LOCK;
-        }
-        if (RELEASE_LOCKS.matcher(sqlHead).find()) {
-            e |= RELEASES_LOCKS;
-        }
+        e |= namedLockEffects(sqlHead);
         if (LOCK_TABLES.matcher(sqlHead).find()) {
             e |= LOCKS_TABLES;
         } else if (UNLOCK_TABLES.matcher(sqlHead).find()) {
             e |= UNLOCKS_TABLES;
         }
         return e;
+    }
+
+    /**
+     * What a statement's whole text does to its named locks, as {@link #headEffects} bits: for a GET_LOCK or
+     * RELEASE_ALL_LOCKS past the head (a long select list, a later statement of a multi-statement).
+     */
+    static int namedLockEffects(CharSequence text) {
+        int got = lastMatch(NAMED_LOCK.matcher(text));
+        int released = lastMatch(RELEASE_LOCKS.matcher(text));
+        // The later one decides: RELEASE_ALL_LOCKS(); ... GET_LOCK('b', 1) holds a lock, the other way round none.
+        return got < 0 && released < 0 ? 0 : got > released ? GETS_LOCK : RELEASES_LOCKS;
+    }
+
+    private static int lastMatch(Matcher m) {
+        int at = -1;
+        while (m.find()) {
+            at = m.start();
+        }
+        return at;
     }
 
     /** Applies {@link #headEffects}; true if the statement made a temporary table (see {@link #inspect}). */

@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
 final class StatementHead {
     /** How much of a statement is decoded for inspection. */
     static final int LENGTH = 512;
-    private static final Pattern KILL = Pattern.compile(
-            "^\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*;?\\s*$", Pattern.CASE_INSENSITIVE);
+    /** A comment that may follow a statement: a trailing tag must not send Baton's id to the server unchanged. */
+    private static final String TRAILING_COMMENT = "(?:/\\*(?![!+]|M!).*?\\*/|(?:--\\s|#)[^\\n]*)";
+    private static final Pattern KILL = Pattern.compile("^\\s*KILL\\s+(?:(?:HARD|SOFT)\\s+)?(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*(?:"
+            + TRAILING_COMMENT + "\\s*)*;?\\s*(?:" + TRAILING_COMMENT + "\\s*)*$", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
 
     /** KILL [QUERY|CONNECTION] n, as Baton sees it: kind null for a plain KILL. */
     record Kill(String kind, long connectionId) {
@@ -25,11 +27,12 @@ final class StatementHead {
     /**
      * Byte-level prefilter for {@link SessionState#inspect} and KILL: only a statement starting with
      * CR(EATE TEMPORARY), LO(CK), UN(LOCK) or KI(LL), or mentioning _LOCK (GET_LOCK,
-     * RELEASE_ALL_LOCKS), can matter. Everything else skips the decoding and the regexes.
+     * RELEASE_ALL_LOCKS) within its head, can matter. Everything else skips the decoding and the regexes.
+     * The head is {@link #LENGTH} bytes from the first word: leading comments, however long, come before it.
      */
     static boolean mayChangeUnmovableState(ByteBuf b, int from, int len) {
-        int end = from + len;
-        int i = skipLeading(b, from, end);
+        int i = skipLeading(b, from, from + len);
+        int end = Math.min(from + len, i + LENGTH);
         if (i == end) {
             return false;
         }
@@ -80,6 +83,13 @@ final class StatementHead {
             }
         }
         return i;
+    }
+
+    private static final Pattern KILL_WORD = Pattern.compile("^KILL\\b", Pattern.CASE_INSENSITIVE);
+
+    /** Whether {@code head} (from its first word) is a KILL statement. */
+    static boolean startsWithKill(String head) {
+        return KILL_WORD.matcher(head).lookingAt();
     }
 
     /** The KILL this whole statement is, or null when it is something else. */

@@ -183,6 +183,10 @@ public abstract class PoolScenarios {
                 {"BEGIN", "transaction"},
                 {"/* app */ LOCK TABLES pool_h WRITE", "table locks (LOCK TABLES)"},
                 {"-- app\n# more\n  /* and */ SET TRANSACTION READ ONLY", "SET TRANSACTION for the next transaction"},
+                // A comment longer than the head Baton reads (an ORM's trace, a query tag) hides nothing either.
+                {"/* " + "trace ".repeat(100) + "*/ SELECT GET_LOCK('pool_lock_2', 1)", "named locks (GET_LOCK)"},
+                {"/* " + "trace ".repeat(100) + "*/ LOCK TABLES pool_h READ", "table locks (LOCK TABLES)"},
+                {"SELECT " + "1 AS a_long_select_list, ".repeat(30) + "GET_LOCK('pool_lock_3', 1)", "named locks (GET_LOCK)"},
         };
         try (Connection c = connect(""); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS pool_h (i INT)");

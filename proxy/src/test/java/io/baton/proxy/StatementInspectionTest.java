@@ -31,6 +31,44 @@ class StatementInspectionTest {
     }
 
     @Test
+    void aKillIsReadWithTheCommentsAroundIt() {
+        // Not read, it would reach the server with Baton's id, which there names another connection or none.
+        for (String sql : new String[] {"KILL 5", "kill query 5;", "KILL CONNECTION 5 -- from the admin tool",
+                "KILL 5 /* ticket 12 */", "KILL QUERY 5 /* a */ ; # b", "KILL 5;\n-- done\n", "KILL HARD QUERY 5"}) {
+            StatementHead.Kill k = StatementHead.kill(sql);
+            assertEquals(5, k == null ? -1 : k.connectionId(), sql);
+        }
+        for (String sql : new String[] {"KILL 5 /*!80000 , 6 */", "KILL 5, 6", "KILL 5; SELECT 1", "KILL 5 /* open"}) {
+            assertNull(StatementHead.kill(sql), sql);
+        }
+    }
+
+    @Test
+    void namedLocksFollowTheOrderOfTheCalls() {
+        assertEquals(SessionState.GETS_LOCK, SessionState.namedLockEffects(
+                "SELECT RELEASE_ALL_LOCKS(); SELECT GET_LOCK('b', 1)"));
+        SessionState s = new SessionState();
+        s.apply(SessionState.namedLockEffects("SELECT RELEASE_ALL_LOCKS(); SELECT GET_LOCK('b', 1)"));
+        assertEquals("the session holds named locks (GET_LOCK)", s.unmovableReason());
+        s.apply(SessionState.namedLockEffects("SELECT GET_LOCK('c', 1), RELEASE_ALL_LOCKS()"));
+        assertNull(s.unmovableReason());
+        assertEquals(0, SessionState.namedLockEffects("SELECT budget_lock FROM t"));
+        ByteBuf b = Unpooled.copiedBuffer("SELECT budget_lock, target_get_lock FROM t", StandardCharsets.UTF_8);
+        assertEquals(0, ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.NAMED_LOCKS);
+        b = Unpooled.copiedBuffer("SELECT " + "x, ".repeat(300) + "GET_LOCK('a', 1)", StandardCharsets.UTF_8);
+        assertTrue((ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.NAMED_LOCKS) != 0);
+    }
+
+    @Test
+    void aLeadingCommentLongerThanTheHeadHidesNothing() {
+        String comment = "/* " + "trace ".repeat(100) + "*/ ";
+        for (String sql : new String[] {"SELECT GET_LOCK('x', 1)", "LOCK TABLES t WRITE", "KILL 5"}) {
+            assertTrue(prefilter(comment + sql), sql);
+        }
+        assertFalse(prefilter(comment + "SELECT 1"));
+    }
+
+    @Test
     void inspectionTracksStateThatCannotMove() {
         SessionState s = new SessionState();
         assertNull(s.unmovableReason());

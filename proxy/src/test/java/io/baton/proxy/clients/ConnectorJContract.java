@@ -264,6 +264,15 @@ abstract class ConnectorJContract {
             });
             SQLException unknown = assertThrows(SQLException.class, () -> k.execute("KILL 4000000000"));
             assertEquals(1094, unknown.getErrorCode());
+            if (target.isBaton()) {
+                // A KILL Baton cannot read is not sent on: the server would take Baton's id for one of its threads.
+                SQLException unread = assertThrows(SQLException.class, () -> k.execute("KILL 4000000000, 5"));
+                assertEquals(1235, unread.getErrorCode());
+                assertEquals("42000", unread.getSQLState());
+                try (ResultSet rs = k.executeQuery("SELECT 1 /* the session goes on */")) {
+                    assertTrue(rs.next());
+                }
+            }
         }
     }
 
