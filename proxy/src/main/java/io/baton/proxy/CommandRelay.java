@@ -302,6 +302,7 @@ final class CommandRelay {
      * replacement packet, or {@link #CONSUMED} when Baton answered it itself.
      */
     private ByteBuf startCommand(ByteBuf in, int cmd, int payload, int len, boolean whole) {
+        s.mover.commandLeftTheQueue();
         x.command = cmd;
         x.sentSql = null;
         x.call = false; // before the inspection below, which may set them for this statement
@@ -740,6 +741,7 @@ final class CommandRelay {
 
     /** Drops the command packet at the head of the client's bytes (what has arrived, and the rest as it arrives). */
     private void skipCommand() {
+        s.mover.commandLeftTheQueue();
         ByteBuf in = s.in;
         int len = Packets.payloadLength(in, in.readerIndex());
         int have = Math.min(in.readableBytes(), Packets.HEADER_SIZE + len);

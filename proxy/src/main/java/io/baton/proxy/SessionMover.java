@@ -175,6 +175,15 @@ final class SessionMover {
         f.complete(true);
     }
 
+    /**
+     * The command at the head of the client's bytes was sent or answered: a wait for a backend that the next one needs
+     * starts from now. (Ended otherwise than by a backend, by the gate's or a KILL's answer, the wait of the one before
+     * would be counted against it and refuse it at once.)
+     */
+    void commandLeftTheQueue() {
+        reconnectDeadline = 0;
+    }
+
     /** The next statement needs a backend and there is none (lost with its server): open one on the current source. */
     void reconnect() {
         long now = System.nanoTime();
