@@ -398,6 +398,13 @@ final class CommandRelay {
                 return killStatement(kill);
             }
             case Command.COM_STMT_PREPARE -> {
+                if (state.statementCount() >= SessionState.MAX_STATEMENTS) {
+                    // Baton keeps each statement's text to prepare it again on other connections: bounded as a
+                    // server bounds them (its default max_prepared_stmt_count), per session.
+                    s.replyErr(new MySqlError(1461, "42000", "Can't create more than max_prepared_stmt_count statements"
+                            + " (current value: " + SessionState.MAX_STATEMENTS + "); Baton counts them per session"));
+                    return CONSUMED;
+                }
                 if (s.readOnly()) {
                     MySqlError refused = ReadStatements.makesWritable(in, payload + 1, len - 1);
                     if (refused != null) {

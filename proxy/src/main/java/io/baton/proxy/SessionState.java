@@ -142,6 +142,9 @@ public final class SessionState {
         autocommit = (flags & io.baton.protocol.ServerStatus.SERVER_STATUS_AUTOCOMMIT) != 0;
     }
 
+    /** Prepared statements a session may hold open: a server's default max_prepared_stmt_count (for all sessions). */
+    static final int MAX_STATEMENTS = 16_382;
+
     PreparedStatement prepared(int serverId, String sql, int params, int columns) {
         int id = nextStatementId++;
         if (nextStatementId <= 0) {

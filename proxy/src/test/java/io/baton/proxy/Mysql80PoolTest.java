@@ -25,6 +25,48 @@ import org.junit.jupiter.api.Test;
 class Mysql80PoolTest extends PoolScenarios {
 
     /**
+     * A session that prepares statements and never closes them is refused the one past a server's default
+     * max_prepared_stmt_count (ERR 1461), as a server would refuse it, and goes on; closing one makes room. Baton keeps
+     * every statement's text for the session (the pool's connections keep 128 each at most), so without the bound a
+     * leaking client would grow Baton's memory without end.
+     */
+    @Test
+    void aSessionsPreparedStatementsAreBounded() throws Exception {
+        TopologyFile.User u = topology.user("app");
+        try (RawClient c = new RawClient(baton.port())) {
+            byte[] ok = c.login(u.user(), u.password(), "app");
+            assertEquals(0, ok[0] & 0xFF, "login: errno " + RawClient.errno(ok));
+            byte[] sql = "DO 1".getBytes(StandardCharsets.US_ASCII);
+            byte[] prepare = new byte[1 + sql.length];
+            prepare[0] = 0x16; // COM_STMT_PREPARE
+            System.arraycopy(sql, 0, prepare, 1, sql.length);
+            int max = SessionState.MAX_STATEMENTS;
+            int lastId = 0;
+            for (int done = 0; done < max; ) {
+                int batch = Math.min(500, max - done);
+                for (int i = 0; i < batch; i++) {
+                    c.writePacket(0, prepare);
+                }
+                for (int i = 0; i < batch; i++) {
+                    byte[] answer = c.readPacket(); // PREPARE_OK: 0x00, statement_id<4>, ... (no params, no columns)
+                    assertEquals(0, answer[0] & 0xFF, "prepare " + (done + i) + ": errno " + RawClient.errno(answer));
+                    lastId = java.nio.ByteBuffer.wrap(answer, 1, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+                }
+                done += batch;
+            }
+            c.writePacket(0, prepare);
+            byte[] refused = c.readPacket();
+            assertEquals(1461, RawClient.errno(refused), "one past max_prepared_stmt_count");
+            byte[] close = java.nio.ByteBuffer.allocate(5).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0x19)
+                    .putInt(lastId).array(); // COM_STMT_CLOSE: no answer
+            c.writePacket(0, close);
+            c.writePacket(0, prepare);
+            byte[] again = c.readPacket();
+            assertEquals(0, again[0] & 0xFF, "after a close there is room: errno " + RawClient.errno(again));
+        }
+    }
+
+    /**
      * 2,000 client sessions, 16 of them active in four different session states: never more than maxPerServer server
      * connections (counted by Baton and by the server), and every answer is the session's own.
      */
