@@ -282,6 +282,13 @@ final class CommandRelay {
         ByteBuf in = s.in;
         int cmd = in != null && in.readableBytes() > Packets.HEADER_SIZE ? in.getUnsignedByte(in.readerIndex()
                 + Packets.HEADER_SIZE) : Command.COM_QUERY;
+        if (cmd == Command.COM_STMT_CLOSE && in.readableBytes() >= Packets.HEADER_SIZE + 5) {
+            // COM_STMT_CLOSE: 0x19, statement_id<4>. It has no answer to refuse: the client holds it closed, so does
+            // the session (else it would count against the session's bound and be prepared again at each move).
+            int id = in.getIntLE(in.readerIndex() + Packets.HEADER_SIZE + 1);
+            s.state().closeStatement(id);
+            x.longDataDone(id);
+        }
         skipCommand();
         if (Command.expectsResponse(cmd)) {
             s.replyErr(e);
@@ -384,9 +391,11 @@ final class CommandRelay {
                     if (rewritten != null) {
                         rewritten.release();
                     }
-                    s.replyErr(MySqlError.ER_NOT_SUPPORTED_YET.withMessage("Baton reads KILL [QUERY | CONNECTION] id"
-                            + " with one numeric id, as a statement of its own (comments around it may stay); it did"
-                            + " not run this one"));
+                    x.processlist = false; // not run: nothing of it applies to the next statement's answer
+                    x.showProcesslist = false;
+                    s.replyErr(MySqlError.ER_NOT_SUPPORTED_YET.withMessage("Baton reads KILL [QUERY | CONNECTION] id:"
+                            + " one numeric id, one statement, at most " + StatementHead.LENGTH + " bytes from KILL on;"
+                            + " it did not run this one"));
                     return CONSUMED;
                 }
                 if (kill == null) {

@@ -13,9 +13,9 @@ final class StatementHead {
     /** How much of a statement is decoded for inspection. */
     static final int LENGTH = 512;
     /** A comment that may follow a statement: a trailing tag must not send Baton's id to the server unchanged. */
-    private static final String TRAILING_COMMENT = "(?:/\\*(?![!+]|M!).*?\\*/|(?:--\\s|#)[^\\n]*)";
-    private static final Pattern KILL = Pattern.compile("^\\s*KILL\\s+(?:(?:HARD|SOFT)\\s+)?(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*(?:"
-            + TRAILING_COMMENT + "\\s*)*;?\\s*(?:" + TRAILING_COMMENT + "\\s*)*$", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    private static final String TRAILING_COMMENT = "(?:/\\*(?![!+]|M!)(?:[^*]|\\*(?!/))*\\*/|(?:--(?=\\s)|#)[^\\n]*)";
+    private static final Pattern KILL = Pattern.compile("^\\s*KILL\\s+(?:(QUERY|CONNECTION)\\s+)?(\\d{1,10})\\s*(?:"
+            + TRAILING_COMMENT + "\\s*)*;?\\s*(?:" + TRAILING_COMMENT + "\\s*)*$", Pattern.CASE_INSENSITIVE);
 
     /** KILL [QUERY|CONNECTION] n, as Baton sees it: kind null for a plain KILL. */
     record Kill(String kind, long connectionId) {

@@ -34,11 +34,12 @@ class StatementInspectionTest {
     void aKillIsReadWithTheCommentsAroundIt() {
         // Not read, it would reach the server with Baton's id, which there names another connection or none.
         for (String sql : new String[] {"KILL 5", "kill query 5;", "KILL CONNECTION 5 -- from the admin tool",
-                "KILL 5 /* ticket 12 */", "KILL QUERY 5 /* a */ ; # b", "KILL 5;\n-- done\n", "KILL HARD QUERY 5"}) {
+                "KILL 5 /* ticket 12 */", "KILL QUERY 5 /* a */ ; # b", "KILL 5;\n-- done\n", "KILL 5 --\n", "KILL 5 /* a * b */"}) {
             StatementHead.Kill k = StatementHead.kill(sql);
             assertEquals(5, k == null ? -1 : k.connectionId(), sql);
         }
-        for (String sql : new String[] {"KILL 5 /*!80000 , 6 */", "KILL 5, 6", "KILL 5; SELECT 1", "KILL 5 /* open"}) {
+        for (String sql : new String[] {"KILL 5 /*!80000 , 6 */", "KILL 5, 6", "KILL 5; SELECT 1", "KILL 5 /* open",
+                "KILL 5 /* x */; DROP TABLE t /**/", "KILL 5 --\n; DROP TABLE t", "KILL 5 --x", "KILL SOFT 5"}) {
             assertNull(StatementHead.kill(sql), sql);
         }
     }

@@ -18,6 +18,15 @@ public interface RoutingControl {
      */
     void closeGate(String reason);
 
+    /**
+     * {@link #closeGate} for a failover from {@code lostSource}: where Baton runs on several nodes, each node also holds
+     * the OKs of commits made there (durability.mode replica) from the moment it applies the closed gate, as the node
+     * that runs the failover does (docs/durability.md). Alone, the same as closeGate.
+     */
+    default void closeGate(String reason, String lostSource) {
+        closeGate(reason);
+    }
+
     /** Opens the gate: waiting statements proceed on the current source. */
     void openGate();
 
