@@ -97,6 +97,9 @@ public final class BatonNode implements AutoCloseable {
                 acks.bind(meters);
                 monitor.addListener(acks::forgetWhatAllHave);
                 proxy.commitAcks(acks);
+                if (cluster != null) {
+                    cluster.fenceCommits(acks.released()); // before the node applies a record: it may carry a fence
+                }
             }
             proxy.onSourceConnectionLost(monitor::checkSoon);
             proxy.start();

@@ -77,6 +77,11 @@ public final class Cluster implements AutoCloseable {
         proxy.gate().fence("joining cluster '" + node.config().cluster.name + "'");
     }
 
+    /** This node's released-commit set: fenced while the route record says a failover replaces its source. */
+    public void fenceCommits(io.baton.admin.failover.AckedWrites writes) {
+        node.fenceCommits(writes);
+    }
+
     public ClusterRouting routing() {
         return routing;
     }

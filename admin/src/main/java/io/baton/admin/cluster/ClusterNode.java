@@ -74,6 +74,10 @@ public final class ClusterNode implements AutoCloseable {
     private ExecutorService applier;
     private ExecutorService drainer;
     private volatile RouteRecord applied;
+    /** This node's released-commit set (durability.mode replica; null otherwise): fenced as the record says. */
+    private volatile io.baton.admin.failover.AckedWrites acked;
+    /** Whether the fence of {@link #acked} is the record's (applying thread only). */
+    private boolean fencedByRecord;
     private volatile long drainedEpoch;
     private volatile boolean drained;
     private volatile RoutingControl.MigrationSummary lastSwitch = new RoutingControl.MigrationSummary(0, 0, 0);
@@ -186,7 +190,7 @@ public final class ClusterNode implements AutoCloseable {
             RouteRecord r = read(path);
             if (r == null) {
                 RouteRecord first = new RouteRecord(1, discovered.name, discovered.host, discovered.port, true, "", 0, null,
-                        nodeId, servers, System.currentTimeMillis(), null);
+                        nodeId, servers, System.currentTimeMillis(), null, null);
                 try {
                     client.create().creatingParentsIfNeeded().forPath(path, JSON.writeValueAsBytes(first));
                     log.info("cluster '{}': first node; route record created at epoch 1: source {}", settings.name,
@@ -402,6 +406,31 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Durability: a record that closes the gate for a failover fences the lost source's commits on this node before
+     * the node counts as having applied it, so by the barrier that precedes the candidate check no node releases an
+     * OK on the word of a replica the failover may leave out; the record that routes elsewhere or opens the gate
+     * lifts it (docs/durability.md). Applying thread only.
+     */
+    private void fenceAsRecorded(RouteRecord r) {
+        io.baton.admin.failover.AckedWrites a = acked;
+        if (a == null) {
+            return;
+        }
+        if (!r.gateOpen() && r.fenced() != null && r.fenced().equals(r.source())) {
+            a.fence(r.fenced());
+            fencedByRecord = true;
+        } else if (fencedByRecord) {
+            fencedByRecord = false;
+            a.unfence();
+        }
+    }
+
+    /** Commits of this node's sessions to fence as the route record says (durability.mode replica). */
+    void fenceCommits(io.baton.admin.failover.AckedWrites writes) {
+        this.acked = writes;
+    }
+
     /** Runs on the applying thread only: records are applied in epoch order, each once. */
     private void apply(RouteRecord r) {
         RouteRecord before = applied;
@@ -419,6 +448,7 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
+        fenceAsRecorded(r);
         if (!r.gateOpen()) {
             proxy.closeGate(r.gateReason() == null || r.gateReason().isEmpty() ? "closed by the cluster leader" : r.gateReason());
         }

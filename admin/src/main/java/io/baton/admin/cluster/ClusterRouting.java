@@ -36,6 +36,13 @@ public final class ClusterRouting implements RoutingControl {
         leadership.awaitApplied(r.epoch(), config.cluster.barrier());
     }
 
+    /** Every node applies the closed gate, and fences {@code lostSource}'s commits, before this returns. */
+    @Override
+    public void closeGate(String reason, String lostSource) {
+        RouteRecord r = leadership.write(x -> x.withGateFencing(reason, lostSource));
+        leadership.awaitApplied(r.epoch(), config.cluster.barrier());
+    }
+
     @Override
     public void openGate() {
         RouteRecord r = leadership.write(x -> x.withGate(true, ""));

@@ -22,11 +22,14 @@ import java.util.List;
  *                           written before the old source is made read-only or a candidate is promoted, cleared
  *                           by the record that routes to the new source or opens the gate, so that a successor
  *                           can finish a procedure whose leader died in its middle
+ * @param fenced             the source a failover under way replaces (null: none), from the record that closes the gate
+ *                           for it until the one that routes elsewhere or opens the gate: each node holds the OKs of
+ *                           commits made there meanwhile (durability.mode replica, docs/durability.md)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record RouteRecord(long epoch, String source, String host, int port, boolean gateOpen, String gateReason,
                           long lastFailoverMillis, String lastReport, String leader, List<String> servers,
-                          long writtenAtMillis, Intent intent) {
+                          long writtenAtMillis, Intent intent, String fenced) {
 
     /** A procedure's plan: {@code kind} "switchover" or "failover", from {@code oldSource} to {@code target}. */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -35,34 +38,40 @@ public record RouteRecord(long epoch, String source, String host, int port, bool
 
     RouteRecord withSource(String name, String h, int p, long failoverAt) {
         return new RouteRecord(epoch + 1, name, h, p, gateOpen, gateReason, failoverAt, lastReport, leader, servers,
-                writtenAtMillis, intent);
+                writtenAtMillis, intent, null);
     }
 
     /** A new source and the gate open in one epoch: each node opens once its own sessions are there. */
     RouteRecord withSourceOpen(String name, String h, int p, long failoverAt) {
         return new RouteRecord(epoch + 1, name, h, p, true, "", failoverAt, lastReport, leader, servers, writtenAtMillis,
-                null);
+                null, null);
     }
 
     RouteRecord withGate(boolean open, String reason) {
         return new RouteRecord(epoch + 1, source, host, port, open, open ? "" : reason, lastFailoverMillis, lastReport,
-                leader, servers, writtenAtMillis, open ? null : intent);
+                leader, servers, writtenAtMillis, open ? null : intent, open ? null : fenced);
+    }
+
+    /** The gate closed for a failover from {@code lostSource}, which every node fences as it applies this record. */
+    RouteRecord withGateFencing(String reason, String lostSource) {
+        return new RouteRecord(epoch + 1, source, host, port, false, reason, lastFailoverMillis, lastReport, leader,
+                servers, writtenAtMillis, intent, lostSource);
     }
 
     /** The same route (same epoch) with the last report's headline. */
     RouteRecord withReport(String headline) {
         return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, headline, leader,
-                servers, writtenAtMillis, intent);
+                servers, writtenAtMillis, intent, fenced);
     }
 
     RouteRecord writtenBy(String node, long at) {
         return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, lastReport, node,
-                servers, at, intent);
+                servers, at, intent, fenced);
     }
 
     /** The same route (same epoch: no node's routing changes) with a procedure's plan, or without one (null). */
     RouteRecord withIntent(Intent plan) {
         return new RouteRecord(epoch, source, host, port, gateOpen, gateReason, lastFailoverMillis, lastReport, leader,
-                servers, writtenAtMillis, plan);
+                servers, writtenAtMillis, plan, fenced);
     }
 }

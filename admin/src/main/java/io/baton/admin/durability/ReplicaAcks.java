@@ -870,6 +870,11 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
         return w != null && w.lastAckNanos != 0 && System.nanoTime() - w.lastAckNanos <= within.toNanos();
     }
 
+    /** The source whose commits' OKs wait for a failover under way to end (null: none). */
+    public String fencedSource() {
+        return released.fencedOrigin();
+    }
+
     /** The commits whose OK went to a client, for the failover to check its candidate against. */
     public AckedWrites released() {
         return released;

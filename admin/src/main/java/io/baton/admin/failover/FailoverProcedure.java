@@ -186,7 +186,7 @@ final class FailoverProcedure extends Procedure {
         if (acked != null) {
             acked.fence(oldSource.name()); // until the engine sees this procedure end (routed, or stopped unpromoted)
         }
-        routing.closeGate("failover: source " + oldSource.name() + " lost");
+        routing.closeGate("failover: source " + oldSource.name() + " lost", oldSource.name());
         return "closed: new statements wait (at most gate.maxWait " + config.gate.maxWait.toMillis() + " ms)";
     }
 

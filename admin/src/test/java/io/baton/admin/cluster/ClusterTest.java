@@ -626,6 +626,15 @@ class ClusterTest {
              BatonNode b = BatonNode.start(durableNodeConfig(t, clusterName, "b", zk.connectString()), null, null)) {
             awaitJoined(a, b);
             String old = a.proxy().source().name();
+            // When the leader chooses its candidate, every node holds the OKs of commits made on the lost source.
+            List<String> fencedAtChoice = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (BatonNode n : List.of(a, b)) {
+                io.baton.admin.failover.EngineFaults.inject(n.engine(), (r, step) -> {
+                    if (r.kind() == FailoverReport.Kind.FAILOVER && step.equals("choose the candidate")) {
+                        fencedAtChoice.add("a:" + a.durability().fencedSource() + " b:" + b.durability().fencedSource());
+                    }
+                });
+            }
             ClusterWriter wa = new ClusterWriter(a.proxy().port(), app.user(), app.password(), 1);
             ClusterWriter wb = new ClusterWriter(b.proxy().port(), app.user(), app.password(), 1_000_000);
             // One transaction left open through each node at the kill: each node replays its own, and the
@@ -669,6 +678,9 @@ class ClusterTest {
             assertEquals(1, failovers.size(), "exactly one failover in the cluster: " + failovers);
             assertTrue(failovers.get(0).succeeded(), failovers.get(0).describe());
             assertNotEquals(old, now);
+            assertEquals(List.of("a:" + old + " b:" + old), fencedAtChoice, "both nodes fenced at the candidate check");
+            assertEquals(null, a.durability().fencedSource(), "a lifted the fence once routed");
+            assertEquals(null, b.durability().fencedSource(), "b lifted the fence once routed");
             assertNoneLost(t, now, wa.acked);
             assertNoneLost(t, now, wb.acked);
             assertTrue(wa.acked.size() > 150 && wb.acked.size() > 150, "writes went on through both nodes");
