@@ -407,20 +407,22 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /**
-     * Durability: a record that closes the gate for a failover fences the lost source's commits on this node before
-     * the node counts as having applied it, so by the barrier that precedes the candidate check no node releases an
-     * OK on the word of a replica the failover may leave out; the record that routes elsewhere or opens the gate
-     * lifts it (docs/durability.md). Applying thread only.
+     * Durability: a record that names a failover's lost source ({@code fenced}) fences that source's commits on this
+     * node before the node counts as having applied it, so by the barrier that precedes the candidate check no node
+     * releases an OK on the word of a replica the failover may leave out. Lifted by the first record without it (one
+     * that routes elsewhere, or the leader's when its procedure ended without promoting), and only once this node
+     * routes as that record says: a replica's word must never count while Baton still routes to the lost source
+     * (docs/durability.md). Applying thread only.
      */
-    private void fenceAsRecorded(RouteRecord r) {
+    private void fenceAsRecorded(RouteRecord r, boolean routed) {
         io.baton.admin.failover.AckedWrites a = acked;
         if (a == null) {
             return;
         }
-        if (!r.gateOpen() && r.fenced() != null && r.fenced().equals(r.source())) {
+        if (r.fenced() != null && !routed) {
             a.fence(r.fenced());
             fencedByRecord = true;
-        } else if (fencedByRecord) {
+        } else if (r.fenced() == null && routed && fencedByRecord) {
             fencedByRecord = false;
             a.unfence();
         }
@@ -448,7 +450,7 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
-        fenceAsRecorded(r);
+        fenceAsRecorded(r, false);
         if (!r.gateOpen()) {
             proxy.closeGate(r.gateReason() == null || r.gateReason().isEmpty() ? "closed by the cluster leader" : r.gateReason());
         }
@@ -470,6 +472,7 @@ public final class ClusterNode implements AutoCloseable {
         if (r.gateOpen()) {
             proxy.openGate();
         }
+        fenceAsRecorded(r, true);
         applied = r;
         publishQuietly();
         if (!r.gateOpen()) {
