@@ -76,8 +76,6 @@ public final class ClusterNode implements AutoCloseable {
     private volatile RouteRecord applied;
     /** This node's released-commit set (durability.mode replica; null otherwise): fenced as the record says. */
     private volatile io.baton.admin.failover.AckedWrites acked;
-    /** Whether the fence of {@link #acked} is the record's (applying thread only). */
-    private boolean fencedByRecord;
     private volatile long drainedEpoch;
     private volatile boolean drained;
     private volatile RoutingControl.MigrationSummary lastSwitch = new RoutingControl.MigrationSummary(0, 0, 0);
@@ -410,9 +408,8 @@ public final class ClusterNode implements AutoCloseable {
      * Durability: a record that names a failover's lost source ({@code fenced}) fences that source's commits on this
      * node before the node counts as having applied it, so by the barrier that precedes the candidate check no node
      * releases an OK on the word of a replica the failover may leave out. Lifted by the first record without it (one
-     * that routes elsewhere, or the leader's when its procedure ended without promoting), and only once this node
-     * routes as that record says: a replica's word must never count while Baton still routes to the lost source
-     * (docs/durability.md). Applying thread only.
+     * that routes elsewhere or opens the gate), and only once this node routes as that record says: a replica's word
+     * must not count while the node still routes to the lost source (docs/durability.md). Applying thread only.
      */
     private void fenceAsRecorded(RouteRecord r, boolean routed) {
         io.baton.admin.failover.AckedWrites a = acked;
@@ -420,11 +417,9 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         if (r.fenced() != null && !routed) {
-            a.fence(r.fenced());
-            fencedByRecord = true;
-        } else if (r.fenced() == null && routed && fencedByRecord) {
-            fencedByRecord = false;
-            a.unfence();
+            a.fenceRecorded(r.fenced());
+        } else if (r.fenced() == null && routed) {
+            a.fenceRecorded(null); // apart from the leader's own: its engine lifts that one as it does alone
         }
     }
 

@@ -43,17 +43,6 @@ public final class ClusterRouting implements RoutingControl {
         leadership.awaitApplied(r.epoch(), config.cluster.barrier());
     }
 
-    /** Written only while the record has a fence; every live node lifts it before this returns. */
-    @Override
-    public void liftFence() {
-        RouteRecord now = leadership.current();
-        if (now == null || now.fenced() == null) {
-            return;
-        }
-        RouteRecord r = leadership.write(RouteRecord::withoutFence);
-        leadership.awaitApplied(r.epoch(), config.cluster.barrier());
-    }
-
     @Override
     public void openGate() {
         RouteRecord r = leadership.write(x -> x.withGate(true, ""));

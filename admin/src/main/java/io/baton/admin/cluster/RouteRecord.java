@@ -23,8 +23,7 @@ import java.util.List;
  *                           by the record that routes to the new source or opens the gate, so that a successor
  *                           can finish a procedure whose leader died in its middle
  * @param fenced             the source a failover under way replaces (null: none), from the record that closes the gate
- *                           for it until the one that routes elsewhere, or the leader's when the failover ended
- *                           without leaving Baton routing to it (an open gate keeps it): each node holds the OKs of
+ *                           for it until the one that routes elsewhere or opens the gate: each node holds the OKs of
  *                           commits made there meanwhile (durability.mode replica, docs/durability.md)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -50,13 +49,7 @@ public record RouteRecord(long epoch, String source, String host, int port, bool
 
     RouteRecord withGate(boolean open, String reason) {
         return new RouteRecord(epoch + 1, source, host, port, open, open ? "" : reason, lastFailoverMillis, lastReport,
-                leader, servers, writtenAtMillis, open ? null : intent, fenced);
-    }
-
-    /** The fence lifted: the failover that set it ended without leaving Baton routing to its lost source. */
-    RouteRecord withoutFence() {
-        return new RouteRecord(epoch + 1, source, host, port, gateOpen, gateReason, lastFailoverMillis, lastReport, leader,
-                servers, writtenAtMillis, intent, null);
+                leader, servers, writtenAtMillis, open ? null : intent, open ? null : fenced);
     }
 
     /** The gate closed for a failover from {@code lostSource}, which every node fences as it applies this record. */

@@ -28,6 +28,8 @@ final class ReleasedCommits implements AckedWrites {
     private final AtomicLong count = new AtomicLong();
     /** The source a failover under way replaces (null: none): see {@link AckedWrites#fence}. */
     private volatile String fenced;
+    /** The same, as the cluster's route record says (see {@link AckedWrites#fenceRecorded}). */
+    private volatile String recorded;
 
     /**
      * The GTIDs of the OKs about to be released join the set: the MySQL ones in one union for the batch (a union per
@@ -130,9 +132,19 @@ final class ReleasedCommits implements AckedWrites {
         fenced = null;
     }
 
+    @Override
+    public void fenceRecorded(String lostSource) {
+        if (lostSource != null && !lostSource.equals(recorded)) {
+            log.info("durability: the cluster's failover from {} is under way: commits made there wait for its end",
+                    lostSource);
+        }
+        recorded = lostSource;
+    }
+
     /** The source a failover under way replaces (its commits' OKs wait for its end), or null. */
     String fencedOrigin() {
-        return fenced;
+        String own = fenced;
+        return own != null ? own : recorded; // both name the lost source of the one failover under way
     }
 
     @Override

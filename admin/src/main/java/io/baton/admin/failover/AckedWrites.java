@@ -32,4 +32,11 @@ public interface AckedWrites {
     /** The failover ended (routed, or stopped): OKs held by {@link #fence} are decided again. */
     default void unfence() {
     }
+
+    /**
+     * A cluster's route record says a failover from {@code lostSource} is under way (null: no longer): held as by
+     * {@link #fence}, apart from the fence of this node's own procedures, which neither lifts the other.
+     */
+    default void fenceRecorded(String lostSource) {
+    }
 }

@@ -276,12 +276,6 @@ public final class FailoverEngine implements AutoCloseable {
             if (ackedWrites != null && !(report.kind() == FailoverReport.Kind.FAILOVER && report.newSource() != null
                     && !report.isRouted())) {
                 ackedWrites.unfence();
-                try {
-                    routing.liftFence(); // the other nodes of a cluster, by the route record
-                } catch (RuntimeException e) {
-                    log.warn("{}: the cluster's nodes keep holding the lost source's OKs until the next procedure ends:"
-                            + " {}", kind, e.getMessage());
-                }
             }
             history.add(report);
             log.info("{}", report.describe().strip());

@@ -12,25 +12,19 @@ class RouteRecordTest {
             List.of("db1@127.0.0.1:3306", "db2@127.0.0.1:3307"), 0, null, null);
 
     @Test
-    void aFailoversFenceHoldsUntilTheRouteMovesOrTheLeaderLiftsIt() {
+    void aFailoversFenceHoldsUntilTheRouteMovesOrTheGateOpens() {
         RouteRecord closed = FIRST.withGateFencing("failover: source db1 lost", "db1");
         assertEquals(2, closed.epoch());
         assertEquals("db1", closed.fenced());
-        // What a procedure writes meanwhile keeps it: its plan, a report, a PAUSE, RESUME (the gate opens while Baton
-        // still routes to db1, e.g. after a promotion it could not route to).
+        // What a procedure writes meanwhile keeps it: its plan, a report, the gate closed again.
         assertEquals("db1", closed.withIntent(new RouteRecord.Intent("failover", "db1", "db2", "a", 0)).fenced());
         assertEquals("db1", closed.withReport("failover #3 ...").fenced());
         assertEquals("db1", closed.writtenBy("b", 1).fenced());
         assertEquals("db1", closed.withGate(false, "paused").fenced());
-        assertEquals("db1", closed.withGate(true, "").fenced());
-        // Routed elsewhere, or lifted by the leader (a failover that promoted nobody): gone, in a new epoch every node
-        // applies.
+        // Routed elsewhere, or the gate open again: gone.
         assertNull(closed.withSource("db2", "127.0.0.1", 3307, 5).fenced());
         assertNull(closed.withSourceOpen("db2", "127.0.0.1", 3307, 5).fenced());
-        RouteRecord lifted = closed.withoutFence();
-        assertNull(lifted.fenced());
-        assertEquals(closed.epoch() + 1, lifted.epoch());
-        assertEquals(closed.gateOpen(), lifted.gateOpen());
+        assertNull(closed.withGate(true, "").fenced());
         assertNull(FIRST.withGate(false, "switchover to db2").fenced(), "a switchover fences nothing");
     }
 

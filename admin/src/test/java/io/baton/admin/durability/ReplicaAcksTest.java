@@ -97,6 +97,22 @@ class ReplicaAcksTest {
     }
 
     @Test
+    void aNodesOwnFenceAndTheClustersAreApart() {
+        ReleasedCommits r = new ReleasedCommits();
+        r.fence("db1"); // this node runs the failover
+        r.fenceRecorded("db1"); // and applied the record that closed the gate for it
+        r.fenceRecorded(null); // RESUME: the record no longer names it
+        assertEquals("db1", r.fencedOrigin(), "the node's own procedure still holds it (promoted, not routed)");
+        r.unfence();
+        assertEquals(null, r.fencedOrigin());
+        r.fenceRecorded("db2"); // another node's failover, as the record says
+        r.unfence(); // this node's own procedure (a rejoin, say) ends
+        assertEquals("db2", r.fencedOrigin(), "the record's fence is not the engine's to lift");
+        r.fenceRecorded(null);
+        assertEquals(null, r.fencedOrigin());
+    }
+
+    @Test
     void theFallbacksOkGoesOnlyWhileBatonRoutesWhereTheCommitWasMade() throws Exception {
         // onTimeout async releases an unacknowledged OK after durability.timeout; not so for a commit made on a source
         // Baton no longer routes to (a failover chose a server that may lack it): that one gets "outcome unknown".

@@ -27,14 +27,6 @@ public interface RoutingControl {
         closeGate(reason);
     }
 
-    /**
-     * The failover that {@link #closeGate(String, String)} announced ended without leaving Baton routing to its lost
-     * source (routed elsewhere, or nothing promoted): every node lifts the hold. Alone, nothing to do (the engine
-     * lifts its own).
-     */
-    default void liftFence() {
-    }
-
     /** Opens the gate: waiting statements proceed on the current source. */
     void openGate();
 
