@@ -6,7 +6,6 @@ import io.baton.admin.BatonNode;
 import io.baton.admin.config.BatonConfig;
 import io.baton.admin.failover.FailoverReport;
 import io.baton.admin.topology.GtidSet;
-import io.baton.perf.bench.BenchCommand;
 import io.baton.sandbox.Sandbox;
 import io.baton.sandbox.SandboxOptions;
 import io.baton.sandbox.SandboxTopology;
@@ -423,43 +422,16 @@ public final class FailoverDrillCommand implements Callable<Integer> {
      * {@code from} can follow {@code to} again; the set committed, or null when there was nothing to do or it failed.
      */
     static String commitEmpty(SandboxTopology t, String from, String to) {
-        try (Connection a = t.connectRoot(from); Connection b = t.connectRoot(to); Statement sb = b.createStatement()) {
-            String mine = GtidSet.parse(BenchCommand.scalar(a, "SELECT @@GLOBAL.gtid_executed"))
-                    .subtract(GtidSet.parse(BenchCommand.scalar(b, "SELECT @@GLOBAL.gtid_executed"))).toString();
-            List<String> gtids = gtids(mine, 1000);
-            if (gtids.isEmpty()) {
-                return null;
-            }
-            for (String g : gtids) {
-                sb.execute("SET GTID_NEXT = '" + g + "'");
-                sb.execute("BEGIN");
-                sb.execute("COMMIT");
-            }
-            sb.execute("SET GTID_NEXT = 'AUTOMATIC'");
-            return mine;
+        try (Connection a = t.connectRoot(from); Connection b = t.connectRoot(to)) {
+            return io.baton.admin.failover.ErrantTransactions.commitEmpty(a, b, 1000);
         } catch (SQLException | IllegalArgumentException e) {
             return null;
         }
     }
 
-    /** The GTIDs of a GTID set's text ({@code uuid:1-3:5,uuid2:7}), one by one; at most {@code max}, else refused. */
+    /** The GTIDs of a GTID set's text, one by one (see {@link GtidSet#each}). */
     static List<String> gtids(String set, int max) {
-        List<String> out = new ArrayList<>();
-        for (String part : set.isBlank() ? new String[0] : set.split(",")) {
-            String[] f = part.trim().split(":");
-            for (int i = 1; i < f.length; i++) {
-                String[] range = f[i].split("-");
-                long lo = Long.parseLong(range[0]);
-                long hi = range.length > 1 ? Long.parseLong(range[1]) : lo;
-                for (long n = lo; n <= hi; n++) {
-                    if (out.size() >= max) {
-                        throw new IllegalArgumentException("more than " + max + " GTIDs");
-                    }
-                    out.add(f[0] + ":" + n);
-                }
-            }
-        }
-        return out;
+        return GtidSet.each(set, max);
     }
 
     /** --kind leader: every node its own JVM, kill -9 of the leading one each round (see {@link LeaderDrill}). */
