@@ -43,8 +43,8 @@ public record ErrantTransactions(boolean found, String description, boolean bloc
      * committed, or null when there was none. At most {@code max} GTIDs, else IllegalArgumentException.
      */
     public static String commitEmpty(java.sql.Connection from, java.sql.Connection to, int max) throws SQLException {
-        String mine = GtidSet.parse(executed(from)).subtract(GtidSet.parse(executed(to))).toString();
-        List<String> gtids = GtidSet.each(mine, max);
+        GtidSet mine = GtidSet.parse(executed(from)).subtract(GtidSet.parse(executed(to)));
+        List<String> gtids = mine.each(max);
         if (gtids.isEmpty()) {
             return null;
         }
@@ -56,7 +56,7 @@ public record ErrantTransactions(boolean found, String description, boolean bloc
             }
             s.execute("SET GTID_NEXT = 'AUTOMATIC'");
         }
-        return mine;
+        return mine.toString();
     }
 
     private static String executed(java.sql.Connection c) throws SQLException {

@@ -92,28 +92,16 @@ public final class GtidSet {
         return n;
     }
 
-    /**
-     * The GTIDs of a GTID set's text ({@code uuid:1-3:5,uuid2:7}) one by one, as written; at most {@code max}, else
-     * IllegalArgumentException (a set too large to list).
-     */
-    public static List<String> each(String set, int max) {
+    /** This set's GTIDs one by one ({@code uuid[:tag]:n}); at most {@code max}, else IllegalArgumentException. */
+    public List<String> each(int max) {
         List<String> out = new ArrayList<>();
-        for (String part : set == null || set.isBlank() ? new String[0] : set.replace("\n", "").split(",")) {
-            String[] f = part.trim().split(":");
-            String key = f[0];
-            for (int i = 1; i < f.length; i++) {
-                if (!f[i].isEmpty() && !Character.isDigit(f[i].charAt(0))) {
-                    key = f[0] + ":" + f[i]; // 8.4 tag: uuid:tag:1-5
-                    continue;
-                }
-                String[] range = f[i].split("-");
-                long lo = Long.parseLong(range[0].trim());
-                long hi = range.length > 1 ? Long.parseLong(range[1].trim()) : lo;
-                for (long n = lo; n <= hi; n++) {
+        for (Map.Entry<String, List<long[]>> e : sets.entrySet()) {
+            for (long[] iv : e.getValue()) {
+                for (long n = iv[0]; n <= iv[1]; n++) {
                     if (out.size() >= max) {
                         throw new IllegalArgumentException("more than " + max + " GTIDs");
                     }
-                    out.add(key + ":" + n);
+                    out.add(e.getKey() + ":" + n);
                 }
             }
         }

@@ -431,7 +431,7 @@ public final class FailoverDrillCommand implements Callable<Integer> {
 
     /** The GTIDs of a GTID set's text, one by one (see {@link GtidSet#each}). */
     static List<String> gtids(String set, int max) {
-        return GtidSet.each(set, max);
+        return GtidSet.parse(set).each(max);
     }
 
     /** --kind leader: every node its own JVM, kill -9 of the leading one each round (see {@link LeaderDrill}). */
