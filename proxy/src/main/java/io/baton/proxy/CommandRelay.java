@@ -335,18 +335,18 @@ final class CommandRelay {
                     }
                 }
                 ByteBuf rewritten = null;
+                // Named locks by the whole text when the head below does not cover it (a long select list, a later
+                // statement of a multi-statement): -1 when it does. Relayed as it arrives (64 KiB and more), or past
+                // MAX_REWRITE (not decoded), a GET_LOCK mentioned is taken to hold its lock, as an unsure pin would be.
+                int wholeLocks = -1;
                 if (!whole && (ConnectionIds.mentions(in, payload + 1, have) & ConnectionIds.NAMED_LOCKS) != 0) {
-                    // A statement relayed as it arrives (64 KiB and more): a GET_LOCK in what is here is assumed to
-                    // take its lock (a release would be read in a statement of its own).
-                    state.apply(SessionState.GETS_LOCK);
+                    wholeLocks = SessionState.GETS_LOCK;
                 }
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
                     if ((ids & ConnectionIds.NAMED_LOCKS) != 0 && len - 1 > StatementHead.LENGTH) {
-                        // GET_LOCK past the head below (a long select list, a later statement of a multi-statement).
-                        // Past MAX_REWRITE the text is not decoded: the lock is assumed, as an unsure pin would be.
-                        state.apply(len - 1 > ConnectionIds.MAX_REWRITE ? SessionState.GETS_LOCK
-                                : SessionState.namedLockEffects(in.toString(payload + 1, len - 1, StandardCharsets.UTF_8)));
+                        wholeLocks = len - 1 > ConnectionIds.MAX_REWRITE ? SessionState.GETS_LOCK
+                                : SessionState.namedLockEffects(in.toString(payload + 1, len - 1, StandardCharsets.UTF_8));
                     }
                     if (s.lease.pooled()) {
                         s.lease.inspect(in, payload + 1, len - 1, ids);
@@ -377,12 +377,16 @@ final class CommandRelay {
                 }
                 int end = payload + 1 + Math.min(len - 1, in.writerIndex() - payload - 1); // what is here of it
                 if (!StatementHead.mayChangeUnmovableState(in, payload + 1, end - payload - 1)) {
+                    if (wholeLocks > 0) {
+                        state.apply(wholeLocks);
+                    }
                     return rewritten; // the common case: no String, no regex
                 }
                 // From its first word: a leading comment (/* app */ LOCK TABLES...), however long, hides nothing.
                 int start = StatementHead.skipLeading(in, payload + 1, end);
                 String head = in.toString(start, Math.min(StatementHead.LENGTH, end - start), StandardCharsets.UTF_8);
-                if (state.inspect(head)) {
+                int effects = SessionState.headEffects(head);
+                if (state.apply(wholeLocks < 0 ? effects : SessionState.withNamedLocks(effects, wholeLocks))) {
                     x.stateInText = true;
                 }
                 StatementHead.Kill kill = whole && end - start <= StatementHead.LENGTH ? StatementHead.kill(head) : null;

@@ -84,9 +84,9 @@ public final class SessionState {
             if (StatementHead.mayChangeUnmovableState(text, 0, b.length)) {
                 int at = StatementHead.skipLeading(text, 0, b.length);
                 String from = sql.substring(new String(b, 0, at, java.nio.charset.StandardCharsets.UTF_8).length());
-                this.headEffects = headEffects(from.length() > StatementHead.LENGTH
-                        ? from.substring(0, StatementHead.LENGTH) : from)
-                        | ((mentions & ConnectionIds.NAMED_LOCKS) != 0 ? namedLockEffects(sql) : 0);
+                int head = headEffects(from.length() > StatementHead.LENGTH ? from.substring(0, StatementHead.LENGTH) : from);
+                this.headEffects = (mentions & ConnectionIds.NAMED_LOCKS) != 0
+                        ? withNamedLocks(head, namedLockEffects(sql)) : head;
             } else {
                 this.headEffects = (mentions & ConnectionIds.NAMED_LOCKS) != 0 ? namedLockEffects(sql) : 0;
             }
@@ -223,6 +223,14 @@ public final class SessionState {
         int released = lastMatch(RELEASE_LOCKS.matcher(text));
         // The later one decides: RELEASE_ALL_LOCKS(); ... GET_LOCK('b', 1) holds a lock, the other way round none.
         return got < 0 && released < 0 ? 0 : got > released ? GETS_LOCK : RELEASES_LOCKS;
+    }
+
+    /**
+     * {@code headEffects} with its named-lock bits replaced by {@code wholeLockEffects} ({@link #namedLockEffects} of
+     * the whole text): the head sees only the calls in it, the whole text which came last.
+     */
+    static int withNamedLocks(int headEffects, int wholeLockEffects) {
+        return headEffects & ~(GETS_LOCK | RELEASES_LOCKS) | wholeLockEffects;
     }
 
     private static int lastMatch(Matcher m) {

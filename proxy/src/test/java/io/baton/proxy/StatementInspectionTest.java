@@ -54,6 +54,12 @@ class StatementInspectionTest {
         s.apply(SessionState.namedLockEffects("SELECT GET_LOCK('c', 1), RELEASE_ALL_LOCKS()"));
         assertNull(s.unmovableReason());
         assertEquals(0, SessionState.namedLockEffects("SELECT budget_lock FROM t"));
+        // The head releases, the whole text takes a lock after: the whole text decides.
+        String head = "SELECT RELEASE_ALL_LOCKS(), 1";
+        int both = SessionState.withNamedLocks(SessionState.headEffects(head),
+                SessionState.namedLockEffects(head + ", 2".repeat(300) + ", GET_LOCK('d', 1)"));
+        s.apply(both);
+        assertEquals("the session holds named locks (GET_LOCK)", s.unmovableReason());
         ByteBuf b = Unpooled.copiedBuffer("SELECT budget_lock, target_get_lock FROM t", StandardCharsets.UTF_8);
         assertEquals(0, ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.NAMED_LOCKS);
         b = Unpooled.copiedBuffer("SELECT " + "x, ".repeat(300) + "GET_LOCK('a', 1)", StandardCharsets.UTF_8);
