@@ -143,6 +143,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     String statementsKey;
 
+    /** Counts the server forgetting every statement of this connection (a reset): a session's own ids before are void. */
+    int statementEpoch;
+
     /**
      * A pooled session's statement was prepared here as {@code id}, in the state {@code key}; an older one of the
      * same SQL is closed, and so are all of another state.
@@ -168,7 +171,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** COM_STMT_CLOSE: 0x19, statement_id<4>; the server answers nothing, so it may go between any two commands. */
-    private void closeStatement(int id) {
+    void closeStatement(int id) {
         typesFrom.remove(id);
         if (channel != null && channel.isActive() && phase == Phase.READY) {
             ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 5);
@@ -181,6 +184,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** The server forgot every prepared statement of this connection (COM_RESET_CONNECTION). */
     void statementsReset() {
+        statementEpoch++;
         statements.clear();
         typesFrom.clear();
         statementsKey = null;

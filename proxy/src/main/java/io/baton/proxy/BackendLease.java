@@ -367,6 +367,7 @@ final class BackendLease {
                 return;
             }
             released = true;
+            s.state().dropOwned(b);
             if (b.diagnostics) {
                 b.close(); // MariaDB's warnings could surface in another session's SHOW WARNINGS
                 return;

@@ -451,9 +451,15 @@ final class CommandRelay {
                 if (pooled) {
                     // The statement lives on connections, not on the session: the one this session has now may
                     // never have seen it (docs/pool.md).
+                    boolean own = ps.ownedOn(s.backend);
                     if (cmd == Command.COM_STMT_CLOSE) {
+                        boolean longData = x.longDataDone(clientId);
                         state.closeStatement(clientId);
-                        if (x.longDataDone(clientId)) {
+                        if (own) {
+                            in.setIntLE(payload + 1, ps.ownId); // its own: the server closes it, cursor and long data
+                            return null;
+                        }
+                        if (longData) {
                             // The server still holds the parameter sent as long data: never for another session.
                             s.backend.diagnostics = true;
                         }
@@ -463,15 +469,21 @@ final class CommandRelay {
                     if (s.backend.statementsKey != null && s.backend.statementsKey != key) {
                         s.backend.forgetStatements(); // prepared in another state (schema, variables) than the session's
                     }
-                    Integer id = s.backend.statements.get(ps.sql);
+                    Integer id = own ? Integer.valueOf(ps.ownId) : s.backend.statements.get(ps.sql);
                     if (id == null) {
                         x.prepareFirst = ps;
                         return PREPARE_FIRST;
                     }
                     ps.serverId = id;
                     ps.typesSent = s.backend.typesFrom.get(id) == ps;
-                    if (cmd == Command.COM_STMT_EXECUTE && len >= 6 && in.getUnsignedByte(payload + 5) != 0) {
+                    boolean cursor = cmd == Command.COM_STMT_EXECUTE && len >= 6 && in.getUnsignedByte(payload + 5) != 0;
+                    if (cursor) {
                         state.pin("open cursor"); // a cursor lives on the connection until the statement is closed
+                    }
+                    if (!own && (cursor || cmd == Command.COM_STMT_SEND_LONG_DATA)) {
+                        // What the server keeps for this statement (its cursor, its long data) would be another's to
+                        // break if a statement of the same text ran on it: it keeps this server statement alone.
+                        state.own(ps, s.backend, id);
                     }
                 }
                 in.setIntLE(payload + 1, ps.serverId);

@@ -55,6 +55,19 @@ public final class SessionState {
         byte[] types;
         /** False after a move until the new server has been sent the types once. */
         boolean typesSent = true;
+        /**
+         * Pooled: the server statement it holds alone on a connection, once it keeps something there that another
+         * statement of the same text would break if they shared one (an open cursor, parameters sent as long data):
+         * its server id, and the connection's serial and statement epoch (0: none).
+         */
+        int ownId;
+        long ownOn;
+        int ownEpoch;
+
+        /** Whether it holds a server statement of its own on {@code b} ({@link #ownId}). */
+        boolean ownedOn(BackendConnection b) {
+            return b != null && ownOn == b.serial && ownEpoch == b.statementEpoch;
+        }
         /** Its text may CALL a procedure ({@link ConnectionIds#CALL_WORD}): a state change it reports is never explained. */
         final boolean call;
         /**
@@ -173,6 +186,51 @@ public final class SessionState {
         if (was != null && was.readsPreviousValues()) {
             previousValueStatements--;
         }
+        if (was != null && owned != null) {
+            owned.remove(was);
+        }
+    }
+
+    /** Pooled statements that hold a server statement of their own ({@link PreparedStatement#ownId}), or null. */
+    private java.util.List<PreparedStatement> owned;
+
+    /**
+     * {@code ps} keeps {@code serverId} on {@code b} for itself: the connection's cache of statements by text forgets
+     * it, so that another statement of the same text is prepared apart instead of running on it.
+     */
+    void own(PreparedStatement ps, BackendConnection b, int serverId) {
+        b.statements.remove(ps.sql, serverId);
+        ps.ownId = serverId;
+        ps.ownOn = b.serial;
+        ps.ownEpoch = b.statementEpoch;
+        if (owned == null) {
+            owned = new java.util.ArrayList<>(2);
+        }
+        if (!owned.contains(ps)) {
+            owned.add(ps);
+        }
+    }
+
+    /**
+     * The session gives {@code b} back to the pool: the statements it held there alone are closed on the server (no
+     * other session may run them, and a later connection prepares them again).
+     */
+    void dropOwned(BackendConnection b) {
+        if (owned == null) {
+            return;
+        }
+        for (PreparedStatement ps : owned) {
+            if (ps.ownedOn(b)) {
+                b.closeStatement(ps.ownId);
+            }
+            ps.ownOn = 0;
+        }
+        owned = null;
+    }
+
+    /** How many statements hold a server statement of their own (tests). */
+    int ownedCount() {
+        return owned == null ? 0 : owned.size();
     }
 
     java.util.Collection<PreparedStatement> statements() {
@@ -280,6 +338,7 @@ public final class SessionState {
         insertIdUnsure = false;
         variables.clear();
         statements.clear();
+        owned = null;
         previousValueStatements = 0;
         temporaryTables = false;
         namedLocks = false;

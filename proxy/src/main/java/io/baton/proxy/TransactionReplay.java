@@ -86,7 +86,7 @@ final class TransactionReplay implements BackendConnection.Listener {
                 return;
             }
             // A pooled connection knows its statements by SQL (BackendConnection#statements); else the session's id.
-            Integer shared = b.statements.get(ps.sql);
+            Integer shared = ps.ownedOn(b) ? Integer.valueOf(ps.ownId) : b.statements.get(ps.sql);
             int id = shared != null ? shared : ps.serverId;
             out.setIntLE(Packets.HEADER_SIZE + 1, id); // the kept packet carries the types as well
             ps.typesSent = true;

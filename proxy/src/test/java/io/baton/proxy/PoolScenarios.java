@@ -513,16 +513,98 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * Two statements of one text in one session stay two statements, as on a server: a cursor open on one survives the
+     * other being prepared and run (they would share one server statement on the pooled connection otherwise, and the
+     * server closes a statement's cursor when it runs again).
+     */
+    @Test
+    void twoStatementsOfOneTextKeepTheirOwnCursors() throws Exception {
+        try (Connection c = connect("useServerPrepStmts=true&useCursorFetch=true&defaultFetchSize=2");
+             Statement s = c.createStatement()) {
+            autoIncrementTable(s);
+            s.executeUpdate("INSERT INTO pool_ai (v) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)");
+            String sql = "SELECT v FROM pool_ai WHERE v >= ? ORDER BY v";
+            try (PreparedStatement first = c.prepareStatement(sql); PreparedStatement second = c.prepareStatement(sql)) {
+                first.setInt(1, 0);
+                second.setInt(1, 5);
+                try (ResultSet a = first.executeQuery()) {
+                    assertTrue(a.next());
+                    assertEquals(0, a.getInt(1));
+                    assertEquals(java.util.List.of(5, 6, 7, 8, 9), column(second), "the other statement's rows");
+                    try (PreparedStatement third = c.prepareStatement(sql)) {
+                        third.setInt(1, 8);
+                        assertEquals(java.util.List.of(8, 9), column(third), "one prepared while the cursor is open");
+                    }
+                    for (int v = 1; v < 10; v++) {
+                        assertTrue(a.next(), "the first cursor goes on at " + v);
+                        assertEquals(v, a.getInt(1));
+                    }
+                    assertTrue(!a.next());
+                }
+            }
+            assertEquals("open cursor", session(c).pinnedBecause());
+            s.execute("SELECT 1");
+        }
+    }
+
+    private static java.util.List<Integer> column(PreparedStatement p) throws SQLException {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getInt(1));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Long data sent for one statement is that statement's only: another statement of the same text run meanwhile
+     * gets its own value, and the first one's execute gets the long data. Once the session gives its connection back,
+     * the statement it held there alone is closed on the server.
+     */
+    @Test
+    void longDataBelongsToItsOwnStatementAmongOthersOfTheSameText() throws Exception {
+        TopologyFile.User u = topology.user("app");
+        try (RawClient a = new RawClient(baton.port())) {
+            assertEquals(0, a.login(u.user(), u.password(), "app")[0]);
+            int first = prepare(a, "SELECT ?");
+            int second = prepare(a, "SELECT ?");
+            assertEquals("warm", executeString(a, first, "warm"));
+            // COM_STMT_SEND_LONG_DATA: 0x18, statement_id<4>, param_id<2>, data (no answer)
+            byte[] data = "long-data".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            java.nio.ByteBuffer ld = java.nio.ByteBuffer.allocate(7 + data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            a.writePacket(0, ld.put((byte) 0x18).putInt(first).putShort((short) 0).put(data).array());
+            assertEquals("inline", executeString(a, second, "inline"), "the other statement's own value");
+            assertEquals("long-data", executeString(a, first, null, true), "the first statement's long data");
+            ClientSession session = baton.proxy().sessions().all().stream()
+                    .filter(x -> x.state().statementCount() == 2).findFirst().orElseThrow();
+            assertEquals(1, session.state().ownedCount(), "held alone while its long data was pending");
+            idle();
+            assertTrue(session.lease.released(), "unpinned once its execute came: " + session.pinnedBecause());
+            assertEquals(0, session.state().ownedCount(), "closed on the server when the connection went back");
+            assertEquals("again", executeString(a, first, "again"));
+            assertEquals("other", executeString(a, second, "other"));
+        }
+    }
+
+    /**
      * COM_STMT_EXECUTE of a statement with one string parameter ({@code value}) or none (null), on a raw session (no
      * DEPRECATE_EOF): the first column of its one row, a string.
      */
     private static String executeString(RawClient c, int stmt, String value) throws Exception {
+        return executeString(c, stmt, value, false);
+    }
+
+    /** As {@link #executeString(RawClient, int, String)}; {@code longData}: its one parameter came as long data. */
+    private static String executeString(RawClient c, int stmt, String value, boolean longData) throws Exception {
         byte[] v = value == null ? new byte[0] : value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + (value == null ? 0 : 4 + 1 + v.length))
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + (longData ? 4 : value == null ? 0 : 4 + 1 + v.length))
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         // 0x17, statement_id<4>, flags<1>, iteration_count<4>[, null_bitmap<1>, new_params_bound<1>, type<2>, value]
         b.put((byte) 0x17).putInt(stmt).put((byte) 0).putInt(1);
-        if (value != null) {
+        if (longData) {
+            b.put((byte) 0).put((byte) 1).put((byte) 0xFD).put((byte) 0); // the value is the long data sent before
+        } else if (value != null) {
             b.put((byte) 0).put((byte) 1).put((byte) 0xFD).put((byte) 0).put((byte) v.length).put(v);
         }
         c.writePacket(0, b.array());
