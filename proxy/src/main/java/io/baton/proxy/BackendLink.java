@@ -352,11 +352,18 @@ final class BackendLink implements BackendConnection.Listener {
         if (fate == InFlight.Fate.RERUN && (x.sent == null || x.sentWithLongData)) {
             fate = InFlight.Fate.UNKNOWN; // not kept whole (sent in pieces, or a parameter as long data): it cannot go again
         }
+        String again = x.losses < InFlight.MAX_RERUNS ? null : "the statement in flight had lost its server "
+                + (x.losses == 1 ? "once" : x.losses + " times") + " before (it may be what ends it)";
+        boolean notRerun = fate == InFlight.Fate.RERUN && again != null;
+        if (notRerun) {
+            fate = InFlight.Fate.UNKNOWN; // counted so; the client is told it was not run again
+        }
         String refusal = null;
         if (fate == InFlight.Fate.ROLLED_BACK) {
             // Inside a transaction, nothing of which committed: the transaction is replayed on the next source and
             // the statement goes again after it, unless the client already saw part of its answer.
-            refusal = x.answered ? "part of the answer to the statement in flight had reached the client"
+            refusal = again != null ? again
+                    : x.answered ? "part of the answer to the statement in flight had reached the client"
                     : x.sent == null ? "the statement in flight was sent in pieces"
                     : x.sentWithLongData ? "the statement in flight had a parameter sent as long data"
                     : s.txLog.refusal(state);
@@ -378,8 +385,12 @@ final class BackendLink implements BackendConnection.Listener {
                         : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
                                 + (refusal == null ? "" : " (not replayed: " + refusal + ")")
                         : fate == InFlight.Fate.ROLLED_BACK_AS_ASKED ? "a ROLLBACK, done with the server: OK"
+                        : notRerun ? "a read, not run again: " + again
                         : "its outcome is unknown");
         s.phase = ClientSession.Phase.IDLE;
+        if ((fate == InFlight.Fate.RERUN || fate == InFlight.Fate.REPLAYED) && s.lease.pooled()) {
+            s.server.pool().closeIdle(s.ch.eventLoop(), b.endpoint());
+        }
         if (fate == InFlight.Fate.RERUN) {
             // Nothing of it came back and it changed nothing: the client's statement goes again, as if just sent.
             resend();
@@ -400,8 +411,10 @@ final class BackendLink implements BackendConnection.Listener {
         if (fate == InFlight.Fate.ROLLED_BACK_AS_ASKED) {
             OkPacket.of(state.autocommit ? ServerStatus.SERVER_STATUS_AUTOCOMMIT : 0).encode(out, s.capabilities);
         } else {
-            (fate == InFlight.Fate.ROLLED_BACK ? ClientSession.rolledBackByFailover(why) : ClientSession.outcomeUnknown(why))
-                    .toErrPacket().encode(out, s.capabilities);
+            (fate == InFlight.Fate.ROLLED_BACK ? ClientSession.rolledBackByFailover(why)
+                    : notRerun ? MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: " + why
+                            + "; the read is not run again: " + again + ". The session is usable")
+                    : ClientSession.outcomeUnknown(why)).toErrPacket().encode(out, s.capabilities);
         }
         Packets.finishFrames(out, h, next);
         s.ch.writeAndFlush(out);
@@ -412,6 +425,7 @@ final class BackendLink implements BackendConnection.Listener {
     private void resend() {
         ByteBuf again = x.sent;
         x.sent = null;
+        int losses = x.losses + 1;
         if (x.command == Command.COM_STMT_EXECUTE) {
             again.setIntLE(again.readerIndex() + Packets.HEADER_SIZE + 1, x.sentStatementId); // the client's id again
         }
@@ -421,6 +435,7 @@ final class BackendLink implements BackendConnection.Listener {
         }
         s.in = s.in == null ? again : BackendConnection.append(s.ch.alloc(), again, s.in);
         x.forget();
+        x.queuedLosses = losses; // counted when it starts again
         if (!s.mover.completeDeferredMove() && s.phase == ClientSession.Phase.IDLE) {
             s.relay.process();
         }

@@ -544,6 +544,19 @@ final class BackendPool {
         }
     }
 
+    /**
+     * A session's connection to {@code e} on {@code loop} ended under its statement, which runs again: the idle ones
+     * parked there before are suspect (a crashed server's resets may not all have arrived yet) and close, so that the
+     * statement does not run on one of them and lose its server a second time for the same cause. On {@code loop}.
+     */
+    void closeIdle(EventLoop loop, Endpoint e) {
+        LoopIdle li = loops.get(loop);
+        ArrayDeque<Parked> q = li == null ? null : li.idle.get(e);
+        while (q != null && closeOneIdle(li, e)) {
+            // each closes, its slot back
+        }
+    }
+
     /** Idle connections now, all servers and loops. */
     int idle() {
         int n = 0;

@@ -208,6 +208,8 @@ final class CommandRelay {
                 continue;
             }
             x.replySeq = 1;
+            x.losses = x.queuedLosses;
+            x.queuedLosses = 0;
             commands++;
             s.lease.started();
             if (s.readOnly()) {
@@ -774,6 +776,7 @@ final class CommandRelay {
     /** Drops the command packet at the head of the client's bytes (what has arrived, and the rest as it arrives). */
     private void skipCommand() {
         s.mover.commandLeftTheQueue();
+        x.queuedLosses = 0;
         ByteBuf in = s.in;
         int len = Packets.payloadLength(in, in.readerIndex());
         int have = Math.min(in.readableBytes(), Packets.HEADER_SIZE + len);

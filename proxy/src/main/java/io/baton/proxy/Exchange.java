@@ -47,6 +47,12 @@ final class Exchange {
     boolean sentInTransaction;
     /** Some of the command's response arrived. */
     boolean answered;
+    /**
+     * How often the command under way had lost its server in flight before this run ({@link InFlight#MAX_RERUNS});
+     * {@code queuedLosses}: the same for the command put back at the head of the client's bytes, until it starts.
+     */
+    int losses;
+    int queuedLosses;
 
     // Transaction replay (TransactionLog): a digest of the response, when replay is on.
     final ResponseDigest digest = new ResponseDigest();

@@ -18,6 +18,12 @@ import java.util.Set;
  */
 final class InFlight {
 
+    /**
+     * How often one statement runs again after losing its server in flight: a statement that itself ends its server
+     * (a crash, a connection the server drops for it) would otherwise go on to the next source, and the next.
+     */
+    static final int MAX_RERUNS = 1;
+
     /** REPLAYED is decided by the session, not here: a ROLLED_BACK statement whose transaction is replayed. */
     enum Fate { RERUN, ROLLED_BACK, ROLLED_BACK_AS_ASKED, UNKNOWN, REPLAYED }
 

@@ -513,6 +513,56 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * A read whose server connection is lost under it runs again once (docs/in-flight.md); lost a second time, it is
+     * not run a third time (it may be what ends its server): the client gets ERR 1317 and the session goes on.
+     */
+    @Test
+    void aReadThatLosesItsServerTwiceIsNotRunAThirdTime() throws Exception {
+        String marker = "lost_twice_" + System.nanoTime();
+        try (Connection c = connect(""); Statement s = c.createStatement();
+             Connection root = topology.connectRoot(topology.initialSource().name()); Statement r = root.createStatement()) {
+            java.util.concurrent.CompletableFuture<Long> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (Statement q = c.createStatement()) {
+                    return scalar(q, "SELECT SLEEP(4) AS " + marker);
+                } catch (SQLException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            long first = runningThread(r, marker, 0);
+            r.execute("KILL " + first);
+            long second = runningThread(r, marker, first);
+            r.execute("KILL " + second);
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> read.get(30, java.util.concurrent.TimeUnit.SECONDS), "not run a third time");
+            SQLException err = (SQLException) e.getCause();
+            assertEquals(1317, err.getErrorCode(), err.getMessage());
+            assertTrue(err.getMessage().contains("not run again"), err.getMessage());
+            assertEquals(0, countRunning(r, marker), "no third run on the server");
+            assertEquals(7, scalar(s, "SELECT 7"), "the session goes on");
+        }
+    }
+
+    /** The server thread (other than {@code not}) running the statement whose text has {@code marker}, once it runs. */
+    private static long runningThread(Statement root, String marker, long not) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try (ResultSet rs = root.executeQuery("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%"
+                    + marker + "%' AND INFO NOT LIKE '%PROCESSLIST%' AND ID <> " + not)) {
+                if (rs.next()) {
+                    return rs.getLong(1);
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the statement never ran on the server");
+    }
+
+    private static long countRunning(Statement root, String marker) throws SQLException {
+        return scalar(root, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%" + marker
+                + "%' AND INFO NOT LIKE '%PROCESSLIST%'");
+    }
+
+    /**
      * Two statements of one text in one session stay two statements, as on a server: a cursor open on one survives the
      * other being prepared and run (they would share one server statement on the pooled connection otherwise, and the
      * server closes a statement's cursor when it runs again).
