@@ -136,6 +136,10 @@ final class ShowCommands {
                 + (node.proxy().isGateOpen() ? "open" : "CLOSED (" + node.proxy().gate().reason() + ")")
                 + (node.engine().busy() ? "; a procedure is running" : ""));
         head.add("checked " + ConsoleCommands.ago(topo.takenAt()) + " ago; * marks the elected source");
+        String durability = node.durability() == null ? null : node.durability().status();
+        if (durability != null && !durability.equals("replica")) {
+            head.add("durability " + durability);
+        }
         List<String> warn = new ArrayList<>();
         warnings.forEach(w -> warn.add("warning: " + w));
         Map<String, Object> source = new LinkedHashMap<>();
@@ -149,6 +153,7 @@ final class ShowCommands {
                 .data("routedTo", routed == null ? null : routed.name())
                 .data("gateOpen", node.proxy().isGateOpen())
                 .data("procedureRunning", node.engine().busy())
+                .data("durability", durability)
                 .data("warnings", warnings);
     }
 

@@ -800,6 +800,10 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
                         + " promotable server executed are forgotten)").register(r);
         io.micrometer.core.instrument.Gauge.builder("baton.durability.degraded", this, a -> a.degraded ? 1 : 0)
                 .description("1 while OKs are released without a replica's acknowledgement (onTimeout async)").register(r);
+        io.micrometer.core.instrument.Gauge.builder("baton.durability.fenced", released,
+                        x -> x.fencedOrigin() == null ? 0 : 1)
+                .description("1 while a failover under way holds the OKs of commits made on the source it replaces")
+                .register(r);
     }
 
     /**
@@ -873,6 +877,20 @@ public final class ReplicaAcks implements CommitAcks, AutoCloseable {
     /** The source whose commits' OKs wait for a failover under way to end (null: none). */
     public String fencedSource() {
         return released.fencedOrigin();
+    }
+
+    /**
+     * What {@code /health/ready} and SHOW TOPOLOGY say of durability now: {@code replica}, or why OKs wait longer than
+     * usual (a failover's fence) or go without a replica's word (the async fallback).
+     */
+    public String status() {
+        String fenced = released.fencedOrigin();
+        String fence = fenced == null ? null : "fenced: OKs of commits made on " + fenced + " wait for the failover"
+                + " under way to end (a replica's word no longer releases them)";
+        String fallback = degraded ? "degraded: commit OKs are released without a replica's acknowledgement"
+                + " (durability.onTimeout async)" : null;
+        return fence != null && fallback != null ? fence + "; " + fallback
+                : fence != null ? fence : fallback != null ? fallback : "replica";
     }
 
     /** The commits whose OK went to a client, for the failover to check its candidate against. */

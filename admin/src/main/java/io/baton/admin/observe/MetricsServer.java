@@ -148,8 +148,7 @@ public final class MetricsServer implements AutoCloseable {
                     body.put("source", s.source());
                     if (durability != null) {
                         // A flag, not a reason to take the node out of a load balancer: writes still flow.
-                        body.put("durability", durability.degraded() ? "degraded: commit OKs are released without a"
-                                + " replica's acknowledgement (durability.onTimeout async)" : "replica");
+                        body.put("durability", durability.status());
                     }
                     if (lags != null) {
                         // The read port's replicas: lag in ms (-1 unknown) and whether each may serve reads now.

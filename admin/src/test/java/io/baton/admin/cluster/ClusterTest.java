@@ -628,10 +628,12 @@ class ClusterTest {
             String old = a.proxy().source().name();
             // When the leader chooses its candidate, every node holds the OKs of commits made on the lost source.
             List<String> fencedAtChoice = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<String> fencedStatus = java.util.Collections.synchronizedList(new ArrayList<>());
             for (BatonNode n : List.of(a, b)) {
                 io.baton.admin.failover.EngineFaults.inject(n.engine(), (r, step) -> {
                     if (r.kind() == FailoverReport.Kind.FAILOVER && step.equals("choose the candidate")) {
                         fencedAtChoice.add("a:" + a.durability().fencedSource() + " b:" + b.durability().fencedSource());
+                        fencedStatus.add(b.durability().status());
                     }
                 });
             }
@@ -681,6 +683,9 @@ class ClusterTest {
             assertEquals(List.of("a:" + old + " b:" + old), fencedAtChoice, "both nodes fenced at the candidate check");
             assertEquals(null, a.durability().fencedSource(), "a lifted the fence once routed");
             assertEquals(null, b.durability().fencedSource(), "b lifted the fence once routed");
+            assertEquals(1, fencedStatus.size(), fencedStatus.toString());
+            assertTrue(fencedStatus.get(0).startsWith("fenced: OKs of commits made on " + old), fencedStatus.get(0));
+            assertEquals("replica", b.durability().status(), "shown so only while the failover is under way");
             assertNoneLost(t, now, wa.acked);
             assertNoneLost(t, now, wb.acked);
             assertTrue(wa.acked.size() > 150 && wb.acked.size() > 150, "writes went on through both nodes");

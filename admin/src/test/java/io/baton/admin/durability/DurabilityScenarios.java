@@ -251,6 +251,13 @@ abstract class DurabilityScenarios {
                 assertTrue(n.durability().degraded());
                 String health = health(n);
                 assertTrue(health.contains("degraded"), health);
+                try (io.baton.admin.console.ConsoleClient console = io.baton.admin.console.ConsoleClient.connect(
+                        "127.0.0.1", n.config().admin.port, Duration.ofSeconds(5))) {
+                    assertTrue(console.auth(n.config().admin.password).ok());
+                    List<String> topology = console.send("SHOW TOPOLOGY", line -> { }).lines();
+                    assertTrue(topology.stream().anyMatch(l -> l.strip().startsWith("durability degraded: ")),
+                            String.join("\n", topology));
+                }
                 receivers(t, replicas, true);
                 s.execute("INSERT INTO app.t (id, v) VALUES (12, 'acked')");
                 assertFalse(n.durability().degraded(), "acknowledged again: the flag clears");
