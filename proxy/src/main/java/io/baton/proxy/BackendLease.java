@@ -155,6 +155,14 @@ final class BackendLease {
         }
     }
 
+    /** A later statement of a multi-statement (text at {@code from}) pins by how it starts, as a first one would. */
+    void inspectLater(ByteBuf in, int from, int len) {
+        String why = textPin(in, from, len, 0);
+        if (why != null) {
+            pinByText(why);
+        }
+    }
+
     /**
      * Why the statement's text pins its session until a reset (the first rule that applies: a statement of
      * {@link #STATEMENT_PINS}, user variables, LAST_INSERT_ID(expr)), or null. {@code found}: what

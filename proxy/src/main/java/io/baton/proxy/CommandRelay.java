@@ -341,11 +341,22 @@ final class CommandRelay {
                 // statement of a multi-statement): -1 when it does. Relayed as it arrives (64 KiB and more), or past
                 // MAX_REWRITE (not decoded), a GET_LOCK mentioned is taken to hold its lock, as an unsure pin would be.
                 int wholeLocks = -1;
+                int[] later = StatementHead.NONE; // the later statements of a multi-statement, where they start
                 if (!whole && (ConnectionIds.mentions(in, payload + 1, have) & ConnectionIds.NAMED_LOCKS) != 0) {
                     wholeLocks = SessionState.GETS_LOCK;
                 }
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
+                    if ((ids & ConnectionIds.MULTI) != 0 && len - 1 <= ConnectionIds.MAX_REWRITE) {
+                        later = StatementHead.laterStatements(in, payload + 1, payload + len);
+                        if (laterKill(in, later, payload + len)) {
+                            // Its id is Baton's, and Baton answers a KILL itself: it cannot run inside a multi-statement.
+                            s.replyErr(MySqlError.ER_NOT_SUPPORTED_YET.withMessage("Baton reads KILL [QUERY |"
+                                    + " CONNECTION] id as a statement of its own, not inside a multi-statement;"
+                                    + " it did not run this one"));
+                            return CONSUMED;
+                        }
+                    }
                     if ((ids & ConnectionIds.NAMED_LOCKS) != 0 && len - 1 > StatementHead.LENGTH) {
                         wholeLocks = len - 1 > ConnectionIds.MAX_REWRITE ? SessionState.GETS_LOCK
                                 : SessionState.namedLockEffects(in.toString(payload + 1, len - 1, StandardCharsets.UTF_8));
@@ -382,6 +393,7 @@ final class CommandRelay {
                     if (wholeLocks > 0) {
                         state.apply(wholeLocks);
                     }
+                    laterStatements(in, later, end);
                     return rewritten; // the common case: no String, no regex
                 }
                 // From its first word: a leading comment (/* app */ LOCK TABLES...), however long, hides nothing.
@@ -405,6 +417,7 @@ final class CommandRelay {
                     return CONSUMED;
                 }
                 if (kill == null) {
+                    laterStatements(in, later, end);
                     return rewritten;
                 }
                 if (rewritten != null) {
@@ -736,6 +749,37 @@ final class CommandRelay {
         });
         b.listener(r);
         r.backendReady(b);
+    }
+
+    /** Whether a later statement of a multi-statement ({@code later}, text up to {@code end}) is a KILL. */
+    private static boolean laterKill(ByteBuf in, int[] later, int end) {
+        for (int k : later) {
+            if (end - k >= 4 && (in.getByte(k) | 0x20) == 'k' && StatementHead.startsWithKill(
+                    in.toString(k, Math.min(end - k, 8), StandardCharsets.US_ASCII))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The rules of how a statement starts, for the later statements of a multi-statement, in their order, after the
+     * first statement's: what they do to state that cannot move (LOCK TABLES, a temporary table...) and, pooled, what
+     * pins the session until a reset (SQL PREPARE, XA, HANDLER, FLUSH ... WITH READ LOCK...).
+     */
+    private void laterStatements(ByteBuf in, int[] later, int end) {
+        SessionState state = s.state();
+        for (int k : later) {
+            if (StatementHead.mayChangeUnmovableState(in, k, end - k)) {
+                String head = in.toString(k, Math.min(StatementHead.LENGTH, end - k), StandardCharsets.UTF_8);
+                if (state.apply(SessionState.headEffects(head))) {
+                    x.stateInText = true;
+                }
+            }
+            if (s.lease.pooled()) {
+                s.lease.inspectLater(in, k, end - k);
+            }
+        }
     }
 
     /**

@@ -44,6 +44,8 @@ final class ConnectionIds {
     static final int CALL_WORD = 64;
     /** The statement mentions GET_LOCK or RELEASE_ALL_LOCKS (anywhere: past the head Baton inspects too). */
     static final int NAMED_LOCKS = 128;
+    /** A ';' with more text after it: maybe a multi-statement ({@link StatementHead#laterStatements} tells). */
+    static final int MULTI = 256;
     /** Statements longer than this are relayed untouched (their rewrite would be copied whole). */
     static final int MAX_REWRITE = 1 << 20;
 
@@ -81,11 +83,23 @@ final class ConnectionIds {
                 case 'l' -> found |= matchesAt(b, i, end, LAST_INSERT_ID_WORD) ? LAST_INSERT_ID : 0;
                 case ('@' | 0x20) -> found |= b.getByte(i) == '@' && (i + 1 >= end || b.getByte(i + 1) != '@')
                         && (i == from || b.getByte(i - 1) != '@') ? USER_VARIABLE : 0;
+                case ';' -> found |= b.getByte(i) == ';' && i + 1 < end && moreThanSpace(b, i + 1, end) ? MULTI : 0;
                 default -> {
                 }
             }
         }
         return found;
+    }
+
+    /** Whether [i, end) has a byte other than white space (a trailing ';' ends a statement, it adds none). */
+    private static boolean moreThanSpace(ByteBuf b, int i, int end) {
+        for (; i < end; i++) {
+            byte c = b.getByte(i);
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean matchesAt(ByteBuf b, int i, int end, byte[] word) {
@@ -260,7 +274,7 @@ final class ConnectionIds {
         return calls;
     }
 
-    private static int skipQuoted(ByteBuf b, int i, int end, int quote) {
+    static int skipQuoted(ByteBuf b, int i, int end, int quote) {
         i++;
         while (i < end) {
             int c = b.getByte(i);

@@ -85,6 +85,57 @@ final class StatementHead {
         return i;
     }
 
+    /** No later statements. */
+    static final int[] NONE = new int[0];
+
+    /**
+     * Where the statements after the first of a multi-statement start (their first word, leading comments skipped),
+     * in bytes [from, end): split at each ';' outside strings, quoted names and comments (an executable comment's text
+     * is code), empty statements left out. A text whose first statement is a CREATE is not split: a procedure's,
+     * trigger's or event's body has statements of its own that do not run now.
+     */
+    static int[] laterStatements(ByteBuf b, int from, int end) {
+        int first = skipLeading(b, from, end);
+        if (end - first >= 6 && (b.getByte(first) | 0x20) == 'c' && (b.getByte(first + 1) | 0x20) == 'r'
+                && (b.getByte(first + 2) | 0x20) == 'e' && (b.getByte(first + 3) | 0x20) == 'a'
+                && (b.getByte(first + 4) | 0x20) == 't' && (b.getByte(first + 5) | 0x20) == 'e') {
+            return NONE;
+        }
+        int[] out = NONE;
+        int n = 0;
+        int i = first;
+        while (i < end) {
+            int c = b.getByte(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                i = ConnectionIds.skipQuoted(b, i, end, c);
+            } else if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*' && !(i + 2 < end && (b.getByte(i + 2) == '!'
+                    || b.getByte(i + 2) == '+' || b.getByte(i + 2) == 'M'))) {
+                int close = i + 2;
+                while (close + 1 < end && !(b.getByte(close) == '*' && b.getByte(close + 1) == '/')) {
+                    close++;
+                }
+                i = Math.min(end, close + 2);
+            } else if (c == '#' || (c == '-' && i + 2 < end && b.getByte(i + 1) == '-'
+                    && Character.isWhitespace(b.getByte(i + 2)))) {
+                while (i < end && b.getByte(i) != '\n') {
+                    i++;
+                }
+            } else if (c == ';') {
+                int next = skipLeading(b, i + 1, end);
+                if (next < end && b.getByte(next) != ';') {
+                    if (n == out.length) {
+                        out = java.util.Arrays.copyOf(out, Math.max(4, n * 2));
+                    }
+                    out[n++] = next;
+                }
+                i = next;
+            } else {
+                i++;
+            }
+        }
+        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+    }
+
     private static final Pattern KILL_WORD = Pattern.compile("^KILL\\b", Pattern.CASE_INSENSITIVE);
 
     /** Whether {@code head} (from its first word) is a KILL statement. */

@@ -44,6 +44,35 @@ class StatementInspectionTest {
         }
     }
 
+    /** The first words of the statements after the first, as Baton finds them. */
+    private static java.util.List<String> later(String sql) {
+        ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if ((ConnectionIds.mentions(b, 0, b.readableBytes()) & ConnectionIds.MULTI) == 0) {
+            return out;
+        }
+        for (int k : StatementHead.laterStatements(b, 0, b.readableBytes())) {
+            String rest = b.toString(k, b.readableBytes() - k, StandardCharsets.UTF_8);
+            out.add(rest.split("[\\s;(]", 2)[0]);
+        }
+        return out;
+    }
+
+    @Test
+    void theLaterStatementsOfAMultiStatementAreFound() {
+        assertEquals(java.util.List.of("LOCK"), later("SELECT 1; LOCK TABLES t READ"));
+        assertEquals(java.util.List.of("KILL", "SELECT"), later("SELECT 'a;b', `c;d`, \"e;f\";\n/* x; */ KILL 5;;SELECT 2;"));
+        assertEquals(java.util.List.of("UNLOCK"), later("SELECT 1 -- a; LOCK TABLES t\n; # b; c\n UNLOCK TABLES"));
+        assertEquals(java.util.List.of("HANDLER"), later("SELECT 'it''s; \\' ;'; HANDLER h OPEN"));
+        // An executable comment is code: its ';' splits.
+        assertEquals(java.util.List.of("LOCK"), later("SELECT 1 /*!50000 ; LOCK TABLES t READ */"));
+        for (String one : new String[] {"SELECT 1;", "SELECT 1; ", "SELECT 1; -- done", "SELECT ';'", "SELECT 1 /* ; x */",
+                "CREATE PROCEDURE p() BEGIN LOCK TABLES t READ; KILL 5; END", "  create trigger x before insert on t"
+                + " for each row begin set @a = 1; end", "SELECT 1 # ; LOCK TABLES t READ"}) {
+            assertEquals(java.util.List.of(), later(one), one);
+        }
+    }
+
     @Test
     void namedLocksFollowTheOrderOfTheCalls() {
         assertEquals(SessionState.GETS_LOCK, SessionState.namedLockEffects(
