@@ -754,8 +754,9 @@ final class CommandRelay {
     /** Whether a later statement of a multi-statement ({@code later}, text up to {@code end}) is a KILL. */
     private static boolean laterKill(ByteBuf in, int[] later, int end) {
         for (int k : later) {
-            if (end - k >= 4 && (in.getByte(k) | 0x20) == 'k' && StatementHead.startsWithKill(
-                    in.toString(k, Math.min(end - k, 8), StandardCharsets.US_ASCII))) {
+            int c = in.getByte(k) | 0x20;
+            if (end - k >= 4 && (c == 'k' || c == '/') && StatementHead.startsWithKill(
+                    in.toString(k, Math.min(end - k, 24), StandardCharsets.US_ASCII))) {
                 return true;
             }
         }

@@ -39,8 +39,8 @@ final class StatementHead {
         int first = b.getByte(i) | 0x20;
         int second = i + 1 < end ? b.getByte(i + 1) | 0x20 : 0;
         if ((first == 'c' && second == 'r') || (first == 'l' && second == 'o') || (first == 'u' && second == 'n')
-                || (first == 'k' && second == 'i')) {
-            return true;
+                || (first == 'k' && second == 'i') || (first == '/' && second == '*')) {
+            return true; // (an executable comment that opens the statement may hide any of them: /*!KILL 5*/)
         }
         for (int j = i; j + 4 < end; j++) {
             if (b.getByte(j) == '_' && (b.getByte(j + 1) | 0x20) == 'l' && (b.getByte(j + 2) | 0x20) == 'o'
@@ -136,7 +136,8 @@ final class StatementHead {
         return n == out.length ? out : java.util.Arrays.copyOf(out, n);
     }
 
-    private static final Pattern KILL_WORD = Pattern.compile("^KILL\\b", Pattern.CASE_INSENSITIVE);
+    /** KILL as the first word, also inside an executable comment that opens the statement ({@code /*!KILL 5*}{@code /}). */
+    private static final Pattern KILL_WORD = Pattern.compile("^(?:/\\*M?!\\d*\\s*)?KILL\\b", Pattern.CASE_INSENSITIVE);
 
     /** Whether {@code head} (from its first word) is a KILL statement. */
     static boolean startsWithKill(String head) {

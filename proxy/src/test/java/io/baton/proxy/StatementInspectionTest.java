@@ -42,6 +42,13 @@ class StatementInspectionTest {
                 "KILL 5 /* x */; DROP TABLE t /**/", "KILL 5 --\n; DROP TABLE t", "KILL 5 --x", "KILL SOFT 5"}) {
             assertNull(StatementHead.kill(sql), sql);
         }
+        // Inside an executable comment it would still run: seen, and refused since it is not read.
+        for (String sql : new String[] {"/*!KILL 5*/", "/*!50000 kill query 5 */", "/*M!100000 KILL 5*/"}) {
+            assertTrue(prefilter(sql), sql);
+            assertTrue(StatementHead.startsWithKill(sql), sql);
+            assertNull(StatementHead.kill(sql), sql);
+        }
+        assertFalse(StatementHead.startsWithKill("/*!40101 SET NAMES utf8 */"));
     }
 
     /** The first words of the statements after the first, as Baton finds them. */

@@ -269,6 +269,8 @@ abstract class ConnectorJContract {
                 SQLException unread = assertThrows(SQLException.class, () -> k.execute("KILL 4000000000, 5"));
                 assertEquals(1235, unread.getErrorCode());
                 assertEquals("42000", unread.getSQLState());
+                SQLException hidden = assertThrows(SQLException.class, () -> k.execute("/*!KILL " + id + " */"));
+                assertEquals(1235, hidden.getErrorCode(), "a KILL in an executable comment runs as well: not read, refused");
                 try (ResultSet rs = k.executeQuery("SELECT 1 /* the session goes on */")) {
                     assertTrue(rs.next());
                 }
