@@ -241,16 +241,6 @@ public final class SessionState {
         return statements.size();
     }
 
-    /**
-     * Light inspection of a statement's text where the session tracker is silent. True if the text made a temporary
-     * table: a state change the server reports for the statement is explained, since that pin lasts until a reset
-     * anyway. Locks are not: their pins end with their release, and another statement of the same query (a
-     * multi-statement) may have left state that must outlast it.
-     */
-    boolean inspect(CharSequence sqlHead) {
-        return apply(headEffects(sqlHead));
-    }
-
     private static final int TEMPORARY = 1;
     static final int GETS_LOCK = 2;
     private static final int RELEASES_LOCKS = 4;
@@ -299,7 +289,12 @@ public final class SessionState {
         return at;
     }
 
-    /** Applies {@link #headEffects}; true if the statement made a temporary table (see {@link #inspect}). */
+    /**
+     * Applies {@link #headEffects}, what a statement's text does where the session tracker is silent. True if the text
+     * made a temporary table: a state change the server reports for the statement is explained, since that pin lasts
+     * until a reset anyway. Locks are not: their pins end with their release, and another statement of the same query
+     * (a multi-statement) may have left state that must outlast it.
+     */
     boolean apply(int effects) {
         if ((effects & TEMPORARY) != 0) {
             temporaryTables = true;

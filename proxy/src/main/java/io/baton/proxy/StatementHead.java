@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 /**
  * Statement inspection at the byte level: decides cheaply whether the head of a COM_QUERY can matter to
  * Baton (state that cannot move, a KILL to rewrite), so that the common statement is relayed without
- * being decoded. What the head means is then {@link SessionState#inspect}'s and {@link #kill}'s job.
+ * being decoded. What the head means is then {@link SessionState#headEffects}'s and {@link #kill}'s job.
  */
 final class StatementHead {
     /** How much of a statement is decoded for inspection. */
@@ -25,7 +25,7 @@ final class StatementHead {
     }
 
     /**
-     * Byte-level prefilter for {@link SessionState#inspect} and KILL: only a statement starting with
+     * Byte-level prefilter for {@link SessionState#headEffects} and KILL: only a statement starting with
      * CR(EATE TEMPORARY), LO(CK), UN(LOCK) or KI(LL), or mentioning _LOCK (GET_LOCK,
      * RELEASE_ALL_LOCKS) within its head, can matter. Everything else skips the decoding and the regexes.
      * The head is {@link #LENGTH} bytes from the first word: leading comments, however long, come before it.

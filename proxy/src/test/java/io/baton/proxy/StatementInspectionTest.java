@@ -115,15 +115,15 @@ class StatementInspectionTest {
     void inspectionTracksStateThatCannotMove() {
         SessionState s = new SessionState();
         assertNull(s.unmovableReason());
-        s.inspect("SELECT GET_LOCK('job', 10)");
+        s.apply(SessionState.headEffects("SELECT GET_LOCK('job', 10)"));
         assertEquals("the session holds named locks (GET_LOCK)", s.unmovableReason());
-        s.inspect("SELECT RELEASE_ALL_LOCKS()");
+        s.apply(SessionState.headEffects("SELECT RELEASE_ALL_LOCKS()"));
         assertNull(s.unmovableReason());
-        s.inspect("LOCK TABLES t READ");
+        s.apply(SessionState.headEffects("LOCK TABLES t READ"));
         assertEquals("the session holds table locks (LOCK TABLES)", s.unmovableReason());
-        s.inspect("UNLOCK TABLES");
+        s.apply(SessionState.headEffects("UNLOCK TABLES"));
         assertNull(s.unmovableReason());
-        s.inspect("CREATE TEMPORARY TABLE x (id INT)");
+        s.apply(SessionState.headEffects("CREATE TEMPORARY TABLE x (id INT)"));
         assertEquals("the session has temporary tables", s.unmovableReason());
         s.reset();
         assertNull(s.unmovableReason(), "COM_RESET_CONNECTION drops temporary tables");
