@@ -352,11 +352,15 @@ final class BackendLink implements BackendConnection.Listener {
         if (fate == InFlight.Fate.RERUN && (x.sent == null || x.sentWithLongData)) {
             fate = InFlight.Fate.UNKNOWN; // not kept whole (sent in pieces, or a parameter as long data): it cannot go again
         }
-        String again = x.losses < InFlight.MAX_RERUNS ? null : "the statement in flight had lost its server "
+        // One crash is one loss: lost on a connection opened before its previous loss (a pooled one the crash had
+        // not yet been seen to end), a statement lost nothing new.
+        boolean anotherLoss = x.losses == 0 || b.loggedInAt - x.lossAt > 0;
+        int losses = x.losses + (anotherLoss ? 1 : 0);
+        String again = losses <= InFlight.MAX_RERUNS ? null : "the statement in flight had lost its server "
                 + (x.losses == 1 ? "once" : x.losses + " times") + " before (it may be what ends it)";
         boolean notRerun = fate == InFlight.Fate.RERUN && again != null;
         if (notRerun) {
-            fate = InFlight.Fate.UNKNOWN; // counted so; the client is told it was not run again
+            fate = InFlight.Fate.NOT_RERUN;
         }
         String refusal = null;
         if (fate == InFlight.Fate.ROLLED_BACK) {
@@ -385,7 +389,7 @@ final class BackendLink implements BackendConnection.Listener {
                         : fate == InFlight.Fate.ROLLED_BACK ? "inside a transaction, rolled back with it"
                                 + (refusal == null ? "" : " (not replayed: " + refusal + ")")
                         : fate == InFlight.Fate.ROLLED_BACK_AS_ASKED ? "a ROLLBACK, done with the server: OK"
-                        : notRerun ? "a read, not run again: " + again
+                        : fate == InFlight.Fate.NOT_RERUN ? "a read, not run again: " + again
                         : "its outcome is unknown");
         s.phase = ClientSession.Phase.IDLE;
         if ((fate == InFlight.Fate.RERUN || fate == InFlight.Fate.REPLAYED) && s.lease.pooled()) {
@@ -393,12 +397,12 @@ final class BackendLink implements BackendConnection.Listener {
         }
         if (fate == InFlight.Fate.RERUN) {
             // Nothing of it came back and it changed nothing: the client's statement goes again, as if just sent.
-            resend();
+            resend(losses);
             return;
         }
         if (fate == InFlight.Fate.REPLAYED) {
             s.txLog.lost(b.endpoint().name());
-            resend();
+            resend(losses);
             return;
         }
         if (fate == InFlight.Fate.ROLLED_BACK) {
@@ -412,7 +416,8 @@ final class BackendLink implements BackendConnection.Listener {
             OkPacket.of(state.autocommit ? ServerStatus.SERVER_STATUS_AUTOCOMMIT : 0).encode(out, s.capabilities);
         } else {
             (fate == InFlight.Fate.ROLLED_BACK ? ClientSession.rolledBackByFailover(why)
-                    : notRerun ? MySqlError.ER_QUERY_INTERRUPTED.withMessage("Query execution was interrupted: " + why
+                    : fate == InFlight.Fate.NOT_RERUN ? MySqlError.ER_QUERY_INTERRUPTED.withMessage(
+                            "Query execution was interrupted: " + why
                             + "; the read is not run again: " + again + ". The session is usable")
                     : ClientSession.outcomeUnknown(why)).toErrPacket().encode(out, s.capabilities);
         }
@@ -421,11 +426,13 @@ final class BackendLink implements BackendConnection.Listener {
         s.mover.completeDeferredMove();
     }
 
-    /** The command under way goes again, as if the client had just sent it: its packet is put back in front. */
-    private void resend() {
+    /**
+     * The command under way goes again, as if the client had just sent it: its packet is put back in front, with the
+     * count of the losses it met so far ({@link InFlight#MAX_RERUNS}).
+     */
+    private void resend(int losses) {
         ByteBuf again = x.sent;
         x.sent = null;
-        int losses = x.losses + 1;
         if (x.command == Command.COM_STMT_EXECUTE) {
             again.setIntLE(again.readerIndex() + Packets.HEADER_SIZE + 1, x.sentStatementId); // the client's id again
         }
@@ -436,6 +443,7 @@ final class BackendLink implements BackendConnection.Listener {
         s.in = s.in == null ? again : BackendConnection.append(s.ch.alloc(), again, s.in);
         x.forget();
         x.queuedLosses = losses; // counted when it starts again
+        x.queuedLossAt = System.nanoTime();
         if (!s.mover.completeDeferredMove() && s.phase == ClientSession.Phase.IDLE) {
             s.relay.process();
         }

@@ -209,6 +209,7 @@ final class CommandRelay {
             }
             x.replySeq = 1;
             x.losses = x.queuedLosses;
+            x.lossAt = x.queuedLossAt;
             x.queuedLosses = 0;
             commands++;
             s.lease.started();
@@ -288,6 +289,10 @@ final class CommandRelay {
             // COM_STMT_CLOSE: 0x19, statement_id<4>. It has no answer to refuse: the client holds it closed, so does
             // the session (else it would count against the session's bound and be prepared again at each move).
             int id = in.getIntLE(in.readerIndex() + Packets.HEADER_SIZE + 1);
+            SessionState.PreparedStatement ps = s.state().statement(id);
+            if (ps != null && s.lease.pooled() && ps.ownedOn(s.backend)) {
+                s.backend.closeStatement(ps.ownId); // held alone there: no other statement closes it later
+            }
             s.state().closeStatement(id);
             x.longDataDone(id);
         }
@@ -472,6 +477,7 @@ final class CommandRelay {
                         state.closeStatement(clientId);
                         if (own) {
                             in.setIntLE(payload + 1, ps.ownId); // its own: the server closes it, cursor and long data
+                            s.backend.typesFrom.remove(ps.ownId);
                             return null;
                         }
                         if (longData) {

@@ -53,6 +53,9 @@ final class Exchange {
      */
     int losses;
     int queuedLosses;
+    /** When the command under way (the one put back) was last lost (System.nanoTime). */
+    long lossAt;
+    long queuedLossAt;
 
     // Transaction replay (TransactionLog): a digest of the response, when replay is on.
     final ResponseDigest digest = new ResponseDigest();

@@ -24,8 +24,11 @@ final class InFlight {
      */
     static final int MAX_RERUNS = 1;
 
-    /** REPLAYED is decided by the session, not here: a ROLLED_BACK statement whose transaction is replayed. */
-    enum Fate { RERUN, ROLLED_BACK, ROLLED_BACK_AS_ASKED, UNKNOWN, REPLAYED }
+    /**
+     * REPLAYED and NOT_RERUN are decided by the session, not here: a ROLLED_BACK statement whose transaction is
+     * replayed; a RERUN read that had lost its server before ({@link #MAX_RERUNS}): ERR 1317, nothing changed.
+     */
+    enum Fate { RERUN, ROLLED_BACK, ROLLED_BACK_AS_ASKED, UNKNOWN, REPLAYED, NOT_RERUN }
 
     /** First keywords of statements that never commit a transaction (MySQL's implicit-commit list has none of them). */
     private static final Set<String> NO_COMMIT = Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "SHOW",

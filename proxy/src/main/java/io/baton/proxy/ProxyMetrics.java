@@ -307,7 +307,8 @@ public final class ProxyMetrics {
         inFlight.computeIfAbsent(fate, f -> Counter.builder("baton.in.flight").tag("fate", f.name().toLowerCase(java.util.Locale.ROOT))
                 .description("Statements in flight when their server was lost, by what the client got: rerun (answered"
                         + " from the new source), rolled_back (ERR 1213), rolled_back_as_asked (OK to a ROLLBACK),"
-                        + " unknown (ERR 1317)").register(registry)).increment();
+                        + " unknown (ERR 1317), replayed, not_rerun (a read lost twice: ERR 1317)").register(registry))
+                .increment();
     }
 
     public double inFlight(String fate) {

@@ -309,6 +309,7 @@ public final class ProxyServer implements RoutingControl, AutoCloseable {
             "rolled_back_as_asked", "a ROLLBACK in flight, answered OK",
             "unknown", "a statement in flight with an unknown outcome (ERR 1317)",
             "replayed", "a statement in flight, run again after its transaction's replay",
+            "not_rerun", "a read in flight that had lost its server before, not run again (ERR 1317)",
             "replay_replayed", "its open transaction replayed on the new source",
             "replay_different", "its open transaction answered differently there (ERR 1213)",
             "replay_refused", "its open transaction not replayable (ERR 1213)",

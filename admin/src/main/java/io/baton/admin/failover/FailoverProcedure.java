@@ -685,7 +685,8 @@ final class FailoverProcedure extends Procedure {
     /** The report's words for each fate and replay outcome, in the order they are listed. */
     private static final Map<String, String> IN_FLIGHT_TEXT = orderedTexts("rerun", "read(s) answered from the new source",
             "rolled_back", "rolled back with their transaction (ERR 1213)", "rolled_back_as_asked", "ROLLBACK(s) answered OK",
-            "unknown", "with an unknown outcome (ERR 1317)", "replayed", "run again after their transaction's replay");
+            "unknown", "with an unknown outcome (ERR 1317)", "replayed", "run again after their transaction's replay",
+            "not_rerun", "read(s) that had lost their server before, not run again (ERR 1317)");
     private static final Map<String, String> REPLAY_TEXT = orderedTexts("replay_replayed", "replayed on the new source",
             "replay_different", "answered differently there (ERR 1213)", "replay_refused", "not replayable (ERR 1213)",
             "replay_failed", "whose replay failed (ERR 1213)");
