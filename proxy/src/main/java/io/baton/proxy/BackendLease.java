@@ -125,6 +125,9 @@ final class BackendLease {
             // Its execute reads the previous statement's values where it runs: they must be this connection's.
             return "prepared ROW_COUNT()/FOUND_ROWS()";
         }
+        if (st.openCursors > 0) {
+            return "open cursor"; // until the statements that opened them are closed or reset
+        }
         if (s.relay.longDataPending()) {
             return "long data pending";
         }

@@ -499,7 +499,9 @@ final class CommandRelay {
                     ps.typesSent = s.backend.typesFrom.get(id) == ps;
                     boolean cursor = cmd == Command.COM_STMT_EXECUTE && len >= 6 && in.getUnsignedByte(payload + 5) != 0;
                     if (cursor) {
-                        state.pin("open cursor"); // a cursor lives on the connection until the statement is closed
+                        state.cursorOpened(ps); // a cursor lives on the connection until the statement is closed
+                    } else if (cmd == Command.COM_STMT_RESET) {
+                        state.cursorClosed(ps); // the server closes the statement's cursor
                     }
                     if (!own && (cursor || cmd == Command.COM_STMT_SEND_LONG_DATA)) {
                         // What the server keeps for this statement (its cursor, its long data) would be another's to

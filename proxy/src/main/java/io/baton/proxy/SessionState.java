@@ -63,6 +63,8 @@ public final class SessionState {
         int ownId;
         long ownOn;
         int ownEpoch;
+        /** Pooled: an execute of it asked for a cursor, not closed since (COM_STMT_CLOSE, COM_STMT_RESET, a reset). */
+        boolean cursorOpen;
 
         /** Whether it holds a server statement of its own on {@code b} ({@link #ownId}). */
         boolean ownedOn(BackendConnection b) {
@@ -188,6 +190,28 @@ public final class SessionState {
         }
         if (was != null && owned != null) {
             owned.remove(was);
+        }
+        if (was != null) {
+            cursorClosed(was);
+        }
+    }
+
+    /** Statements whose cursor may be open on the session's connection: it keeps the connection while there are any. */
+    int openCursors;
+
+    /** An execute of {@code ps} asked for a cursor: it lives on the connection. */
+    void cursorOpened(PreparedStatement ps) {
+        if (!ps.cursorOpen) {
+            ps.cursorOpen = true;
+            openCursors++;
+        }
+    }
+
+    /** {@code ps}'s cursor is closed (the statement closed or reset). */
+    void cursorClosed(PreparedStatement ps) {
+        if (ps.cursorOpen) {
+            ps.cursorOpen = false;
+            openCursors--;
         }
     }
 
@@ -334,6 +358,7 @@ public final class SessionState {
         variables.clear();
         statements.clear();
         owned = null;
+        openCursors = 0;
         previousValueStatements = 0;
         temporaryTables = false;
         namedLocks = false;
