@@ -352,9 +352,9 @@ final class BackendLink implements BackendConnection.Listener {
         if (fate == InFlight.Fate.RERUN && (x.sent == null || x.sentWithLongData)) {
             fate = InFlight.Fate.UNKNOWN; // not kept whole (sent in pieces, or a parameter as long data): it cannot go again
         }
-        // One crash is one loss: lost on a connection opened before its previous loss (a pooled one the crash had
-        // not yet been seen to end), a statement lost nothing new.
-        boolean anotherLoss = x.losses == 0 || b.loggedInAt - x.lossAt > 0;
+        // One crash is one loss: lost on a connection to the same server opened before its previous loss (a pooled
+        // one the crash had not yet been seen to end), a statement lost nothing new.
+        boolean anotherLoss = x.losses == 0 || !b.endpoint().equals(x.lossEndpoint) || b.loggedInAt - x.lossAt > 0;
         int losses = x.losses + (anotherLoss ? 1 : 0);
         String again = losses <= InFlight.MAX_RERUNS ? null : "the statement in flight had lost its server "
                 + (x.losses == 1 ? "once" : x.losses + " times") + " before (it may be what ends it)";
@@ -397,12 +397,12 @@ final class BackendLink implements BackendConnection.Listener {
         }
         if (fate == InFlight.Fate.RERUN) {
             // Nothing of it came back and it changed nothing: the client's statement goes again, as if just sent.
-            resend(losses);
+            resend(losses, b.endpoint());
             return;
         }
         if (fate == InFlight.Fate.REPLAYED) {
             s.txLog.lost(b.endpoint().name());
-            resend(losses);
+            resend(losses, b.endpoint());
             return;
         }
         if (fate == InFlight.Fate.ROLLED_BACK) {
@@ -430,7 +430,7 @@ final class BackendLink implements BackendConnection.Listener {
      * The command under way goes again, as if the client had just sent it: its packet is put back in front, with the
      * count of the losses it met so far ({@link InFlight#MAX_RERUNS}).
      */
-    private void resend(int losses) {
+    private void resend(int losses, Endpoint lostOn) {
         ByteBuf again = x.sent;
         x.sent = null;
         if (x.command == Command.COM_STMT_EXECUTE) {
@@ -444,6 +444,7 @@ final class BackendLink implements BackendConnection.Listener {
         x.forget();
         x.queuedLosses = losses; // counted when it starts again
         x.queuedLossAt = System.nanoTime();
+        x.queuedLossEndpoint = lostOn;
         if (!s.mover.completeDeferredMove() && s.phase == ClientSession.Phase.IDLE) {
             s.relay.process();
         }

@@ -210,6 +210,7 @@ final class CommandRelay {
             x.replySeq = 1;
             x.losses = x.queuedLosses;
             x.lossAt = x.queuedLossAt;
+            x.lossEndpoint = x.queuedLossEndpoint;
             x.queuedLosses = 0;
             commands++;
             s.lease.started();
@@ -346,15 +347,26 @@ final class CommandRelay {
                 // statement of a multi-statement): -1 when it does. Relayed as it arrives (64 KiB and more), or past
                 // MAX_REWRITE (not decoded), a GET_LOCK mentioned is taken to hold its lock, as an unsure pin would be.
                 int wholeLocks = -1;
-                int[] later = StatementHead.NONE; // the later statements of a multi-statement, where they start
-                if (!whole && (ConnectionIds.mentions(in, payload + 1, have) & ConnectionIds.NAMED_LOCKS) != 0) {
-                    wholeLocks = SessionState.GETS_LOCK;
+                // The later statements of a multi-statement, where they start (docs/pool.md); UNSURE or BODY when
+                // they cannot be read, as for a text relayed as it arrives (64 KiB and more) or past MAX_REWRITE.
+                int[] later = StatementHead.NONE;
+                if (!whole) {
+                    int arrived = ConnectionIds.mentions(in, payload + 1, have);
+                    if ((arrived & ConnectionIds.NAMED_LOCKS) != 0) {
+                        wholeLocks = SessionState.GETS_LOCK;
+                    }
+                    if ((arrived & ConnectionIds.MULTI) != 0) {
+                        later = StatementHead.UNSURE;
+                    }
                 }
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
-                    if ((ids & ConnectionIds.MULTI) != 0 && len - 1 <= ConnectionIds.MAX_REWRITE) {
-                        later = StatementHead.laterStatements(in, payload + 1, payload + len);
-                        if (laterKill(in, later, payload + len)) {
+                    if ((ids & ConnectionIds.MULTI) != 0) {
+                        later = len - 1 > ConnectionIds.MAX_REWRITE ? StatementHead.UNSURE
+                                : StatementHead.laterStatements(in, payload + 1, payload + len);
+                        if (laterKill(in, later, payload + len) || (later == StatementHead.UNSURE
+                                && len - 1 <= ConnectionIds.MAX_REWRITE && KILL_ANYWHERE.matcher(
+                                        in.toString(payload + 1, len - 1, StandardCharsets.UTF_8)).find())) {
                             // Its id is Baton's, and Baton answers a KILL itself: it cannot run inside a multi-statement.
                             s.replyErr(MySqlError.ER_NOT_SUPPORTED_YET.withMessage("Baton reads KILL [QUERY |"
                                     + " CONNECTION] id as a statement of its own, not inside a multi-statement;"
@@ -404,11 +416,14 @@ final class CommandRelay {
                 // From its first word: a leading comment (/* app */ LOCK TABLES...), however long, hides nothing.
                 int start = StatementHead.skipLeading(in, payload + 1, end);
                 String head = in.toString(start, Math.min(StatementHead.LENGTH, end - start), StandardCharsets.UTF_8);
-                int effects = SessionState.headEffects(head);
-                if (state.apply(wholeLocks < 0 ? effects : SessionState.withNamedLocks(effects, wholeLocks))) {
-                    x.stateInText = true;
-                }
                 StatementHead.Kill kill = whole && end - start <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
+                if (kill == null && !StatementHead.startsWithKill(head)) {
+                    // Not refused below: what it does to state that cannot move counts (a refused KILL runs nothing).
+                    int effects = SessionState.headEffects(head);
+                    if (state.apply(wholeLocks < 0 ? effects : SessionState.withNamedLocks(effects, wholeLocks))) {
+                        x.stateInText = true;
+                    }
+                }
                 if (kill == null && StatementHead.startsWithKill(head)) {
                     // Its id is Baton's: sent as it is, the server would read it as one of its own threads.
                     if (rewritten != null) {
@@ -497,7 +512,9 @@ final class CommandRelay {
                     }
                     ps.serverId = id;
                     ps.typesSent = s.backend.typesFrom.get(id) == ps;
-                    boolean cursor = cmd == Command.COM_STMT_EXECUTE && len >= 6 && in.getUnsignedByte(payload + 5) != 0;
+                    // flags<1> after the id: CURSOR_TYPE_READ_ONLY 1, FOR_UPDATE 2, SCROLLABLE 4 (8: a parameter count)
+                    boolean cursor = cmd == Command.COM_STMT_EXECUTE && len >= 6
+                            && (in.getUnsignedByte(payload + 5) & 0x07) != 0;
                     if (cursor) {
                         state.cursorOpened(ps); // a cursor lives on the connection until the statement is closed
                     } else if (cmd == Command.COM_STMT_RESET) {
@@ -759,12 +776,16 @@ final class CommandRelay {
         r.backendReady(b);
     }
 
+    /** The word KILL anywhere: a multi-statement that cannot be split must not carry one to the server. */
+    private static final java.util.regex.Pattern KILL_ANYWHERE = java.util.regex.Pattern.compile("\\bKILL\\b",
+            java.util.regex.Pattern.CASE_INSENSITIVE);
+
     /** Whether a later statement of a multi-statement ({@code later}, text up to {@code end}) is a KILL. */
     private static boolean laterKill(ByteBuf in, int[] later, int end) {
         for (int k : later) {
             int c = in.getByte(k) | 0x20;
             if (end - k >= 4 && (c == 'k' || c == '/') && StatementHead.startsWithKill(
-                    in.toString(k, Math.min(end - k, 24), StandardCharsets.US_ASCII))) {
+                    in.toString(k, Math.min(end - k, StatementHead.LENGTH), StandardCharsets.US_ASCII))) {
                 return true;
             }
         }
@@ -774,19 +795,29 @@ final class CommandRelay {
     /**
      * The rules of how a statement starts, for the later statements of a multi-statement, in their order, after the
      * first statement's: what they do to state that cannot move (LOCK TABLES, a temporary table...) and, pooled, what
-     * pins the session until a reset (SQL PREPARE, XA, HANDLER, FLUSH ... WITH READ LOCK...).
+     * pins the session until a reset (SQL PREPARE, XA, HANDLER, FLUSH ... WITH READ LOCK...). Named locks are not
+     * theirs to say: the first statement's rules already read every call in the whole text, in order. A multi-statement
+     * that cannot be read pins, as anything unsure does.
      */
     private void laterStatements(ByteBuf in, int[] later, int end) {
         SessionState state = s.state();
-        for (int k : later) {
-            if (StatementHead.mayChangeUnmovableState(in, k, end - k)) {
-                String head = in.toString(k, Math.min(StatementHead.LENGTH, end - k), StandardCharsets.UTF_8);
-                if (state.apply(SessionState.headEffects(head))) {
+        if (later == StatementHead.UNSURE || later == StatementHead.BODY) {
+            if (s.lease.pooled()) {
+                state.pin("multi-statement not read");
+            }
+            return;
+        }
+        for (int j = 0; j < later.length; j++) {
+            int k = later[j];
+            int stop = j + 1 < later.length ? later[j + 1] : end; // its own text, up to the next statement
+            if (StatementHead.mayChangeUnmovableState(in, k, stop - k)) {
+                String head = in.toString(k, Math.min(StatementHead.LENGTH, stop - k), StandardCharsets.UTF_8);
+                if (state.apply(SessionState.withNamedLocks(SessionState.headEffects(head), 0))) {
                     x.stateInText = true;
                 }
             }
             if (s.lease.pooled()) {
-                s.lease.inspectLater(in, k, end - k);
+                s.lease.inspectLater(in, k, stop - k);
             }
         }
     }

@@ -53,9 +53,11 @@ final class Exchange {
      */
     int losses;
     int queuedLosses;
-    /** When the command under way (the one put back) was last lost (System.nanoTime). */
+    /** When and where the command under way (the one put back) was last lost (System.nanoTime; the server). */
     long lossAt;
     long queuedLossAt;
+    io.baton.proxy.routing.Endpoint lossEndpoint;
+    io.baton.proxy.routing.Endpoint queuedLossEndpoint;
 
     // Transaction replay (TransactionLog): a digest of the response, when replay is on.
     final ResponseDigest digest = new ResponseDigest();

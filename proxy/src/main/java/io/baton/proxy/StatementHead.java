@@ -40,7 +40,7 @@ final class StatementHead {
         int second = i + 1 < end ? b.getByte(i + 1) | 0x20 : 0;
         if ((first == 'c' && second == 'r') || (first == 'l' && second == 'o') || (first == 'u' && second == 'n')
                 || (first == 'k' && second == 'i') || (first == '/' && second == '*')) {
-            return true; // (an executable comment that opens the statement may hide any of them: /*!KILL 5*/)
+            return true; // an executable comment that opens the statement may hide a KILL (/*!KILL 5*/)
         }
         for (int j = i; j + 4 < end; j++) {
             if (b.getByte(j) == '_' && (b.getByte(j + 1) | 0x20) == 'l' && (b.getByte(j + 2) | 0x20) == 'o'
@@ -87,19 +87,31 @@ final class StatementHead {
 
     /** No later statements. */
     static final int[] NONE = new int[0];
+    /**
+     * A multi-statement Baton cannot split as the server will (a string or quoted name left open: another sql_mode,
+     * such as NO_BACKSLASH_ESCAPES, reads it otherwise): what its later statements do is not known.
+     */
+    static final int[] UNSURE = new int[0];
+    /** A compound statement's text (CREATE PROCEDURE ... BEGIN ...; ...; END): its ';' are its body's, run later. */
+    static final int[] BODY = new int[0];
+
+    /** CREATE or ALTER of a routine, trigger or event, as mysqldump writes it too ({@code /*!50003 CREATE*}{@code /}). */
+    private static final Pattern COMPOUND = Pattern.compile("^(?:/\\*M?!\\d*\\s*)?(?:CREATE|ALTER)\\b[\\s\\S]{0,400}?"
+            + "\\b(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\\b", Pattern.CASE_INSENSITIVE);
 
     /**
      * Where the statements after the first of a multi-statement start (their first word, leading comments skipped),
-     * in bytes [from, end): split at each ';' outside strings, quoted names and comments (an executable comment's text
-     * is code), empty statements left out. A text whose first statement is a CREATE is not split: a procedure's,
-     * trigger's or event's body has statements of its own that do not run now.
+     * in bytes [from, end): split at each ';' outside strings, quoted names and comments (an executable comment's text,
+     * {@code /*!} or {@code /*M!}, is code), empty statements left out. {@link #BODY} for a CREATE or ALTER of a
+     * procedure, function, trigger or event (its body's statements do not run now), {@link #UNSURE} when a string or
+     * quoted name is left open at the end.
      */
     static int[] laterStatements(ByteBuf b, int from, int end) {
         int first = skipLeading(b, from, end);
-        if (end - first >= 6 && (b.getByte(first) | 0x20) == 'c' && (b.getByte(first + 1) | 0x20) == 'r'
-                && (b.getByte(first + 2) | 0x20) == 'e' && (b.getByte(first + 3) | 0x20) == 'a'
-                && (b.getByte(first + 4) | 0x20) == 't' && (b.getByte(first + 5) | 0x20) == 'e') {
-            return NONE;
+        int c0 = first < end ? b.getByte(first) | 0x20 : 0;
+        if ((c0 == 'c' || c0 == 'a' || c0 == '/') && COMPOUND.matcher(b.toString(first, Math.min(end - first, LENGTH),
+                java.nio.charset.StandardCharsets.UTF_8)).lookingAt()) {
+            return BODY;
         }
         int[] out = NONE;
         int n = 0;
@@ -107,9 +119,13 @@ final class StatementHead {
         while (i < end) {
             int c = b.getByte(i);
             if (c == '\'' || c == '"' || c == '`') {
-                i = ConnectionIds.skipQuoted(b, i, end, c);
+                int after = ConnectionIds.skipQuoted(b, i, end, c);
+                if (after >= end && !closedAtEnd(b, i, end, c)) {
+                    return UNSURE;
+                }
+                i = after;
             } else if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*' && !(i + 2 < end && (b.getByte(i + 2) == '!'
-                    || b.getByte(i + 2) == '+' || b.getByte(i + 2) == 'M'))) {
+                    || (b.getByte(i + 2) == 'M' && i + 3 < end && b.getByte(i + 3) == '!')))) {
                 int close = i + 2;
                 while (close + 1 < end && !(b.getByte(close) == '*' && b.getByte(close + 1) == '/')) {
                     close++;
@@ -136,8 +152,28 @@ final class StatementHead {
         return n == out.length ? out : java.util.Arrays.copyOf(out, n);
     }
 
+    /** Whether the quoted text opened at {@code open} ends exactly at {@code end} (its closing quote is the last byte). */
+    private static boolean closedAtEnd(ByteBuf b, int open, int end, int quote) {
+        int i = open + 1;
+        while (i < end) {
+            int c = b.getByte(i);
+            if (c == '\\' && quote != '`') {
+                i += 2;
+            } else if (c == quote) {
+                if (i + 1 < end && b.getByte(i + 1) == quote) {
+                    i += 2;
+                } else {
+                    return true;
+                }
+            } else {
+                i++;
+            }
+        }
+        return false;
+    }
+
     /** KILL as the first word, also inside an executable comment that opens the statement ({@code /*!KILL 5*}{@code /}). */
-    private static final Pattern KILL_WORD = Pattern.compile("^(?:/\\*M?!\\d*\\s*)?KILL\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern KILL_WORD = Pattern.compile("^(?:/\\*(?-i:M)?!\\d*\\s*)?KILL\\b", Pattern.CASE_INSENSITIVE);
 
     /** Whether {@code head} (from its first word) is a KILL statement. */
     static boolean startsWithKill(String head) {

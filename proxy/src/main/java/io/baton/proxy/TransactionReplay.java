@@ -86,10 +86,11 @@ final class TransactionReplay implements BackendConnection.Listener {
                 return;
             }
             // A pooled connection knows its statements by SQL (BackendConnection#statements); else the session's id.
-            Integer shared = b.statements.get(ps.sql);
+            boolean own = ps.ownedOn(b); // an earlier execute of this replay opened a cursor: held alone since
+            Integer shared = own ? Integer.valueOf(ps.ownId) : b.statements.get(ps.sql);
             int id = shared != null ? shared : ps.serverId;
             out.setIntLE(Packets.HEADER_SIZE + 1, id); // the kept packet carries the types as well
-            if (shared != null && packet.length > Packets.HEADER_SIZE + 5 && packet[Packets.HEADER_SIZE + 5] != 0) {
+            if (!own && shared != null && packet.length > Packets.HEADER_SIZE + 5 && (packet[Packets.HEADER_SIZE + 5] & 0x07) != 0) {
                 state.own(ps, b, id); // it opens a cursor again: held alone, as when the client ran it (docs/pool.md)
             }
             ps.typesSent = true;

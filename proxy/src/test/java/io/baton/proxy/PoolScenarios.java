@@ -257,6 +257,29 @@ public abstract class PoolScenarios {
         }
     }
 
+    /**
+     * A refused KILL runs nothing, so it changes nothing Baton knows of the session (its lock stays held); in a long
+     * multi-statement the named-lock calls count in the order of the whole text, whichever statement they are in.
+     */
+    @Test
+    void aRefusedKillChangesNothingAndNamedLocksFollowTheWholeText() throws Exception {
+        try (Connection c = connect("allowMultiQueries=true"); Statement s = c.createStatement()) {
+            s.execute("SELECT GET_LOCK('pool_kr', 1)");
+            SQLException kill = assertThrows(SQLException.class, () -> s.execute("KILL 4000000000; DO RELEASE_ALL_LOCKS()"));
+            assertEquals(1235, kill.getErrorCode(), kill.getMessage());
+            idle();
+            assertEquals("named locks (GET_LOCK)", session(c).pinnedBecause(), "the refused text ran nothing");
+            s.execute("DO RELEASE_ALL_LOCKS()");
+            givesItsConnectionBack(c);
+            s.execute("SELECT 1; DO RELEASE_ALL_LOCKS(); SELECT " + "1 AS a_long_select_list, ".repeat(30)
+                    + "GET_LOCK('pool_kr2', 0)");
+            idle();
+            busyElsewhere();
+            assertEquals("named locks (GET_LOCK)", session(c).pinnedBecause(), "the last call in the text takes a lock");
+            assertEquals(0, scalar(s, "SELECT IS_FREE_LOCK('pool_kr2')"), "held");
+        }
+    }
+
     /** {@code c}'s session kept its connection past an idle moment, {@code check} answers {@code a, b}, and a reset frees it. */
     private void keepsItsConnection(Connection c, String check, int a, int b) throws Exception {
         keepsItsConnection(c, check, a, b, "session state the server reported");

@@ -49,6 +49,7 @@ class StatementInspectionTest {
             assertNull(StatementHead.kill(sql), sql);
         }
         assertFalse(StatementHead.startsWithKill("/*!40101 SET NAMES utf8 */"));
+        assertFalse(StatementHead.startsWithKill("/*m! KILL 5 */"), "MariaDB runs /*M! only");
     }
 
     /** The first words of the statements after the first, as Baton finds them. */
@@ -71,13 +72,29 @@ class StatementInspectionTest {
         assertEquals(java.util.List.of("KILL", "SELECT"), later("SELECT 'a;b', `c;d`, \"e;f\";\n/* x; */ KILL 5;;SELECT 2;"));
         assertEquals(java.util.List.of("UNLOCK"), later("SELECT 1 -- a; LOCK TABLES t\n; # b; c\n UNLOCK TABLES"));
         assertEquals(java.util.List.of("HANDLER"), later("SELECT 'it''s; \\' ;'; HANDLER h OPEN"));
-        // An executable comment is code: its ';' splits.
+        // An executable comment is code: its ';' splits. A hint or a comment that starts with M is a comment.
         assertEquals(java.util.List.of("LOCK"), later("SELECT 1 /*!50000 ; LOCK TABLES t READ */"));
+        assertEquals(java.util.List.of("KILL"), later("SELECT 1 /*Mike's note*/; KILL 5"));
+        assertEquals(java.util.List.of("LOCK"), later("SELECT /*+ don't */ 1; LOCK TABLES t WRITE"));
+        assertEquals(java.util.List.of("LOCK"), later("CREATE TABLE t (a INT); LOCK TABLES t WRITE"));
         for (String one : new String[] {"SELECT 1;", "SELECT 1; ", "SELECT 1; -- done", "SELECT ';'", "SELECT 1 /* ; x */",
-                "CREATE PROCEDURE p() BEGIN LOCK TABLES t READ; KILL 5; END", "  create trigger x before insert on t"
-                + " for each row begin set @a = 1; end", "SELECT 1 # ; LOCK TABLES t READ"}) {
+                "SELECT 1 # ; LOCK TABLES t READ", "SELECT 'a'';'"}) {
             assertEquals(java.util.List.of(), later(one), one);
         }
+        // A routine's body runs later; a text left open is read otherwise by the server (NO_BACKSLASH_ESCAPES).
+        for (String body : new String[] {"CREATE PROCEDURE p() BEGIN LOCK TABLES t READ; KILL 5; END",
+                "  create definer=`a`@`%` trigger x before insert on t for each row begin set @a = 1; end",
+                "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50106 EVENT e ON SCHEDULE EVERY 1 DAY DO"
+                        + " BEGIN KILL 5; END */", "ALTER EVENT e DO BEGIN SELECT 1; SELECT 2; END"}) {
+            assertTrue(split(body) == StatementHead.BODY, body);
+        }
+        assertTrue(split("SELECT 'C:\\'; KILL 5") == StatementHead.UNSURE);
+        assertTrue(split("SELECT `a; KILL 5") == StatementHead.UNSURE);
+    }
+
+    private static int[] split(String sql) {
+        ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
+        return StatementHead.laterStatements(b, 0, b.readableBytes());
     }
 
     @Test
