@@ -362,8 +362,7 @@ final class CommandRelay {
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
                     if ((ids & ConnectionIds.MULTI) != 0) {
-                        later = len - 1 > ConnectionIds.MAX_REWRITE ? StatementHead.UNSURE
-                                : StatementHead.laterStatements(in, payload + 1, payload + len);
+                        later = StatementHead.laterStatements(in, payload + 1, payload + len); // linear, copies nothing
                         if (laterKill(in, later, payload + len) || (later == StatementHead.UNSURE
                                 && len - 1 <= ConnectionIds.MAX_REWRITE && KILL_ANYWHERE.matcher(
                                         in.toString(payload + 1, len - 1, StandardCharsets.UTF_8)).find())) {
@@ -410,7 +409,7 @@ final class CommandRelay {
                     if (wholeLocks > 0) {
                         state.apply(wholeLocks);
                     }
-                    laterStatements(in, later, end);
+                    laterStatements(in, later, payload + 1, end);
                     return rewritten; // the common case: no String, no regex
                 }
                 // From its first word: a leading comment (/* app */ LOCK TABLES...), however long, hides nothing.
@@ -437,7 +436,7 @@ final class CommandRelay {
                     return CONSUMED;
                 }
                 if (kill == null) {
-                    laterStatements(in, later, end);
+                    laterStatements(in, later, payload + 1, end);
                     return rewritten;
                 }
                 if (rewritten != null) {
@@ -776,6 +775,10 @@ final class CommandRelay {
         r.backendReady(b);
     }
 
+    /** Words of the text rules (docs/pool.md): a multi-statement that cannot be split pins when it has one. */
+    private static final java.util.regex.Pattern RULE_WORDS = java.util.regex.Pattern.compile("\\b(?:LOCK|TEMPORARY"
+            + "|PREPARE|XA|HANDLER|FLUSH|TRANSACTION|INSTANCE|KILL|GET_LOCK)\\b", java.util.regex.Pattern.CASE_INSENSITIVE);
+
     /** The word KILL anywhere: a multi-statement that cannot be split must not carry one to the server. */
     private static final java.util.regex.Pattern KILL_ANYWHERE = java.util.regex.Pattern.compile("\\bKILL\\b",
             java.util.regex.Pattern.CASE_INSENSITIVE);
@@ -797,12 +800,21 @@ final class CommandRelay {
      * first statement's: what they do to state that cannot move (LOCK TABLES, a temporary table...) and, pooled, what
      * pins the session until a reset (SQL PREPARE, XA, HANDLER, FLUSH ... WITH READ LOCK...). Named locks are not
      * theirs to say: the first statement's rules already read every call in the whole text, in order. A multi-statement
-     * that cannot be read pins, as anything unsure does.
+     * that cannot be split (text [from, end), what has arrived of it) pins when it has a word of those rules, and a
+     * temporary table or LOCK TABLES anywhere in it is taken to hold, as anything unsure is.
      */
-    private void laterStatements(ByteBuf in, int[] later, int end) {
+    private void laterStatements(ByteBuf in, int[] later, int from, int end) {
         SessionState state = s.state();
         if (later == StatementHead.UNSURE || later == StatementHead.BODY) {
-            if (s.lease.pooled()) {
+            boolean rules = true;
+            if (end - from <= ConnectionIds.MAX_REWRITE) {
+                String text = in.toString(from, end - from, StandardCharsets.UTF_8);
+                if (state.applyUnsure(text)) {
+                    x.stateInText = true;
+                }
+                rules = RULE_WORDS.matcher(text).find();
+            }
+            if (rules && s.lease.pooled()) {
                 state.pin("multi-statement not read");
             }
             return;

@@ -337,6 +337,25 @@ public final class SessionState {
         return (effects & TEMPORARY) != 0;
     }
 
+    private static final Pattern ANY_TEMPORARY_TABLE = Pattern.compile("\\bCREATE\\s+TEMPORARY\\s+TABLE\\b",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern ANY_LOCK_TABLES = Pattern.compile("(?<![\\w])LOCK\\s+TABLES?\\b", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * A multi-statement whose statements Baton cannot tell apart: a temporary table or LOCK TABLES anywhere in it is
+     * taken to hold (never an UNLOCK or a release: unsure, the state is kept). True if it made a temporary table.
+     */
+    boolean applyUnsure(CharSequence text) {
+        boolean temporary = ANY_TEMPORARY_TABLE.matcher(text).find();
+        if (temporary) {
+            temporaryTables = true;
+        }
+        if (ANY_LOCK_TABLES.matcher(text).find()) {
+            lockedTables = true;
+        }
+        return temporary;
+    }
+
     /** The session holds state only its connection has: it keeps the connection until a reset (docs/pool.md). */
     void pin(String why) {
         if (pinned == null) {

@@ -95,9 +95,19 @@ final class StatementHead {
     /** A compound statement's text (CREATE PROCEDURE ... BEGIN ...; ...; END): its ';' are its body's, run later. */
     static final int[] BODY = new int[0];
 
-    /** CREATE or ALTER of a routine, trigger or event, as mysqldump writes it too ({@code /*!50003 CREATE*}{@code /}). */
-    private static final Pattern COMPOUND = Pattern.compile("^(?:/\\*M?!\\d*\\s*)?(?:CREATE|ALTER)\\b[\\s\\S]{0,400}?"
-            + "\\b(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\\b", Pattern.CASE_INSENSITIVE);
+    /** Between the words of a CREATE as mysqldump writes it too: blanks, and executable comments' edges. */
+    private static final String SEP = "(?:\\s|\\*/|/\\*!\\d*)+";
+    private static final String NAME = "(?:`[^`]*`|'[^']*'|\"[^\"]*\"|[\\w.$%-]+)";
+    /**
+     * CREATE [OR REPLACE] [DEFINER = user] [SQL SECURITY x] [AGGREGATE] PROCEDURE | FUNCTION | TRIGGER | EVENT |
+     * PACKAGE, or ALTER [DEFINER = user] EVENT: a text whose body has statements of its own, run later. Also as
+     * mysqldump writes it ({@code /*!50003 CREATE*}{@code / /*!50017 DEFINER=`u`@`h`*}{@code / /*!50003 TRIGGER}).
+     */
+    private static final Pattern COMPOUND = Pattern.compile("^(?:/\\*!\\d*)?\\s*(?:CREATE(?:" + SEP + "OR" + SEP
+            + "REPLACE)?(?:" + SEP + "DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\(\\s*\\))?|" + NAME + "(?:\\s*@\\s*" + NAME
+            + ")?))?(?:" + SEP + "SQL" + SEP + "SECURITY" + SEP + "\\w+)?(?:" + SEP + "AGGREGATE)?" + SEP
+            + "(?:PROCEDURE|FUNCTION|TRIGGER|EVENT|PACKAGE)|ALTER(?:" + SEP + "DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\("
+            + "\\s*\\))?|" + NAME + "(?:\\s*@\\s*" + NAME + ")?))?" + SEP + "EVENT)\\b", Pattern.CASE_INSENSITIVE);
 
     /**
      * Where the statements after the first of a multi-statement start (their first word, leading comments skipped),
@@ -108,8 +118,10 @@ final class StatementHead {
      */
     static int[] laterStatements(ByteBuf b, int from, int end) {
         int first = skipLeading(b, from, end);
-        int c0 = first < end ? b.getByte(first) | 0x20 : 0;
-        if ((c0 == 'c' || c0 == 'a' || c0 == '/') && COMPOUND.matcher(b.toString(first, Math.min(end - first, LENGTH),
+        int c0 = first + 1 < end ? b.getByte(first) | 0x20 : 0;
+        int c1 = first + 1 < end ? b.getByte(first + 1) | 0x20 : 0;
+        if (((c0 == 'c' && c1 == 'r') || (c0 == 'a' && c1 == 'l') || (c0 == '/' && c1 == ('*' | 0x20)))
+                && COMPOUND.matcher(b.toString(first, Math.min(end - first, LENGTH),
                 java.nio.charset.StandardCharsets.UTF_8)).lookingAt()) {
             return BODY;
         }

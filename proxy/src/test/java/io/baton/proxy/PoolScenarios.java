@@ -258,6 +258,37 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * A long multi-statement of plain statements (a driver's batch of UPDATEs, relayed as it arrives) does not pin;
+     * one that Baton cannot split with a rule's word in it does.
+     */
+    @Test
+    void aLongBatchOfPlainStatementsDoesNotPin() throws Exception {
+        try (Connection c = connect("allowMultiQueries=true"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS pool_batch (i INT PRIMARY KEY, v INT)");
+            s.execute("INSERT INTO pool_batch VALUES (1, 0)");
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < 3000; i++) {
+                batch.append("UPDATE pool_batch SET v = ").append(i).append(" WHERE i = 1;");
+            }
+            s.execute(batch.toString());
+            while (s.getMoreResults() || s.getUpdateCount() != -1) {
+                // every statement's answer
+            }
+            givesItsConnectionBack(c);
+            assertEquals(2999, scalar(s, "SELECT v FROM pool_batch WHERE i = 1"));
+            // Under NO_BACKSLASH_ESCAPES the server ends the string where Baton reads an escaped quote: Baton cannot
+            // tell the statements apart, sees the rule's words, and keeps the connection (and takes the lock to hold).
+            s.execute("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'");
+            s.execute("SELECT 'C:\\'; LOCK TABLES pool_batch READ");
+            idle();
+            busyElsewhere();
+            assertEquals("multi-statement not read", session(c).pinnedBecause());
+            assertEquals("the session holds table locks (LOCK TABLES)", session(c).state().unmovableReason());
+            s.execute("UNLOCK TABLES");
+        }
+    }
+
+    /**
      * A refused KILL runs nothing, so it changes nothing Baton knows of the session (its lock stays held); in a long
      * multi-statement the named-lock calls count in the order of the whole text, whichever statement they are in.
      */

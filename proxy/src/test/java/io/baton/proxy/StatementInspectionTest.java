@@ -77,6 +77,10 @@ class StatementInspectionTest {
         assertEquals(java.util.List.of("KILL"), later("SELECT 1 /*Mike's note*/; KILL 5"));
         assertEquals(java.util.List.of("LOCK"), later("SELECT /*+ don't */ 1; LOCK TABLES t WRITE"));
         assertEquals(java.util.List.of("LOCK"), later("CREATE TABLE t (a INT); LOCK TABLES t WRITE"));
+        // Words that name a routine's kind elsewhere (a column, a comment) do not make a routine's text.
+        assertEquals(java.util.List.of("LOCK"), later("CREATE TABLE t (event INT, function INT); LOCK TABLES t WRITE"));
+        assertEquals(java.util.List.of("KILL"), later("ALTER TABLE t COMMENT 'a trigger'; KILL 5"));
+        assertEquals(java.util.List.of("GRANT"), later("CREATE USER u; GRANT EXECUTE ON PROCEDURE p TO u"));
         for (String one : new String[] {"SELECT 1;", "SELECT 1; ", "SELECT 1; -- done", "SELECT ';'", "SELECT 1 /* ; x */",
                 "SELECT 1 # ; LOCK TABLES t READ", "SELECT 'a'';'"}) {
             assertEquals(java.util.List.of(), later(one), one);
@@ -85,7 +89,9 @@ class StatementInspectionTest {
         for (String body : new String[] {"CREATE PROCEDURE p() BEGIN LOCK TABLES t READ; KILL 5; END",
                 "  create definer=`a`@`%` trigger x before insert on t for each row begin set @a = 1; end",
                 "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50106 EVENT e ON SCHEDULE EVERY 1 DAY DO"
-                        + " BEGIN KILL 5; END */", "ALTER EVENT e DO BEGIN SELECT 1; SELECT 2; END"}) {
+                        + " BEGIN KILL 5; END */", "ALTER EVENT e DO BEGIN SELECT 1; SELECT 2; END",
+                "CREATE OR REPLACE DEFINER = CURRENT_USER() SQL SECURITY INVOKER PROCEDURE p() BEGIN SELECT 1; END",
+                "create aggregate function f(x INT) RETURNS INT BEGIN DECLARE s INT; RETURN s; END"}) {
             assertTrue(split(body) == StatementHead.BODY, body);
         }
         assertTrue(split("SELECT 'C:\\'; KILL 5") == StatementHead.UNSURE);
