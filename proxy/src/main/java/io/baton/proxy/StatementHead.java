@@ -164,6 +164,59 @@ final class StatementHead {
         return n == out.length ? out : java.util.Arrays.copyOf(out, n);
     }
 
+    /**
+     * {@code text} with its strings, quoted names and comments turned into blanks (the same length, so positions stay):
+     * what of it is code. An executable comment's text ({@code /*!}, {@code /*M!}) is code; a string left open blanks
+     * the rest.
+     */
+    static String codeOnly(CharSequence text) {
+        StringBuilder out = new StringBuilder(text);
+        int n = text.length();
+        int i = 0;
+        while (i < n) {
+            char c = text.charAt(i);
+            int to = i;
+            if (c == '\'' || c == '"' || c == '`') {
+                to = i + 1;
+                while (to < n) {
+                    char d = text.charAt(to);
+                    if (d == '\\' && c != '`') {
+                        to += 2;
+                    } else if (d == c && to + 1 < n && text.charAt(to + 1) == c) {
+                        to += 2;
+                    } else if (d == c) {
+                        to++;
+                        break;
+                    } else {
+                        to++;
+                    }
+                }
+            } else if (c == '/' && i + 1 < n && text.charAt(i + 1) == '*' && !(i + 2 < n && (text.charAt(i + 2) == '!'
+                    || (text.charAt(i + 2) == 'M' && i + 3 < n && text.charAt(i + 3) == '!')))) {
+                to = i + 2;
+                while (to + 1 < n && !(text.charAt(to) == '*' && text.charAt(to + 1) == '/')) {
+                    to++;
+                }
+                to = Math.min(n, to + 2);
+            } else if (c == '#' || (c == '-' && i + 2 < n && text.charAt(i + 1) == '-'
+                    && Character.isWhitespace(text.charAt(i + 2)))) {
+                to = i;
+                while (to < n && text.charAt(to) != '\n') {
+                    to++;
+                }
+            }
+            if (to > i) {
+                for (int k = i; k < Math.min(to, n); k++) {
+                    out.setCharAt(k, ' ');
+                }
+                i = to;
+            } else {
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
     /** Whether the quoted text opened at {@code open} ends exactly at {@code end} (its closing quote is the last byte). */
     private static boolean closedAtEnd(ByteBuf b, int open, int end, int quote) {
         int i = open + 1;

@@ -113,6 +113,14 @@ class StatementInspectionTest {
         s.apply(SessionState.namedLockEffects("SELECT GET_LOCK('c', 1), RELEASE_ALL_LOCKS()"));
         assertNull(s.unmovableReason());
         assertEquals(0, SessionState.namedLockEffects("SELECT budget_lock FROM t"));
+        // A release only as a call; a GET_LOCK however it is written (a comment before its parenthesis).
+        assertEquals(SessionState.GETS_LOCK, SessionState.namedLockEffects("SELECT GET_LOCK('a', 0) /* then RELEASE_ALL_LOCKS() */"));
+        assertEquals(SessionState.GETS_LOCK, SessionState.namedLockEffects("SELECT GET_LOCK('a', 0), 'RELEASE_ALL_LOCKS()'"));
+        assertEquals(SessionState.GETS_LOCK, SessionState.namedLockEffects("SELECT GET_LOCK('a', 0) -- RELEASE_ALL_LOCKS()\n"));
+        assertEquals(SessionState.GETS_LOCK, SessionState.namedLockEffects("DO GET_LOCK/**/('a', 0)"));
+        assertEquals(0, SessionState.namedLockEffects("SELECT 1 /* RELEASE_ALL_LOCKS() */"));
+        assertTrue(SessionState.namedLockEffects("SELECT GET_LOCK('a', 0); DO RELEASE_ALL_LOCKS/**/()") != SessionState.GETS_LOCK);
+        assertEquals("SELECT         , 1 /*!50000 x */    ", StatementHead.codeOnly("SELECT 'a''b\\'', 1 /*!50000 x */ # c"));
         // The head releases, the whole text takes a lock after: the whole text decides.
         String head = "SELECT RELEASE_ALL_LOCKS(), 1";
         int both = SessionState.withNamedLocks(SessionState.headEffects(head),
