@@ -123,8 +123,10 @@ final class CommandRelay {
             boolean whole = avail >= Packets.HEADER_SIZE + len;
             // A pooled session's execute is collected whole: the connection it runs on may hold another session's
             // parameter types for the statement, and Baton must then add the session's (bounded by maxPacketBytes).
-            boolean streamable = len >= ClientSession.STREAM_THRESHOLD && (cmd == Command.COM_QUERY
-                    || (cmd == Command.COM_STMT_EXECUTE && !s.lease.pooled()) || cmd == Command.COM_STMT_SEND_LONG_DATA);
+            // A query up to 1 MiB too: the text rules read all of it (a multi-statement's later statements).
+            boolean streamable = len >= ClientSession.STREAM_THRESHOLD && ((cmd == Command.COM_QUERY
+                    && len - 1 > ConnectionIds.MAX_REWRITE) || (cmd == Command.COM_STMT_EXECUTE && !s.lease.pooled())
+                    || cmd == Command.COM_STMT_SEND_LONG_DATA);
             if (!whole && !streamable) {
                 break;
             }
@@ -356,7 +358,7 @@ final class CommandRelay {
                         wholeLocks = SessionState.GETS_LOCK;
                     }
                     if ((arrived & ConnectionIds.MULTI) != 0) {
-                        later = StatementHead.UNSURE;
+                        later = StatementHead.STREAMED;
                     }
                 }
                 if (whole) {
@@ -805,7 +807,39 @@ final class CommandRelay {
      */
     private void laterStatements(ByteBuf in, int[] later, int from, int end) {
         SessionState state = s.state();
-        if (later == StatementHead.UNSURE || later == StatementHead.BODY) {
+        if (later == StatementHead.STREAMED) {
+            // What has not arrived goes unread: pinned, whatever it holds; what has arrived may leave unmovable state.
+            if (end - from <= ConnectionIds.MAX_REWRITE && state.applyUnsure(StatementHead.codeOnly(
+                    in.toString(from, end - from, StandardCharsets.UTF_8)))) {
+                x.stateInText = true;
+            }
+            if (s.lease.pooled()) {
+                state.pin("multi-statement not read");
+            }
+            return;
+        }
+        if (later == StatementHead.BODY) {
+            // A routine's text: its body's statements run later, not now, but what follows its END runs now and is not
+            // told apart: a piece that starts a rule pins (nothing of it is taken to hold).
+            int[] pieces = StatementHead.split(in, StatementHead.skipLeading(in, from, end), end);
+            if (pieces == StatementHead.UNSURE) {
+                later = StatementHead.UNSURE;
+            } else {
+                for (int j = 0; j < pieces.length && s.lease.pooled(); j++) {
+                    int k = pieces[j];
+                    int stop = j + 1 < pieces.length ? pieces[j + 1] : end;
+                    boolean unmovable = StatementHead.mayChangeUnmovableState(in, k, stop - k)
+                            && SessionState.withNamedLocks(SessionState.headEffects(in.toString(k,
+                                    Math.min(StatementHead.LENGTH, stop - k), StandardCharsets.UTF_8)), 0) != 0;
+                    if (unmovable || BackendLease.textPin(in, k, stop - k, 0) != null) {
+                        state.pin("multi-statement not read");
+                        break;
+                    }
+                }
+                return;
+            }
+        }
+        if (later == StatementHead.UNSURE) {
             boolean rules = true;
             if (end - from <= ConnectionIds.MAX_REWRITE) {
                 String text = in.toString(from, end - from, StandardCharsets.UTF_8);

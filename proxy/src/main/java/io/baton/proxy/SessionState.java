@@ -19,6 +19,7 @@ public final class SessionState {
     private static final Pattern TEMPORARY_TABLE = Pattern.compile("^\\s*CREATE\\s+TEMPORARY\\s+TABLE", Pattern.CASE_INSENSITIVE);
     /** GET_LOCK anywhere, a comment before its parenthesis too: a mention taken for a call errs on the side of a lock. */
     private static final Pattern NAMED_LOCK = Pattern.compile("\\bGET_LOCK\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern RELEASE_WORD = Pattern.compile("\\bRELEASE_ALL_LOCKS\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern RELEASE_LOCKS = Pattern.compile("\\bRELEASE_ALL_LOCKS\\s*\\(", Pattern.CASE_INSENSITIVE);
     private static final Pattern LOCK_TABLES = Pattern.compile("^\\s*LOCK\\s+TABLES?\\b", Pattern.CASE_INSENSITIVE);
     private static final Pattern UNLOCK_TABLES = Pattern.compile("^\\s*UNLOCK\\s+TABLES?\\b", Pattern.CASE_INSENSITIVE);
@@ -294,7 +295,10 @@ public final class SessionState {
     static int namedLockEffects(CharSequence text) {
         int got = lastMatch(NAMED_LOCK.matcher(text));
         // A release counts only as a call: in a string or a comment it frees nothing (the text's code only, same length).
-        int released = lastMatch(RELEASE_LOCKS.matcher(StatementHead.codeOnly(text)));
+        int released = -1;
+        if (RELEASE_WORD.matcher(text).find()) { // most texts do not name it: no copy for them
+            released = lastMatch(RELEASE_LOCKS.matcher(StatementHead.codeOnly(text)));
+        }
         // The later one decides: RELEASE_ALL_LOCKS(); ... GET_LOCK('b', 1) holds a lock, the other way round none.
         return got < 0 && released < 0 ? 0 : got > released ? GETS_LOCK : RELEASES_LOCKS;
     }

@@ -94,6 +94,8 @@ final class StatementHead {
     static final int[] UNSURE = new int[0];
     /** A compound statement's text (CREATE PROCEDURE ... BEGIN ...; ...; END): its ';' are its body's, run later. */
     static final int[] BODY = new int[0];
+    /** A multi-statement relayed as it arrives (64 KiB and more): Baton sees only what has arrived when it goes. */
+    static final int[] STREAMED = new int[0];
 
     /** Between the words of a CREATE as mysqldump writes it too: blanks, and executable comments' edges. */
     private static final String SEP = "(?:\\s|\\*/|/\\*!\\d*)+";
@@ -103,7 +105,7 @@ final class StatementHead {
      * PACKAGE, or ALTER [DEFINER = user] EVENT: a text whose body has statements of its own, run later. Also as
      * mysqldump writes it ({@code /*!50003 CREATE*}{@code / /*!50017 DEFINER=`u`@`h`*}{@code / /*!50003 TRIGGER}).
      */
-    private static final Pattern COMPOUND = Pattern.compile("^(?:/\\*!\\d*)?\\s*(?:CREATE(?:" + SEP + "OR" + SEP
+    private static final Pattern COMPOUND = Pattern.compile("^(?:/\\*(?-i:M)?!\\d*)?\\s*(?:CREATE(?:" + SEP + "OR" + SEP
             + "REPLACE)?(?:" + SEP + "DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\(\\s*\\))?|" + NAME + "(?:\\s*@\\s*" + NAME
             + ")?))?(?:" + SEP + "SQL" + SEP + "SECURITY" + SEP + "\\w+)?(?:" + SEP + "AGGREGATE)?" + SEP
             + "(?:PROCEDURE|FUNCTION|TRIGGER|EVENT|PACKAGE)|ALTER(?:" + SEP + "DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\("
@@ -125,6 +127,11 @@ final class StatementHead {
                 java.nio.charset.StandardCharsets.UTF_8)).lookingAt()) {
             return BODY;
         }
+        return split(b, first, end);
+    }
+
+    /** The starts of the statements after the first in [first, end), as {@link #laterStatements} without its BODY. */
+    static int[] split(ByteBuf b, int first, int end) {
         int[] out = NONE;
         int n = 0;
         int i = first;

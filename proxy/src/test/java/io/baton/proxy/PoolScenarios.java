@@ -258,7 +258,7 @@ public abstract class PoolScenarios {
     }
 
     /**
-     * A long multi-statement of plain statements (a driver's batch of UPDATEs, relayed as it arrives) does not pin;
+     * A long multi-statement of plain statements (a driver's batch of UPDATEs, collected whole up to 1 MiB) does not pin;
      * one that Baton cannot split with a rule's word in it does.
      */
     @Test
@@ -276,6 +276,33 @@ public abstract class PoolScenarios {
             }
             givesItsConnectionBack(c);
             assertEquals(2999, scalar(s, "SELECT v FROM pool_batch WHERE i = 1"));
+            // A routine's text: its body's statements (a handler, a transaction, a locking read) do not run now.
+            s.execute("DROP PROCEDURE IF EXISTS pool_body");
+            s.execute("CREATE PROCEDURE pool_body() BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION ROLLBACK;"
+                    + " START TRANSACTION; SELECT v FROM pool_batch WHERE i = 1 LOCK IN SHARE MODE; COMMIT; END");
+            givesItsConnectionBack(c);
+            // Over 1 MiB a text may be relayed as it arrives, read only as far as it has: a rule at its end is never
+            // missed (read whole, it pins by the rule; read in part, it pins as not read).
+            String pad = "/* " + "x".repeat(1000) + " */";
+            s.execute(("DO 0 " + pad + ";").repeat(1100) + "LOCK TABLES pool_batch READ");
+            while (s.getMoreResults() || s.getUpdateCount() != -1) {
+                // every statement's answer
+            }
+            idle();
+            busyElsewhere();
+            String why = session(c).pinnedBecause();
+            assertTrue("multi-statement not read".equals(why) || "table locks (LOCK TABLES)".equals(why), why);
+            s.execute("UNLOCK TABLES");
+            ((JdbcConnection) c).resetServerState();
+            givesItsConnectionBack(c);
+            // What follows a routine's END runs now: a rule there pins.
+            s.execute("DROP PROCEDURE IF EXISTS pool_body");
+            s.execute("CREATE PROCEDURE pool_body() BEGIN SELECT 1; END; LOCK TABLES pool_batch READ");
+            idle();
+            assertEquals("multi-statement not read", session(c).pinnedBecause());
+            s.execute("UNLOCK TABLES");
+            ((JdbcConnection) c).resetServerState();
+            s.execute("DROP PROCEDURE IF EXISTS pool_body");
             // Under NO_BACKSLASH_ESCAPES the server ends the string where Baton reads an escaped quote: Baton cannot
             // tell the statements apart, sees the rule's words, and keeps the connection (and takes the lock to hold).
             s.execute("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'");
