@@ -346,24 +346,26 @@ final class CommandRelay {
                 }
                 ByteBuf rewritten = null;
                 // Named locks by the whole text when the head below does not cover it (a long select list, a later
-                // statement of a multi-statement): -1 when it does. Relayed as it arrives (64 KiB and more), or past
+                // statement of a multi-statement): -1 when it does. Relayed as it arrives (over 1 MiB), or past
                 // MAX_REWRITE (not decoded), a GET_LOCK mentioned is taken to hold its lock, as an unsure pin would be.
                 int wholeLocks = -1;
-                // The later statements of a multi-statement, where they start (docs/pool.md); UNSURE or BODY when
-                // they cannot be read, as for a text relayed as it arrives (64 KiB and more) or past MAX_REWRITE.
+                // The later statements of a multi-statement, where they start (docs/pool.md); UNSURE, BODY or STREAMED
+                // when they cannot be read. Only where the server runs multi-statements at all: else it refuses them.
                 int[] later = StatementHead.NONE;
+                boolean multi = (s.capabilities & io.baton.protocol.Capabilities.CLIENT_MULTI_STATEMENTS) != 0
+                        || state.multiStatementsOption;
                 if (!whole) {
                     int arrived = ConnectionIds.mentions(in, payload + 1, have);
                     if ((arrived & ConnectionIds.NAMED_LOCKS) != 0) {
                         wholeLocks = SessionState.GETS_LOCK;
                     }
-                    if ((arrived & ConnectionIds.MULTI) != 0) {
-                        later = StatementHead.STREAMED;
+                    if (multi) {
+                        later = StatementHead.STREAMED; // a ';' may come in what has not arrived yet
                     }
                 }
                 if (whole) {
                     int ids = ConnectionIds.mentions(in, payload + 1, len - 1);
-                    if ((ids & ConnectionIds.MULTI) != 0) {
+                    if (multi && (ids & ConnectionIds.MULTI) != 0) {
                         later = StatementHead.laterStatements(in, payload + 1, payload + len); // linear, copies nothing
                         if (laterKill(in, later, payload + len) || (later == StatementHead.UNSURE
                                 && len - 1 <= ConnectionIds.MAX_REWRITE && KILL_ANYWHERE.matcher(
@@ -578,6 +580,18 @@ final class CommandRelay {
             case Command.COM_CHANGE_USER -> {
                 s.changeUser(in.retainedSlice(payload, len));
                 return CONSUMED;
+            }
+            case Command.COM_SET_OPTION -> {
+                // COM_SET_OPTION: 0x1B, option<2>; 0 turns multi-statements on for the connection, 1 off. The server
+                // connection keeps it whatever the session's login said: never shared again (closed when given back).
+                if (len >= 3 && in.getUnsignedShortLE(payload + 1) == Command.MYSQL_OPTION_MULTI_STATEMENTS_ON) {
+                    state.multiStatementsOption = true;
+                }
+                if (s.lease.pooled()) {
+                    state.pin("multi-statement option set");
+                    s.backend.diagnostics = true;
+                }
+                return null;
             }
             case Command.COM_RESET_CONNECTION -> {
                 x.pendingReset = true;
@@ -809,8 +823,8 @@ final class CommandRelay {
         SessionState state = s.state();
         if (later == StatementHead.STREAMED) {
             // What has not arrived goes unread: pinned, whatever it holds; what has arrived may leave unmovable state.
-            if (end - from <= ConnectionIds.MAX_REWRITE && state.applyUnsure(StatementHead.codeOnly(
-                    in.toString(from, end - from, StandardCharsets.UTF_8)))) {
+            if (end - from <= ConnectionIds.MAX_REWRITE && state.applyUnsure(
+                    in.toString(from, end - from, StandardCharsets.UTF_8))) {
                 x.stateInText = true;
             }
             if (s.lease.pooled()) {
@@ -825,15 +839,18 @@ final class CommandRelay {
             if (pieces == StatementHead.UNSURE) {
                 later = StatementHead.UNSURE;
             } else {
-                for (int j = 0; j < pieces.length && s.lease.pooled(); j++) {
+                for (int j = 0; j < pieces.length; j++) {
                     int k = pieces[j];
                     int stop = j + 1 < pieces.length ? pieces[j + 1] : end;
-                    boolean unmovable = StatementHead.mayChangeUnmovableState(in, k, stop - k)
-                            && SessionState.withNamedLocks(SessionState.headEffects(in.toString(k,
-                                    Math.min(StatementHead.LENGTH, stop - k), StandardCharsets.UTF_8)), 0) != 0;
-                    if (unmovable || BackendLease.textPin(in, k, stop - k, 0) != null) {
+                    int effects = !StatementHead.mayChangeUnmovableState(in, k, stop - k) ? 0
+                            : SessionState.withNamedLocks(SessionState.headEffects(in.toString(k,
+                                    Math.min(StatementHead.LENGTH, stop - k), StandardCharsets.UTF_8)), 0);
+                    // What it takes (a temporary table, table locks) is taken to hold; what it ends is not.
+                    if (state.apply(SessionState.takesOnly(effects))) {
+                        x.stateInText = true;
+                    }
+                    if (s.lease.pooled() && (effects != 0 || BackendLease.textPin(in, k, stop - k, 0) != null)) {
                         state.pin("multi-statement not read");
-                        break;
                     }
                 }
                 return;

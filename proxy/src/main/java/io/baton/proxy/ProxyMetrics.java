@@ -51,7 +51,7 @@ public final class ProxyMetrics {
             "warnings of the last statement",
             "SQL_CALC_FOUND_ROWS", "no session tracker", "SQL prepared statements", "XA transaction", "open HANDLER",
             "SET TRANSACTION for the next transaction", "session tracker changed", "global read lock", "backup lock",
-            "prepared ROW_COUNT()/FOUND_ROWS()", "multi-statement not read");
+            "prepared ROW_COUNT()/FOUND_ROWS()", "multi-statement not read", "multi-statement option set");
     private Timer poolWait;
     private Counter poolWaitsGranted;
     private Counter poolWaitsTimedOut;

@@ -351,6 +351,14 @@ public final class SessionState {
      * A multi-statement whose statements Baton cannot tell apart: a temporary table or LOCK TABLES anywhere in it is
      * taken to hold (never an UNLOCK or a release: unsure, the state is kept). True if it made a temporary table.
      */
+    /** Of {@link #headEffects}, only what a statement takes (a temporary table, table locks): never a release. */
+    static int takesOnly(int effects) {
+        return effects & (TEMPORARY | LOCKS_TABLES);
+    }
+
+    /** The client turned multi-statements on with COM_SET_OPTION (whatever its login's capabilities said). */
+    boolean multiStatementsOption;
+
     boolean applyUnsure(CharSequence text) {
         boolean temporary = ANY_TEMPORARY_TABLE.matcher(text).find();
         if (temporary) {

@@ -316,6 +316,28 @@ public abstract class PoolScenarios {
     }
 
     /**
+     * COM_SET_OPTION turns multi-statements on for the server connection, whatever the session's login said: the
+     * session keeps that connection, and it is never handed to another session (which would run statements its own
+     * login refuses).
+     */
+    @Test
+    void aSessionThatTurnsMultiStatementsOnKeepsItsConnection() throws Exception {
+        TopologyFile.User u = topology.user("app");
+        try (RawClient a = new RawClient(baton.port())) {
+            assertEquals(0, a.login(u.user(), u.password(), "app")[0]);
+            // COM_SET_OPTION: 0x1B, option<2> (0: MYSQL_OPTION_MULTI_STATEMENTS_ON); answered with an EOF
+            a.writePacket(0, new byte[] {0x1B, 0, 0});
+            byte[] answer = a.readPacket();
+            assertTrue((answer[0] & 0xFF) == 0xFE || answer[0] == 0, "set: " + answer[0]);
+            idle();
+            ClientSession cs = baton.proxy().sessions().all().stream()
+                    .filter(x -> "multi-statement option set".equals(x.pinnedBecause())).findFirst().orElseThrow();
+            assertTrue(cs.holdsBackend(), "keeps its connection");
+            assertTrue(cs.backend.diagnostics, "never shared: closed when the session gives it back");
+        }
+    }
+
+    /**
      * A refused KILL runs nothing, so it changes nothing Baton knows of the session (its lock stays held); in a long
      * multi-statement the named-lock calls count in the order of the whole text, whichever statement they are in.
      */
