@@ -125,6 +125,10 @@ final class BackendLease {
             // Its execute reads the previous statement's values where it runs: they must be this connection's.
             return "prepared ROW_COUNT()/FOUND_ROWS()";
         }
+        if (st.multiStatementsSet && st.multiStatements(s.capabilities)
+                != ((s.capabilities & io.baton.protocol.Capabilities.CLIENT_MULTI_STATEMENTS) != 0)) {
+            return "multi-statement option set"; // the connection runs them otherwise than its login: not for others
+        }
         if (st.openCursors > 0) {
             return "open cursor"; // until the statements that opened them are closed or reset
         }

@@ -352,8 +352,7 @@ final class CommandRelay {
                 // The later statements of a multi-statement, where they start (docs/pool.md); UNSURE, BODY or STREAMED
                 // when they cannot be read. Only where the server runs multi-statements at all: else it refuses them.
                 int[] later = StatementHead.NONE;
-                boolean multi = (s.capabilities & io.baton.protocol.Capabilities.CLIENT_MULTI_STATEMENTS) != 0
-                        || state.multiStatementsOption;
+                boolean multi = state.multiStatements(s.capabilities);
                 if (!whole) {
                     int arrived = ConnectionIds.mentions(in, payload + 1, have);
                     if ((arrived & ConnectionIds.NAMED_LOCKS) != 0) {
@@ -582,14 +581,12 @@ final class CommandRelay {
                 return CONSUMED;
             }
             case Command.COM_SET_OPTION -> {
-                // COM_SET_OPTION: 0x1B, option<2>; 0 turns multi-statements on for the connection, 1 off. The server
-                // connection keeps it whatever the session's login said: never shared again (closed when given back).
-                if (len >= 3 && in.getUnsignedShortLE(payload + 1) == Command.MYSQL_OPTION_MULTI_STATEMENTS_ON) {
-                    state.multiStatementsOption = true;
-                }
-                if (s.lease.pooled()) {
-                    state.pin("multi-statement option set");
-                    s.backend.diagnostics = true;
+                // COM_SET_OPTION: 0x1B, option<2>; 0 turns multi-statements on for the server connection, 1 off. Set
+                // other than the login said, the connection is the session's until it is set back (BackendLease).
+                if (len >= 3) {
+                    state.multiStatementsSet = true;
+                    state.multiStatementsOn = in.getUnsignedShortLE(payload + 1)
+                            == Command.MYSQL_OPTION_MULTI_STATEMENTS_ON;
                 }
                 return null;
             }

@@ -347,18 +347,28 @@ public final class SessionState {
             Pattern.CASE_INSENSITIVE);
     private static final Pattern ANY_LOCK_TABLES = Pattern.compile("(?<![\\w])LOCK\\s+TABLES?\\b", Pattern.CASE_INSENSITIVE);
 
-    /**
-     * A multi-statement whose statements Baton cannot tell apart: a temporary table or LOCK TABLES anywhere in it is
-     * taken to hold (never an UNLOCK or a release: unsure, the state is kept). True if it made a temporary table.
-     */
     /** Of {@link #headEffects}, only what a statement takes (a temporary table, table locks): never a release. */
     static int takesOnly(int effects) {
         return effects & (TEMPORARY | LOCKS_TABLES);
     }
 
-    /** The client turned multi-statements on with COM_SET_OPTION (whatever its login's capabilities said). */
-    boolean multiStatementsOption;
+    /**
+     * COM_SET_OPTION was sent ({@code multiStatementsSet}), and whether it left multi-statements on: from then on the
+     * server connection runs them, or not, whatever the session's login said.
+     */
+    boolean multiStatementsSet;
+    boolean multiStatementsOn;
 
+    /** Whether the server runs this session's multi-statements: the login's capability, or COM_SET_OPTION's word. */
+    boolean multiStatements(int capabilities) {
+        return multiStatementsSet ? multiStatementsOn
+                : (capabilities & io.baton.protocol.Capabilities.CLIENT_MULTI_STATEMENTS) != 0;
+    }
+
+    /**
+     * A multi-statement whose statements Baton cannot tell apart: a temporary table or LOCK TABLES anywhere in it is
+     * taken to hold (never an UNLOCK or a release: unsure, the state is kept). True if it made a temporary table.
+     */
     boolean applyUnsure(CharSequence text) {
         boolean temporary = ANY_TEMPORARY_TABLE.matcher(text).find();
         if (temporary) {
