@@ -419,14 +419,15 @@ final class CommandRelay {
                 int start = StatementHead.skipLeading(in, payload + 1, end);
                 String head = in.toString(start, Math.min(StatementHead.LENGTH, end - start), StandardCharsets.UTF_8);
                 StatementHead.Kill kill = whole && end - start <= StatementHead.LENGTH ? StatementHead.kill(head) : null;
-                if (kill == null && !StatementHead.startsWithKill(head)) {
+                boolean unreadKill = kill == null && StatementHead.startsWithKill(head);
+                if (kill == null && !unreadKill) {
                     // Not refused below: what it does to state that cannot move counts (a refused KILL runs nothing).
                     int effects = SessionState.headEffects(head);
                     if (state.apply(wholeLocks < 0 ? effects : SessionState.withNamedLocks(effects, wholeLocks))) {
                         x.stateInText = true;
                     }
                 }
-                if (kill == null && StatementHead.startsWithKill(head)) {
+                if (unreadKill) {
                     // Its id is Baton's: sent as it is, the server would read it as one of its own threads.
                     if (rewritten != null) {
                         rewritten.release();

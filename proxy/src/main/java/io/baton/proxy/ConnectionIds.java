@@ -275,6 +275,12 @@ final class ConnectionIds {
     }
 
     static int skipQuoted(ByteBuf b, int i, int end, int quote) {
+        int after = closingQuote(b, i, end, quote);
+        return after < 0 ? end : after;
+    }
+
+    /** After the quoted text opened at {@code i}: the index past its closing quote, or -1 when it is left open. */
+    static int closingQuote(ByteBuf b, int i, int end, int quote) {
         i++;
         while (i < end) {
             int c = b.getByte(i);
@@ -291,7 +297,7 @@ final class ConnectionIds {
             }
             i++;
         }
-        return end;
+        return -1;
     }
 
     private static int skipSpace(ByteBuf b, int i, int end) {

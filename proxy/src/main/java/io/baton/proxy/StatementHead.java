@@ -138,8 +138,8 @@ final class StatementHead {
         while (i < end) {
             int c = b.getByte(i);
             if (c == '\'' || c == '"' || c == '`') {
-                int after = ConnectionIds.skipQuoted(b, i, end, c);
-                if (after >= end && !closedAtEnd(b, i, end, c)) {
+                int after = ConnectionIds.closingQuote(b, i, end, c);
+                if (after < 0) {
                     return UNSURE;
                 }
                 i = after;
@@ -222,26 +222,6 @@ final class StatementHead {
             }
         }
         return out.toString();
-    }
-
-    /** Whether the quoted text opened at {@code open} ends exactly at {@code end} (its closing quote is the last byte). */
-    private static boolean closedAtEnd(ByteBuf b, int open, int end, int quote) {
-        int i = open + 1;
-        while (i < end) {
-            int c = b.getByte(i);
-            if (c == '\\' && quote != '`') {
-                i += 2;
-            } else if (c == quote) {
-                if (i + 1 < end && b.getByte(i + 1) == quote) {
-                    i += 2;
-                } else {
-                    return true;
-                }
-            } else {
-                i++;
-            }
-        }
-        return false;
     }
 
     /** KILL as the first word, also inside an executable comment that opens the statement ({@code /*!KILL 5*}{@code /}). */
